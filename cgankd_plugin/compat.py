@@ -1,0 +1,98 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Every compatibility shim the plugin needs, in one place.
+
+mmrazor 1.0.0 was written for torch 1.x and for mmcls (the old name of
+mmpretrain); MMEngine 0.10.7 predates torch's ``weights_only=True`` default.
+Each shim below says why it exists. ``tests/test_compat.py`` fails when a
+shim stops working *or* stops being needed, so they can be removed as soon
+as upstream catches up.
+"""
+import contextlib
+import importlib
+import warnings
+from typing import Iterator
+
+import torch
+
+_APPLIED = False
+
+
+@contextlib.contextmanager
+def _report_torch_version(version: str) -> Iterator[None]:
+    """Temporarily make ``torch.__version__`` read ``version``."""
+    real = torch.__version__
+    torch.__version__ = version
+    try:
+        yield
+    finally:
+        torch.__version__ = real
+
+
+def import_mmrazor() -> None:
+    """Import mmrazor's registered modules on torch 2.x.
+
+    Why: for torch >= 1.13 mmrazor's quantization code imports
+    ``torch.ao`` names that torch 2.x removed, and the import of
+    ``mmrazor.models`` dies with "torch>=1.13 is not installed properly".
+    Reporting torch 1.12 while mmrazor registers its modules makes it take
+    its placeholder branch for quantization (which we never use) and
+    register everything else normally. The real version is restored at once.
+    """
+    with _report_torch_version('1.12.0'):
+        for name in ('mmrazor.models', 'mmrazor.engine', 'mmrazor.datasets'):
+            importlib.import_module(name)
+
+
+def _history_buffer_getstate(self) -> dict:
+    # MMEngine's own ``__getstate__`` adds the class-level statistics
+    # methods to the state, which pickles them through ``getattr``: a
+    # ``weights_only`` unpickler must never be allowed to call that. The
+    # methods come back from the class on load, so they are left out.
+    state = dict(self.__dict__)
+    state.pop('statistics_methods', None)
+    state.pop('_statistics_methods', None)
+    return state
+
+
+def _history_buffer_setstate(self, state: dict) -> None:
+    self.__dict__.update(state)
+
+
+def allow_mmengine_checkpoints() -> None:
+    """Let ``torch.load(weights_only=True)`` read full MMEngine checkpoints.
+
+    Why: torch >= 2.6 loads with ``weights_only=True`` by default and
+    MMEngine 0.10.7 calls ``torch.load`` without the argument, so ``--resume``
+    and full-checkpoint ``load_from`` fail with ``UnpicklingError`` on the
+    message hub's ``HistoryBuffer``. Rather than switching the safety off we
+    allow-list the few plain-data types such a checkpoint holds; a
+    checkpoint carrying code is still refused.
+    """
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
+    HistoryBuffer.__setstate__ = _history_buffer_setstate
+    safe = [HistoryBuffer, np.ndarray, np.dtype]
+    multiarray = getattr(np, '_core', np.core).multiarray
+    safe += [multiarray._reconstruct, multiarray.scalar]
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        safe += [
+            getattr(dtypes, name) for name in dir(dtypes)
+            if name.endswith('DType')
+        ]
+    torch.serialization.add_safe_globals(safe)
+
+
+def apply_shims() -> None:
+    """Apply every shim once; safe to call repeatedly."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    # mmcv-lite has no compiled ops and says so on every import of
+    # ``mmcv.cnn``; nothing the plugin uses needs them.
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+    allow_mmengine_checkpoints()
+    import_mmrazor()
+    _APPLIED = True

@@ -1,0 +1,54 @@
+# Copyright (c) cgankd_plugin contributors.
+"""CIFAR-100 read from local files in the official pickle layout."""
+from typing import Optional
+
+from mmpretrain.datasets import CIFAR100
+
+from ..registry import DATASETS
+
+
+@DATASETS.register_module()
+class LocalCIFAR100(CIFAR100):
+    """mmpretrain's ``CIFAR100`` that never downloads, with an md5 switch.
+
+    mmpretrain checks the md5 of the official ``train`` and ``test`` files
+    whichever split is asked for, and on a mismatch says it "cannot find"
+    the data although the files are there. That check is right for the
+    official release and stays on by default. Files you made yourself in the
+    official layout (a subset, a re-split, the tiny files of our tests) need
+    ``check_md5=False``; the layout is still required: both pickles under
+    ``<data_root>/cifar-100-python/``, ``str`` keys ``'data'`` (N x 3072
+    uint8) and ``'fine_labels'``.
+
+    Args:
+        data_root (str): The folder holding ``cifar-100-python/``.
+        split (str): ``'train'`` or ``'test'``.
+        check_md5 (bool): Compare the files with the official checksums.
+            Defaults to True.
+        **kwargs: Other arguments of mmpretrain's ``CIFAR100``; ``download``
+            is forced to False (nothing downloads at run time).
+    """
+
+    def __init__(self,
+                 data_root: str = '',
+                 split: str = 'train',
+                 check_md5: bool = True,
+                 download: Optional[bool] = False,
+                 **kwargs) -> None:
+        if download:
+            raise ValueError(
+                'LocalCIFAR100 never downloads (download=True was given); '
+                'put the official files under '
+                f'{data_root!r}/cifar-100-python/.')
+        self.check_md5 = check_md5
+        if not check_md5:
+            # Checksums are class attributes; an entry whose md5 is None is
+            # skipped by ``_check_integrity``. Shadow them per instance.
+            self.train_list = [[name, None] for name, _ in self.train_list]
+            self.test_list = [[name, None] for name, _ in self.test_list]
+        super().__init__(
+            data_root=data_root, split=split, download=False, **kwargs)
+
+    def get_gt_labels(self):
+        """All ground-truth labels as a numpy array (what CRD needs)."""
+        return super().get_gt_labels()

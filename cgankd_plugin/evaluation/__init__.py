@@ -1,0 +1,2 @@
+# Copyright (c) cgankd_plugin contributors.
+from . import metrics  # noqa: F401

@@ -1,0 +1,2 @@
+# Copyright (c) cgankd_plugin contributors.
+from .strict_teacher_distill import StrictTeacherDistill  # noqa: F401

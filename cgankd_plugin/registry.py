@@ -1,0 +1,11 @@
+# Copyright (c) cgankd_plugin contributors.
+"""The registries the plugin registers into: mmrazor's.
+
+The plugin's modules live in mmrazor's scope, so configs whose default
+scope is ``mmrazor`` find them by their bare names, and configs of other
+scopes by ``mmrazor.<Name>``.
+"""
+from mmrazor.registry import (DATASETS, HOOKS, METRICS, MODELS,  # noqa: F401
+                              TRANSFORMS)
+
+__all__ = ['DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'TRANSFORMS']

@@ -1,0 +1,1 @@
+# Copyright (c) cgankd_plugin contributors.

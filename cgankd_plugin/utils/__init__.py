@@ -1,0 +1,4 @@
+# Copyright (c) cgankd_plugin contributors.
+from .checkpoint import CheckpointError, load_state_dict_file
+
+__all__ = ['CheckpointError', 'load_state_dict_file']

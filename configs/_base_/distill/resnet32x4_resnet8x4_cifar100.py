@@ -1,0 +1,35 @@
+# The teacher / student pair resnet32x4 -> resnet8x4 on CIFAR-100, under
+# mmrazor's single-teacher distillation. A distill config inherits this and
+# only adds `model.distiller` (its recorders and losses).
+_base_ = [
+    '../datasets/cifar100_bs64.py',
+    '../schedules/cifar100_sgd_240e.py',
+    '../default_runtime.py',
+]
+
+model = dict(
+    _scope_='mmrazor',
+    # mmrazor's SingleTeacherDistill, with the teacher loaded strictly.
+    type='StrictTeacherDistill',
+    architecture=dict(
+        type='mmpretrain.ImageClassifier',
+        backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8x4'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=100,
+            in_channels=256,
+            loss=dict(type='CrossEntropyLoss', loss_weight=1.0))),
+    teacher=dict(
+        type='mmpretrain.ImageClassifier',
+        backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet32x4'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=100, in_channels=256)),
+    # Train it with configs/teachers/resnet32x4_cifar100.py, then point
+    # here (or pass --cfg-options model.teacher_ckpt=...).
+    teacher_ckpt='checkpoints/resnet32x4_cifar100.pth',
+)
+
+find_unused_parameters = True
+# Evaluates the student and logs the teacher's accuracy too.
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,0 +1,20 @@
+# Train wrn_40_2 on CIFAR-100 alone (a teacher, or the no-KD student
+# baseline that the paper's cGAN-KD students start from).
+#   python tools/train.py configs/teachers/wrn_40_2_cifar100.py
+_base_ = [
+    '../_base_/datasets/cifar100_bs64.py',
+    '../_base_/schedules/cifar100_sgd_240e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    type='mmpretrain.ImageClassifier',
+    # the zoo lives in the plugin's (mmrazor's) registry
+    backbone=dict(type='mmrazor.WRN', depth=40, widen_factor=2),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=100,
+        in_channels=128,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+)

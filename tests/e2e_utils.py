@@ -1,0 +1,76 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Run the real tools on real configs, shrunk by ``--cfg-options``."""
+import json
+import os
+import subprocess
+import sys
+from typing import Dict, List, Sequence
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cifar_shrink_options(data_root: str,
+                         batch_size: int = 8,
+                         max_epochs: int = 1,
+                         crd: bool = False) -> List[str]:
+    """``--cfg-options`` that point a CIFAR-100 config at tiny files.
+
+    The tiny files are user-made, so the md5 check is switched off; the
+    loaders are single-process; one short epoch; checkpoints every epoch.
+    """
+    train_ds = ('train_dataloader.dataset.dataset'
+                if crd else 'train_dataloader.dataset')
+    opts = [
+        f'{train_ds}.data_root={data_root}',
+        f'{train_ds}.check_md5=False',
+        f'val_dataloader.dataset.data_root={data_root}',
+        'val_dataloader.dataset.check_md5=False',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'test_dataloader.dataset.check_md5=False',
+        f'train_dataloader.batch_size={batch_size}',
+        'val_dataloader.batch_size=50',
+        f'train_cfg.max_epochs={max_epochs}',
+        'train_cfg.val_interval=1',
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1',
+    ]
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [
+            f'{loader}.num_workers=0', f'{loader}.persistent_workers=False'
+        ]
+    return opts
+
+
+def run_tool(tool: str,
+             config: str,
+             args: Sequence[str] = (),
+             cfg_options: Sequence[str] = (),
+             timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run ``tools/<tool>.py`` in a fresh interpreter, as a user would."""
+    cmd = [sys.executable, os.path.join(REPO_ROOT, 'tools', tool + '.py'),
+           os.path.join(REPO_ROOT, config), *args]
+    if cfg_options:
+        cmd += ['--cfg-options', *cfg_options]
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2')
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, env=env,
+        cwd=REPO_ROOT)
+    if proc.returncode != 0:
+        raise AssertionError(
+            f'{tool} {config} failed ({proc.returncode}):\n'
+            f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
+    return proc
+
+
+def scalars(work_dir: str) -> List[Dict]:
+    """The records of the run's ``scalars.json`` (MMEngine's log)."""
+    found = []
+    for root, _, files in os.walk(work_dir):
+        if 'scalars.json' in files:
+            found.append(os.path.join(root, 'scalars.json'))
+    assert found, f'no scalars.json under {work_dir}'
+    records = []
+    for path in sorted(found):
+        with open(path) as f:
+            records += [json.loads(line) for line in f if line.strip()]
+    return records
