@@ -8,8 +8,9 @@ _base_ = [
 ]
 
 model = dict(
-    type='mmpretrain.ImageClassifier',
-    # the zoo lives in the plugin's (mmrazor's) registry
+    _scope_='mmpretrain',
+    type='ImageClassifier',
+    # the zoo lives in the plugin's (mmrazor's) registry: scope prefix
     backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(

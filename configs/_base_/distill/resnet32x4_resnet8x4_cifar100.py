@@ -12,7 +12,8 @@ model = dict(
     # mmrazor's SingleTeacherDistill, with the teacher loaded strictly.
     type='StrictTeacherDistill',
     architecture=dict(
-        type='mmpretrain.ImageClassifier',
+        _scope_='mmpretrain',
+        type='ImageClassifier',
         backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8x4'),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(
@@ -21,7 +22,8 @@ model = dict(
             in_channels=256,
             loss=dict(type='CrossEntropyLoss', loss_weight=1.0))),
     teacher=dict(
-        type='mmpretrain.ImageClassifier',
+        _scope_='mmpretrain',
+        type='ImageClassifier',
         backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet32x4'),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=100, in_channels=256)),

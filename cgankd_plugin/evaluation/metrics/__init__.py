@@ -1,0 +1,4 @@
+# Copyright (c) cgankd_plugin contributors.
+from .regression_metric import RegressionMetric
+
+__all__ = ['RegressionMetric']
