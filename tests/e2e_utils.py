@@ -12,14 +12,20 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def cifar_shrink_options(data_root: str,
                          batch_size: int = 8,
                          max_epochs: int = 1,
-                         crd: bool = False) -> List[str]:
+                         crd: bool = False,
+                         train_dataset: str = None) -> List[str]:
     """``--cfg-options`` that point a CIFAR-100 config at tiny files.
 
     The tiny files are user-made, so the md5 check is switched off; the
     loaders are single-process; one short epoch; checkpoints every epoch.
+
+    Args:
+        crd: The training set is wrapped once (CRD).
+        train_dataset: The config path of the real training set, for deeper
+            wrapping (e.g. ``train_dataloader.dataset.dataset.dataset``).
     """
-    train_ds = ('train_dataloader.dataset.dataset'
-                if crd else 'train_dataloader.dataset')
+    train_ds = train_dataset or ('train_dataloader.dataset.dataset'
+                                 if crd else 'train_dataloader.dataset')
     opts = [
         f'{train_ds}.data_root={data_root}',
         f'{train_ds}.check_md5=False',

@@ -7,3 +7,4 @@ from .regression_h5 import BaseRegressionDataset  # noqa: F401
 from .regression_h5 import RegressionH5Dataset  # noqa: F401
 from .steering_angle import SteeringAngle  # noqa: F401
 from .utkface import UTKFace  # noqa: F401
+from .synthetic_mix_dataset import SyntheticMixDataset  # noqa: F401

@@ -1,1 +1,11 @@
 # Copyright (c) cgankd_plugin contributors.
+"""The synthetic bank: generation, subsampling, filtering and storage."""
+from .bank_builder import BankBuilder
+from .bank_storage import (BankCorruptError, BankError, BankNotFoundError,
+                           BankStaleError, BankWriter, SyntheticBank)
+from .teacher_adapter import TeacherAdapter
+
+__all__ = [
+    'BankBuilder', 'BankCorruptError', 'BankError', 'BankNotFoundError',
+    'BankStaleError', 'BankWriter', 'SyntheticBank', 'TeacherAdapter'
+]

@@ -1,2 +1,3 @@
 # Copyright (c) cgankd_plugin contributors.
+from .cgan_hook import CGANHook  # noqa: F401
 from .crd_memory_size_hook import CRDMemorySizeHook  # noqa: F401

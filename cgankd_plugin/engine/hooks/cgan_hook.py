@@ -1,0 +1,273 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Train (or load) the cGAN and build the synthetic bank before training."""
+import copy
+import os
+import os.path as osp
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+from mmengine.dist import barrier, is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from ...datasets.synthetic_mix_dataset import SyntheticMixDataset
+from ...registry import HOOKS, MODELS
+from ...synthesis.bank_builder import BankBuilder
+from ...synthesis.bank_storage import (BankStaleError, SyntheticBank,
+                                       hash_settings, hash_state_dict)
+from ...synthesis.gan_training import GANTrainer
+from ...synthesis.real_data import load_real_images
+from ...synthesis.teacher_adapter import TeacherAdapter
+from ...synthesis.teacher_filter import check_filter_settings
+from ...synthesis.visualize import filter_histogram, sample_grid, save_png
+from ...utils.checkpoint import load_weights_strictly
+
+
+def find_mix_dataset(dataset) -> Optional[SyntheticMixDataset]:
+    """The ``SyntheticMixDataset`` inside a tree of dataset wrappers."""
+    while dataset is not None:
+        if isinstance(dataset, SyntheticMixDataset):
+            return dataset
+        dataset = getattr(dataset, 'dataset', None)
+    return None
+
+
+@HOOKS.register_module()
+class CGANHook(Hook):
+    """cGAN-KD's data stage: cGAN -> generate -> subsample -> filter.
+
+    Before training, unless a complete bank with the same key (hash of
+    generator weights, filtering-network weights and every setting below)
+    already exists: trains the cGAN on the real training set (or loads
+    ``generator_ckpt``), then builds the bank that the training set's
+    ``SyntheticMixDataset`` reads. The bank's path and size live on that
+    dataset (``bank_dir``, ``num_fake``); everything else lives here.
+
+    Args:
+        gan (dict): Config of a ``ClassConditionalGAN`` or
+            ``ContinuousConditionalGAN``.
+        gan_iters (int): cGAN training iterations.
+        gan_batch_size (int): cGAN batch size.
+        gan_optimizers (dict): ``generator`` / ``discriminator`` optimizer
+            configs (torch optimizers).
+        gan_checkpoint_interval (int): Save the cGAN every this many
+            iterations (resumable).
+        generator_ckpt (str, optional): Load these cGAN weights instead of
+            training.
+        subsample (dict, optional): cDR-RS settings, None to switch it off
+            (see :class:`~cgankd_plugin.synthesis.BankBuilder`).
+        filter (dict): ``quantile`` (in (0, 1], official 0.9 for
+            classification and 0.7 for regression) or ``threshold``;
+            ``burn_in`` samples per condition; optionally ``filter_model``:
+            ``dict(model=<ImageClassifier config>, checkpoint=<path>,
+            data_preprocessor=<config>)``, a stronger net than the teacher.
+        relabel (str): ``'none'``, ``'hard'`` or ``'soft'`` (classification).
+        num_label_values (int): Regression: label values in the grid the
+            bank is generated on.
+        label_range (tuple, optional): Regression: the (low, high) range
+            labels are normalised by for the cGAN; defaults to the real
+            dataset's ``metainfo['normalization_range']``.
+        bank_batch_size (int): Candidates per generation round.
+        seed (int): Seed of the cGAN training and of the bank.
+        max_rounds_per_condition (int): Give up after this many rounds in a
+            row that accept nothing.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self,
+                 gan: dict,
+                 gan_iters: int = 20000,
+                 gan_batch_size: int = 64,
+                 gan_optimizers: Optional[dict] = None,
+                 gan_checkpoint_interval: int = 1000,
+                 generator_ckpt: Optional[str] = None,
+                 subsample: Optional[dict] = None,
+                 filter: Optional[dict] = None,
+                 relabel: str = 'hard',
+                 num_label_values: int = 100,
+                 label_range: Optional[Tuple[float, float]] = None,
+                 bank_batch_size: int = 256,
+                 seed: int = 0,
+                 max_rounds_per_condition: int = 100) -> None:
+        self.gan_cfg = copy.deepcopy(gan)
+        self.gan_iters = int(gan_iters)
+        self.gan_batch_size = int(gan_batch_size)
+        self.gan_optimizers = gan_optimizers or dict(
+            generator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999)),
+            discriminator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999)))
+        self.gan_checkpoint_interval = int(gan_checkpoint_interval)
+        self.generator_ckpt = generator_ckpt
+        self.subsample = copy.deepcopy(subsample)
+        filter_cfg = dict(quantile=0.9, burn_in=200)
+        filter_cfg.update(filter or {})
+        self.filter_model_cfg = filter_cfg.pop('filter_model', None)
+        self.filter_quantile = filter_cfg.pop('quantile', None)
+        self.filter_threshold = filter_cfg.pop('threshold', None)
+        self.burn_in = int(filter_cfg.pop('burn_in'))
+        if filter_cfg:
+            raise ValueError(f'CGANHook.filter: unknown keys {sorted(filter_cfg)}'
+                             '; use quantile, threshold, burn_in, '
+                             'filter_model.')
+        check_filter_settings(self.filter_quantile, self.filter_threshold)
+        if relabel not in ('none', 'hard', 'soft'):
+            raise ValueError("CGANHook.relabel must be 'none', 'hard' or "
+                             f"'soft', got {relabel!r}")
+        self.relabel = relabel
+        self.num_label_values = int(num_label_values)
+        self.label_range = label_range
+        self.bank_batch_size = int(bank_batch_size)
+        self.seed = int(seed)
+        self.max_rounds = int(max_rounds_per_condition)
+        self.bank: Optional[SyntheticBank] = None
+        self.regenerated = False
+
+    # ---------------------------------------------------------------- parts
+    def _label_range(self, real) -> Tuple[float, float]:
+        rng = self.label_range or real.metainfo.get(
+            'normalization_range') or real.metainfo.get('label_range')
+        if rng is None:
+            raise ValueError('CGANHook.label_range is needed for regression '
+                             '(the dataset has no normalization_range)')
+        return float(rng[0]), float(rng[1])
+
+    def _filter_network(self, runner, model) -> Tuple[TeacherAdapter, dict]:
+        if self.filter_model_cfg is None:
+            return TeacherAdapter(model.teacher, model.data_preprocessor), {}
+        cfg = copy.deepcopy(self.filter_model_cfg)
+        net = MODELS.build(cfg['model'])
+        if cfg.get('checkpoint'):
+            load_weights_strictly(net, cfg['checkpoint'],
+                                  'CGANHook.filter.filter_model.checkpoint')
+        else:
+            raise ValueError('CGANHook.filter.filter_model needs a '
+                             '`checkpoint` (a random filter is useless).')
+        preproc = (MODELS.build(cfg['data_preprocessor'])
+                   if cfg.get('data_preprocessor') else model.data_preprocessor)
+        device = next(model.parameters()).device
+        return TeacherAdapter(net.to(device), preproc.to(device)), cfg
+
+    def _settings(self, mix, real_shape, num_conditions) -> dict:
+        return dict(
+            version=1,
+            num_fake=mix.num_fake,
+            image_shape=list(real_shape),
+            num_conditions=num_conditions,
+            gan=self.gan_cfg,
+            gan_iters=None if self.generator_ckpt else self.gan_iters,
+            subsample=self.subsample,
+            filter_quantile=self.filter_quantile,
+            filter_threshold=self.filter_threshold,
+            filter_model=self.filter_model_cfg,
+            burn_in=self.burn_in,
+            relabel=self.relabel,
+            num_label_values=self.num_label_values,
+            label_range=self.label_range,
+            bank_batch_size=self.bank_batch_size,
+            seed=self.seed)
+
+    # ----------------------------------------------------------------- hook
+    def before_train(self, runner) -> None:
+        mix = find_mix_dataset(runner.train_dataloader.dataset)
+        if mix is None:
+            raise ValueError('CGANHook needs a SyntheticMixDataset in '
+                             'train_dataloader.dataset (the real set wrapped '
+                             'with num_fake).')
+        if mix.bank_dir is None:
+            mix.bank_dir = osp.join(runner.work_dir, 'synthetic_bank')
+        if mix.num_fake == 0:
+            runner.logger.info('CGANHook: num_fake=0, nothing to generate')
+            return
+        if is_main_process():
+            self._prepare_bank(runner, mix)
+        barrier()
+        self.bank = SyntheticBank.open(mix.bank_dir, verify=False)
+
+    def _prepare_bank(self, runner, mix: SyntheticMixDataset) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        device = next(model.parameters()).device
+        real = mix.dataset
+        regression = mix.num_classes == 0
+        gan = MODELS.build(copy.deepcopy(self.gan_cfg)).to(device)
+        if regression:
+            lo, hi = self._label_range(real)
+            values = np.linspace(0.0, 1.0, self.num_label_values)
+            gan_labels = torch.tensor(values, dtype=torch.float32)
+            bank_labels = (lo + values * (hi - lo)).astype(np.float32)
+            target = lambda info: (info['gt_value'] - lo) / (hi - lo)  # noqa
+        else:
+            gan.check_compatible(num_classes=mix.num_classes)
+            gan_labels = torch.arange(mix.num_classes)
+            bank_labels = np.arange(mix.num_classes)
+            target = lambda info: info['gt_label']  # noqa
+        real_images, real_labels = load_real_images(real, gan.img_size,
+                                                    target)
+        gan.check_compatible(img_size=gan.img_size,
+                             img_channels=real_images.shape[1])
+        real_labels = torch.as_tensor(
+            real_labels, dtype=torch.float32 if regression else torch.long)
+        work = osp.join(runner.work_dir, 'cgan')
+        if self.generator_ckpt:
+            load_weights_strictly(gan, self.generator_ckpt,
+                                  'CGANHook.generator_ckpt')
+            runner.logger.info(f'CGANHook: cGAN loaded from '
+                               f'{self.generator_ckpt}')
+        else:
+            GANTrainer(gan, self.gan_optimizers, self.gan_iters,
+                       self.gan_batch_size, self.gan_checkpoint_interval,
+                       work, self.seed, runner.logger).run(
+                           real_images, real_labels)
+        adapter, _ = self._filter_network(runner, model)
+        settings = self._settings(mix, real_images.shape[1:], len(gan_labels))
+        key = hash_settings(
+            dict(
+                settings=hash_settings(settings),
+                generator=hash_state_dict(gan.state_dict()),
+                filter_net=hash_state_dict(adapter.model.state_dict())))
+        bank_dir = mix.bank_dir
+        if SyntheticBank.is_complete(bank_dir):
+            try:
+                SyntheticBank.open(bank_dir, expected_key=key, verify=True)
+                runner.logger.info(f'CGANHook: the bank at {bank_dir} is '
+                                   'complete and matches; reusing it')
+                return
+            except BankStaleError as err:
+                runner.logger.warning(f'CGANHook: rebuilding the bank: {err}')
+        builder = BankBuilder(
+            gan, adapter, mix.num_fake, gan_labels.to(device), bank_labels,
+            relabel=self.relabel, subsample=self.subsample,
+            filter_quantile=self.filter_quantile,
+            filter_threshold=self.filter_threshold, burn_in=self.burn_in,
+            batch_size=self.bank_batch_size, seed=self.seed,
+            max_rounds_per_condition=self.max_rounds,
+            log=runner.logger.info)
+        bank = builder.build(bank_dir, key, settings, real_images,
+                             real_labels.to(device))
+        self.regenerated = True
+        runner.logger.info(
+            f'CGANHook: bank of {len(bank)} samples written to {bank_dir} '
+            f'(acceptance rate {bank.meta.get("acceptance_rate")}, '
+            f'{bank.meta.get("build_seconds")} s)')
+        self._visualize(runner, bank, builder, regression)
+
+    @staticmethod
+    def _visualize(runner, bank: SyntheticBank, builder: BankBuilder,
+                   regression: bool) -> None:
+        out = osp.join(runner.work_dir, 'cgankd_vis')
+        os.makedirs(out, exist_ok=True)
+        grid = sample_grid(bank.images, np.asarray(bank.cond_labels))
+        save_png(grid, osp.join(out, 'bank_samples.png'))
+        summary = builder.filter_summary()
+        hist = filter_histogram(
+            summary['statistic'], summary['cutoffs'],
+            summary['kept_fraction'], osp.join(out, 'filter_histogram.png'),
+            xlabel='|teacher - label|'
+            if regression else 'teacher cross-entropy')
+        visualizer = getattr(runner, 'visualizer', None)
+        if visualizer is not None:
+            visualizer.add_image('cgankd_bank_samples', grid)
+            visualizer.add_image('cgankd_filter_histogram', hist)
+        runner.logger.info(f'CGANHook: sample grid and filter histogram in '
+                           f'{out}')

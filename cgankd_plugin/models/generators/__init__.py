@@ -1,0 +1,30 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Conditional GANs that generate cGAN-KD's synthetic training samples."""
+from .base_conditional_gan import BaseConditionalGAN, DiscriminatorBatch
+from .biggan_generator import BigGANGenerator
+from .ccgan_discriminator import CcGANDiscriminator
+from .ccgan_generator import CcGANGenerator
+from .class_conditional_gan import ClassConditionalGAN
+from .conditional_batch_norm import ConditionalBatchNorm2d
+from .continuous_conditional_gan import ContinuousConditionalGAN
+from .diff_augment import diff_augment
+from .ema import update_ema
+from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
+from .label_embedding import LabelEmbedding
+from .projection_discriminator import ProjectionDiscriminator
+from .residual_blocks import ResidualDownBlock, ResidualUpBlock
+from .sn_layers import has_spectral_norm
+from .vicinity import (draw_vicinal_batch, hard_vicinal_weights,
+                       rule_of_thumb_kappa, rule_of_thumb_sigma, soft_nu,
+                       soft_vicinal_weights, vicinity_bounds)
+
+__all__ = [
+    'BaseConditionalGAN', 'BigGANGenerator', 'CcGANDiscriminator',
+    'CcGANGenerator', 'ClassConditionalGAN', 'ConditionalBatchNorm2d',
+    'ContinuousConditionalGAN', 'DiscriminatorBatch', 'LabelEmbedding',
+    'ProjectionDiscriminator', 'ResidualDownBlock', 'ResidualUpBlock',
+    'diff_augment', 'draw_vicinal_batch', 'hard_vicinal_weights',
+    'has_spectral_norm', 'hinge_discriminator_loss', 'hinge_generator_loss',
+    'rule_of_thumb_kappa', 'rule_of_thumb_sigma', 'soft_nu',
+    'soft_vicinal_weights', 'update_ema', 'vicinity_bounds'
+]

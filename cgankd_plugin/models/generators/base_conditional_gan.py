@@ -1,0 +1,361 @@
+# Copyright (c) cgankd_plugin contributors.
+"""What the class- and continuous-conditional GANs share.
+
+The training hook of cGAN-KD drives both through the same small API:
+``train_step`` (draws its own batches from the in-memory training set,
+runs the discriminator and generator updates, keeps the EMA generator),
+``sample``, ``check_compatible`` and the plain-tensor ``state_dict``.
+"""
+import copy
+import math
+from typing import Dict, List, NamedTuple, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from cgankd_plugin.registry import MODELS
+from .diff_augment import check_policy, diff_augment
+from .ema import update_ema
+from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
+
+DEFAULT_EMA_CONFIG = dict(momentum=0.999, start_iter=1000)
+
+
+class DiscriminatorBatch(NamedTuple):
+    """What one discriminator update trains on (all on the CPU).
+
+    Attributes:
+        real_indices: (B,) indices of the real images in the training set.
+        real_conditions: (B,) labels the discriminator scores the real
+            images at.
+        fake_labels: (B,) labels the generator generates the fakes at.
+        fake_conditions: (B,) labels the discriminator scores the fakes at.
+        real_weights: optional (B,) weights of the real loss terms.
+        fake_weights: optional (B,) weights of the fake loss terms.
+    """
+    real_indices: torch.Tensor
+    real_conditions: torch.Tensor
+    fake_labels: torch.Tensor
+    fake_conditions: torch.Tensor
+    real_weights: Optional[torch.Tensor] = None
+    fake_weights: Optional[torch.Tensor] = None
+
+
+def fill_config(config: dict, fields: dict, role: str) -> dict:
+    """Copy a network config and fill in the fields the GAN dictates.
+
+    Args:
+        config: the network's config dict.
+        fields: name -> value the network must be built with.
+        role: ``'generator'`` or ``'discriminator'``, for the message.
+
+    Returns:
+        The filled copy.
+
+    Raises:
+        ValueError: when the config sets one of ``fields`` differently.
+    """
+    if not isinstance(config, dict):
+        raise TypeError(f'the {role} must be given as a config dict, got '
+                        f'{type(config).__name__}')
+    filled = dict(config)
+    for name, value in fields.items():
+        if name in filled and filled[name] != value:
+            raise ValueError(f'the {role} config sets {name}='
+                             f'{filled[name]!r} but the GAN has '
+                             f'{name}={value!r}')
+        filled[name] = value
+    return filled
+
+
+class BaseConditionalGAN(BaseModule):
+    """Shared machinery of a conditional GAN trained with the hinge loss.
+
+    Subclasses say how to draw labels (:meth:`_draw_discriminator_batch`,
+    :meth:`_draw_generator_labels`) and how to check them.
+
+    Args:
+        generator: config of the generator, completed by
+            ``generator_fields``.
+        discriminator: config of the discriminator, completed by
+            ``discriminator_fields``.
+        generator_fields: values the generator config must carry.
+        discriminator_fields: values the discriminator config must carry.
+        noise_dim: width of the noise vector.
+        img_size: image side.
+        img_channels: image channels.
+        generator_steps: generator updates per ``train_step``.
+        discriminator_steps: discriminator updates per ``train_step``.
+        ema_config: ``dict(momentum, start_iter)`` of the EMA generator,
+            or None for none.
+        diff_augment: DiffAugment policy, e.g.
+            ``'color,translation,cutout'``, or None.
+        init_cfg: mmengine init config.
+    """
+
+    is_continuous: bool = False
+    # Images generated per forward pass in :meth:`sample`.
+    sample_batch_size: int = 500
+
+    def __init__(self,
+                 generator: dict,
+                 discriminator: dict,
+                 generator_fields: dict,
+                 discriminator_fields: dict,
+                 noise_dim: int,
+                 img_size: int,
+                 img_channels: int,
+                 generator_steps: int,
+                 discriminator_steps: int,
+                 ema_config: Optional[dict],
+                 diff_augment: Optional[str],
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if generator_steps < 1 or discriminator_steps < 1:
+            raise ValueError('generator_steps and discriminator_steps must '
+                             f'be >= 1, got {generator_steps} and '
+                             f'{discriminator_steps}')
+        check_policy(diff_augment)
+        self.noise_dim = noise_dim
+        self.img_size = img_size
+        self.img_channels = img_channels
+        self.generator_steps = generator_steps
+        self.discriminator_steps = discriminator_steps
+        self.diff_augment = diff_augment
+        self.generator = MODELS.build(
+            fill_config(generator, generator_fields, 'generator'))
+        self.discriminator = MODELS.build(
+            fill_config(discriminator, discriminator_fields, 'discriminator'))
+        if ema_config is None:
+            self.generator_ema: Optional[nn.Module] = None
+        else:
+            unknown = set(ema_config) - set(DEFAULT_EMA_CONFIG)
+            if unknown:
+                raise ValueError(f'unknown ema_config keys {sorted(unknown)}'
+                                 f'; expected {sorted(DEFAULT_EMA_CONFIG)}')
+            ema = dict(DEFAULT_EMA_CONFIG, **ema_config)
+            self.ema_momentum = float(ema['momentum'])
+            self.ema_start_iter = int(ema['start_iter'])
+            self.generator_ema = copy.deepcopy(self.generator)
+            self.generator_ema.requires_grad_(False)
+        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
+
+    # -- hooks for the subclasses --------------------------------------------
+
+    def _check_training_labels(self, labels: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def _check_sample_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _draw_discriminator_batch(self, labels: torch.Tensor, batch_size: int,
+                                  rng: torch.Generator) -> DiscriminatorBatch:
+        raise NotImplementedError
+
+    def _draw_generator_labels(self, labels: torch.Tensor, batch_size: int,
+                               rng: torch.Generator) -> torch.Tensor:
+        raise NotImplementedError
+
+    # -- helpers -------------------------------------------------------------
+
+    @property
+    def device(self) -> torch.device:
+        """The device the generator's weights are on."""
+        return next(self.generator.parameters()).device
+
+    @staticmethod
+    def to_float_images(images: torch.Tensor) -> torch.Tensor:
+        """Map uint8 images in [0, 255] to float images in [-1, 1]."""
+        return images.float() / 127.5 - 1.0
+
+    def _draw_noise(self, count: int,
+                    rng: Optional[torch.Generator]) -> torch.Tensor:
+        return torch.randn(count, self.noise_dim, generator=rng)
+
+    def _augment(self, images: torch.Tensor,
+                 rng: torch.Generator) -> torch.Tensor:
+        return diff_augment(images, self.diff_augment, rng)
+
+    def _update_ema(self) -> None:
+        if self.generator_ema is None:
+            return
+        started = int(self.iteration) >= self.ema_start_iter
+        momentum = self.ema_momentum if started else 0.0
+        update_ema(self.generator_ema, self.generator, momentum)
+
+    def _check_training_images(self, images: torch.Tensor,
+                               labels: torch.Tensor) -> None:
+        if images.dtype != torch.uint8:
+            raise TypeError('train_step expects uint8 images in [0, 255], '
+                            f'got {images.dtype}')
+        if images.dim() != 4 or images.size(2) != images.size(3):
+            raise ValueError('train_step expects square images shaped (N, '
+                             f'C, H, W), got {tuple(images.shape)}')
+        self.check_compatible(
+            img_size=images.size(2), img_channels=images.size(1))
+        if labels.dim() != 1 or labels.numel() != images.size(0):
+            raise ValueError(f'expected {images.size(0)} labels shaped (N,)'
+                             f', got shape {tuple(labels.shape)}')
+
+    # -- the API the training hook uses --------------------------------------
+
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor,
+                   optimizers: Dict[str, torch.optim.Optimizer],
+                   batch_size: int, rng: torch.Generator) -> Dict[str, float]:
+        """One GAN iteration: D updates, then G updates and the EMA.
+
+        Args:
+            images: the whole real training set, (N, C, H, W) uint8.
+            labels: its (N,) labels (class indices or normalised floats).
+            optimizers: ``dict(generator=..., discriminator=...)`` over
+                ``self.generator.parameters()`` and
+                ``self.discriminator.parameters()``.
+            batch_size: images per batch, for D (per kind: real and fake)
+                and for G.
+            rng: CPU generator for every random draw (batches, noise,
+                augmentation), so that runs are reproducible.
+
+        Returns:
+            ``loss_disc`` (mean over the D updates) and ``loss_gen`` (mean
+            over the G updates), as floats.
+        """
+        self._check_training_images(images, labels)
+        self._check_training_labels(labels)
+        labels = labels.detach().cpu()
+        generator_optim = optimizers['generator']
+        discriminator_optim = optimizers['discriminator']
+        device = self.device
+        self.generator.train()
+        self.discriminator.train()
+
+        disc_losses: List[float] = []
+        for _ in range(self.discriminator_steps):
+            batch = self._draw_discriminator_batch(labels, batch_size, rng)
+            noise = self._draw_noise(batch_size, rng).to(device)
+            indices = batch.real_indices.to(images.device)
+            real_images = self.to_float_images(images[indices].to(device))
+            with torch.no_grad():
+                fake_images = self.generator(noise,
+                                             batch.fake_labels.to(device))
+            inputs = self._augment(torch.cat([real_images, fake_images]), rng)
+            conditions = torch.cat(
+                [batch.real_conditions, batch.fake_conditions]).to(device)
+            logits = self.discriminator(inputs, conditions)
+            real_logits, fake_logits = logits.split(
+                [real_images.size(0), fake_images.size(0)])
+            real_term, fake_term = hinge_discriminator_loss(
+                real_logits, fake_logits, _to_device(batch.real_weights,
+                                                     device),
+                _to_device(batch.fake_weights, device))
+            loss = real_term + fake_term
+            discriminator_optim.zero_grad(set_to_none=True)
+            loss.backward()
+            discriminator_optim.step()
+            disc_losses.append(loss.item())
+
+        gen_losses: List[float] = []
+        trainable = [p.requires_grad for p in self.discriminator.parameters()]
+        self.discriminator.requires_grad_(False)
+        try:
+            for _ in range(self.generator_steps):
+                gen_labels = self._draw_generator_labels(
+                    labels, batch_size, rng).to(device)
+                noise = self._draw_noise(batch_size, rng).to(device)
+                fake_images = self.generator(noise, gen_labels)
+                logits = self.discriminator(
+                    self._augment(fake_images, rng), gen_labels)
+                loss = hinge_generator_loss(logits)
+                generator_optim.zero_grad(set_to_none=True)
+                loss.backward()
+                generator_optim.step()
+                gen_losses.append(loss.item())
+                self._update_ema()
+        finally:
+            for param, flag in zip(self.discriminator.parameters(), trainable):
+                param.requires_grad_(flag)
+        self.iteration.add_(1)
+        return dict(
+            loss_disc=math.fsum(disc_losses) / len(disc_losses),
+            loss_gen=math.fsum(gen_losses) / len(gen_losses))
+
+    @torch.no_grad()
+    def sample(self,
+               labels: torch.Tensor,
+               noise: Optional[torch.Tensor] = None,
+               rng: Optional[torch.Generator] = None,
+               use_ema: bool = True) -> torch.Tensor:
+        """Generate one image per label, in eval mode, without gradients.
+
+        Args:
+            labels: (M,) labels (class indices or normalised floats).
+            noise: optional (M, noise_dim) latent vectors; drawn on the
+                CPU from ``rng`` when None.
+            rng: CPU generator for the noise; None uses torch's global one.
+            use_ema: use the EMA generator when there is one.
+
+        Returns:
+            (M, img_channels, img_size, img_size) float images in [-1, 1],
+            on the generator's device.
+        """
+        network = self.generator
+        if use_ema and self.generator_ema is not None:
+            network = self.generator_ema
+        labels = self._check_sample_labels(labels.reshape(-1))
+        count = labels.numel()
+        if noise is None:
+            noise = self._draw_noise(count, rng)
+        elif tuple(noise.shape) != (count, self.noise_dim):
+            raise ValueError(f'noise must be shaped ({count}, '
+                             f'{self.noise_dim}), got {tuple(noise.shape)}')
+        device = self.device
+        if count == 0:
+            return torch.empty(
+                0,
+                self.img_channels,
+                self.img_size,
+                self.img_size,
+                device=device)
+        was_training = network.training
+        network.eval()
+        step = self.sample_batch_size
+        try:
+            images = [
+                network(noise[start:start + step].to(device),
+                        labels[start:start + step].to(device))
+                for start in range(0, count, step)
+            ]
+        finally:
+            network.train(was_training)
+        return torch.cat(images)
+
+    def check_compatible(self,
+                         num_classes: Optional[int] = None,
+                         img_size: Optional[int] = None,
+                         img_channels: Optional[int] = None) -> None:
+        """Check that the GAN fits a dataset; None skips a field.
+
+        Args:
+            num_classes: the dataset's number of classes (None for a
+                regression dataset, i.e. not checked).
+            img_size: the dataset's image side.
+            img_channels: the dataset's image channels.
+
+        Raises:
+            ValueError: naming the first mismatching field and both values.
+        """
+        for field, wanted in (('num_classes', num_classes),
+                              ('img_size', img_size), ('img_channels',
+                                                       img_channels)):
+            if wanted is None:
+                continue
+            own = getattr(self, field)
+            if own != wanted:
+                raise ValueError(
+                    f'{field} mismatch: the GAN has {field}={own} but the '
+                    f'data has {field}={wanted}')
+
+
+def _to_device(tensor: Optional[torch.Tensor],
+               device: torch.device) -> Optional[torch.Tensor]:
+    return None if tensor is None else tensor.to(device)

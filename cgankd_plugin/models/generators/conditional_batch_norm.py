@@ -1,0 +1,65 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Conditional batch normalisation: gain and bias predicted from a vector."""
+import torch
+import torch.nn as nn
+
+from .sn_layers import make_linear
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """Batch norm whose affine gain and bias are linear in a condition.
+
+    ``out = BN(x) * (1 + W_g c) + W_b c``, with ``c`` the condition vector
+    (a class embedding, optionally joined by a noise chunk, in BigGAN; a
+    label embedding in CcGAN). The ``1 +`` keeps the layer an identity
+    affine map at initialisation.
+
+    Args:
+        num_features: channels of the normalised input.
+        condition_dim: width of the condition vector.
+        spectral_norm: whether the two projections are spectrally
+            normalised (BigGAN: yes; SNGAN / CcGAN generators: no).
+        init_type: init of the projections, see
+            :func:`~.sn_layers.init_layer_weight`.
+        eps: batch-norm epsilon.
+        momentum: batch-norm running-statistics momentum.
+    """
+
+    def __init__(self,
+                 num_features: int,
+                 condition_dim: int,
+                 spectral_norm: bool = True,
+                 init_type: str = 'N02',
+                 eps: float = 1e-5,
+                 momentum: float = 0.1) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.norm = nn.BatchNorm2d(
+            num_features, eps=eps, momentum=momentum, affine=False)
+        self.gain = make_linear(
+            condition_dim,
+            num_features,
+            spectral_norm=spectral_norm,
+            init_type=init_type,
+            bias=False)
+        self.bias = make_linear(
+            condition_dim,
+            num_features,
+            spectral_norm=spectral_norm,
+            init_type=init_type,
+            bias=False)
+
+    def forward(self, x: torch.Tensor,
+                condition: torch.Tensor) -> torch.Tensor:
+        """Normalise ``x`` (N, C, H, W) and modulate it by ``condition``.
+
+        Args:
+            x: feature maps.
+            condition: (N, condition_dim) condition vectors.
+
+        Returns:
+            The modulated feature maps, shaped like ``x``.
+        """
+        gain = 1.0 + 0 * self.gain(condition)[:, :, None, None]
+        bias = 0 * self.bias(condition)[:, :, None, None]
+        return self.norm(x) * gain + bias

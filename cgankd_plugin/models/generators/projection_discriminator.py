@@ -1,0 +1,85 @@
+# Copyright (c) cgankd_plugin contributors.
+"""BigGAN discriminator with a class projection (Miyato & Koyama, 2018)."""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from cgankd_plugin.registry import MODELS
+from .residual_blocks import ResidualDownBlock
+from .sn_layers import make_embedding, make_linear
+
+# (width multipliers of the blocks' outputs, whether each downsamples):
+# BigGAN's D_arch; 32 px is its CIFAR architecture.
+DISCRIMINATOR_ARCHS = {
+    32: ((4, 4, 4, 4), (True, True, False, False)),
+    64: ((1, 2, 4, 8, 16), (True, True, True, True, False)),
+    128: ((1, 2, 4, 8, 16, 16), (True, True, True, True, True, False)),
+}
+
+
+@MODELS.register_module()
+class ProjectionDiscriminator(BaseModule):
+    """Class-conditional projection discriminator (BigGAN's D).
+
+    Residual down-blocks, ReLU, global sum pooling to a feature vector
+    ``phi(x)``, then ``D(x, y) = w^T phi(x) + embed(y)^T phi(x)``. Every
+    conv, the linear head and the class embedding are spectrally
+    normalised.
+
+    Args:
+        num_classes: number of classes.
+        img_size: input resolution, 32, 64 or 128.
+        img_channels: input channels.
+        base_channels: width multiplier (BigGAN's ``D_ch``).
+        init_type: weight init, see :func:`~.sn_layers.init_layer_weight`.
+        init_cfg: mmengine init config; weights are already initialised.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 img_size: int = 32,
+                 img_channels: int = 3,
+                 base_channels: int = 64,
+                 init_type: str = 'N02',
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if img_size not in DISCRIMINATOR_ARCHS:
+            raise ValueError(f'img_size must be one of '
+                             f'{sorted(DISCRIMINATOR_ARCHS)}, got {img_size}')
+        self.num_classes = num_classes
+        self.img_size = img_size
+        self.img_channels = img_channels
+        multipliers, downsamples = DISCRIMINATOR_ARCHS[img_size]
+        widths = [img_channels] + [base_channels * m for m in multipliers]
+        self.blocks = nn.ModuleList([
+            ResidualDownBlock(
+                widths[i],
+                widths[i + 1],
+                downsample=downsamples[i],
+                preactivation=i > 0,
+                init_type=init_type) for i in range(len(multipliers))
+        ])
+        self.linear = make_linear(widths[-1], 1, init_type=init_type)
+        self.class_embedding = make_embedding(
+            num_classes, widths[-1], init_type=init_type)
+
+    def forward(self, images: torch.Tensor,
+                labels: torch.Tensor) -> torch.Tensor:
+        """Score images given their classes.
+
+        Args:
+            images: (N, img_channels, img_size, img_size) in [-1, 1].
+            labels: (N,) class indices (long).
+
+        Returns:
+            (N,) unbounded realness scores.
+        """
+        h = images
+        for block in self.blocks:
+            h = block(h)
+        features = F.relu(h).sum(dim=(2, 3))
+        projection = (self.class_embedding(labels) * features).sum(dim=1)
+        return self.linear(features).squeeze(1) + projection

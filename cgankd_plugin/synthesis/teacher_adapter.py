@@ -1,0 +1,70 @@
+# Copyright (c) cgankd_plugin contributors.
+"""One call that turns uint8 images into a network's features and outputs."""
+from typing import Optional, Tuple
+
+import torch
+from torch import nn
+
+
+class TeacherAdapter:
+    """Run an mmpretrain ``ImageClassifier`` on bank-format images.
+
+    Images arrive exactly as they will be stored (uint8, N x C x H x W), go
+    through ``data_preprocessor`` (the one the model is trained with: for a
+    distiller, the algorithm's) and the network. Grey images are repeated to
+    the three channels the preprocessor expects.
+
+    Args:
+        model (nn.Module): An ``ImageClassifier`` with a classification head
+            (``fc`` logits) or the plugin's ``RegressionHead``.
+        data_preprocessor (nn.Module, optional): Normalisation; defaults to
+            ``model.data_preprocessor``.
+    """
+
+    def __init__(self,
+                 model: nn.Module,
+                 data_preprocessor: Optional[nn.Module] = None) -> None:
+        self.model = model
+        self.data_preprocessor = (
+            data_preprocessor
+            if data_preprocessor is not None else model.data_preprocessor)
+        self.is_regression = hasattr(model.head, 'to_original')
+        mean = getattr(self.data_preprocessor, 'mean', None)
+        self.channels = None if mean is None else mean.numel()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @torch.no_grad()
+    def __call__(self,
+                 images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Features and outputs of a batch.
+
+        Args:
+            images (torch.Tensor): uint8 (N, C, H, W).
+
+        Returns:
+            tuple: penultimate features (N, D) and, for classification,
+            logits (N, K); for regression, values (N,) in original units.
+        """
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            x = images.to(self.device)
+            if x.shape[1] == 1 and self.channels == 3:
+                x = x.expand(-1, 3, -1, -1)
+            x = self.data_preprocessor(
+                dict(inputs=x, data_samples=None), False)['inputs']
+            feats = self.model.extract_feat(x)
+            head = self.model.head
+            pre = head.pre_logits(feats)
+            if self.is_regression:
+                out = head.to_original(head(feats))
+            elif hasattr(head, 'fc'):
+                out = head.fc(pre)
+            else:
+                out = head(feats)
+        finally:
+            self.model.train(was_training)
+        return pre.flatten(1).float(), out.float()

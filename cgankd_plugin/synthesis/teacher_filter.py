@@ -1,0 +1,85 @@
+# Copyright (c) cgankd_plugin contributors.
+"""The teacher-based filter of cGAN-KD (drop what the teacher doubts).
+
+Classification: the cross-entropy of each fake sample against the class it
+was generated for; per class, samples above the ``quantile`` of that
+statistic on a burn-in draw are dropped (official q = 0.9). Regression:
+the absolute error between the teacher's prediction and the label the
+sample was generated for; samples above the ``quantile`` of the error on a
+burn-in draw (pooled over labels, official q = 0.7) or above an absolute
+``threshold`` are dropped.
+"""
+from typing import Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def check_filter_settings(quantile: Optional[float],
+                          threshold: Optional[float]) -> None:
+    """Raise a ValueError naming the bad field of a ``filter`` setting."""
+    if quantile is not None and threshold is not None:
+        raise ValueError('filter: give either `quantile` or `threshold`, '
+                         'not both.')
+    if quantile is not None and not 0 < quantile <= 1:
+        raise ValueError(
+            f'filter.quantile must lie in (0, 1], got {quantile}; e.g. 0.9 '
+            'keeps the 90% of samples the teacher agrees with most.')
+    if threshold is not None and threshold < 0:
+        raise ValueError(
+            f'filter.threshold must be >= 0, got {threshold}: it is the '
+            'largest teacher error (or cross-entropy) a sample may have.')
+
+
+def classification_statistic(logits: torch.Tensor,
+                             labels: torch.Tensor) -> np.ndarray:
+    """Cross-entropy of each sample against its assigned class."""
+    ce = F.cross_entropy(logits.float(), labels.long(), reduction='none')
+    return ce.cpu().numpy()
+
+
+def regression_statistic(predictions: torch.Tensor,
+                         labels: torch.Tensor) -> np.ndarray:
+    """Absolute error between the teacher's value and the assigned label."""
+    return (predictions.float() - labels.float()).abs().cpu().numpy()
+
+
+def cutoffs_from_burn_in(statistic: np.ndarray,
+                         conditions: np.ndarray,
+                         num_conditions: int,
+                         quantile: Optional[float],
+                         threshold: Optional[float],
+                         per_condition: bool) -> np.ndarray:
+    """One cut-off per condition, from a burn-in draw.
+
+    Args:
+        statistic (np.ndarray): The filter statistic of the burn-in samples.
+        conditions (np.ndarray): Their condition indices.
+        num_conditions (int): The number of conditions.
+        quantile (float, optional): Keep samples at or below this quantile.
+        threshold (float, optional): An absolute cut-off instead.
+        per_condition (bool): Quantile per condition (classification) or
+            pooled over all conditions (regression).
+
+    Returns:
+        np.ndarray: float64 cut-offs, one per condition (inf: keep all).
+    """
+    check_filter_settings(quantile, threshold)
+    if threshold is not None:
+        return np.full(num_conditions, float(threshold))
+    if quantile is None or quantile >= 1:
+        return np.full(num_conditions, np.inf)
+    if not np.all(np.isfinite(statistic)):
+        raise FloatingPointError(
+            'the filter statistic of the burn-in draw is not finite: the '
+            'teacher produced NaN/Inf on generated images.')
+    if not per_condition:
+        return np.full(num_conditions, np.quantile(statistic, quantile))
+    cutoffs = np.empty(num_conditions)
+    for c in range(num_conditions):
+        values = statistic[conditions == c]
+        if len(values) == 0:
+            raise ValueError(f'burn-in draw holds no sample of condition {c}')
+        cutoffs[c] = np.quantile(values, quantile)
+    return cutoffs

@@ -1,0 +1,92 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Pictures of a bank: a sample grid and the filter histogram."""
+import os
+import os.path as osp
+from typing import Sequence
+
+import numpy as np
+
+
+def sample_grid(images: np.ndarray,
+                conditions: np.ndarray,
+                per_row: int = 10,
+                max_rows: int = 10) -> np.ndarray:
+    """A grid with one row per condition (the first ``per_row`` samples).
+
+    Args:
+        images (np.ndarray): uint8 (N, C, H, W), e.g. a bank's images.
+        conditions (np.ndarray): (N,) condition of each image; rows follow
+            the sorted unique conditions, at most ``max_rows`` of them
+            spread over the range.
+        per_row (int): Images per row.
+        max_rows (int): Rows at most.
+
+    Returns:
+        np.ndarray: uint8 HWC image (grey images are shown as RGB).
+    """
+    unique = np.unique(conditions)
+    if len(unique) > max_rows:
+        unique = unique[np.linspace(0, len(unique) - 1, max_rows).astype(int)]
+    _, c, h, w = images.shape
+    grid = np.zeros((len(unique) * (h + 2), per_row * (w + 2), 3), np.uint8)
+    for row, cond in enumerate(unique):
+        picks = np.flatnonzero(conditions == cond)[:per_row]
+        for col, j in enumerate(picks):
+            tile = np.asarray(images[j]).transpose(1, 2, 0)
+            if c == 1:
+                tile = np.repeat(tile, 3, axis=2)
+            y, x = row * (h + 2) + 1, col * (w + 2) + 1
+            grid[y:y + h, x:x + w] = tile[..., :3]
+    return grid
+
+
+def save_png(image: np.ndarray, path: str) -> str:
+    """Write an HWC uint8 image as PNG (atomically) and return the path."""
+    from PIL import Image
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    tmp = path + '.tmp.png'
+    Image.fromarray(image).save(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def filter_histogram(statistic: Sequence[float],
+                     cutoffs: Sequence[float],
+                     kept_fraction: float,
+                     path: str,
+                     xlabel: str = 'teacher cross-entropy') -> np.ndarray:
+    """Histogram of the burn-in filter statistic with the cut-off(s).
+
+    Args:
+        statistic: The filter statistic of the burn-in samples.
+        cutoffs: The cut-off of each condition (their median is drawn).
+        kept_fraction (float): Share of burn-in samples under their cut-off.
+        path (str): Where the PNG goes.
+        xlabel (str): What the statistic is.
+
+    Returns:
+        np.ndarray: The figure as an HWC uint8 image (also saved as PNG).
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    stat = np.asarray(statistic, dtype=np.float64)
+    cut = np.asarray(cutoffs, dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    ax.hist(stat[np.isfinite(stat)], bins=50, color='#4c72b0')
+    finite = cut[np.isfinite(cut)]
+    if len(finite):
+        ax.axvline(float(np.median(finite)), color='#c44e52', ls='--',
+                   label=f'cut-off (median of {len(finite)}): '
+                   f'{np.median(finite):.3g}')
+        ax.legend()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel('burn-in samples')
+    ax.set_title(f'teacher filter: {kept_fraction:.0%} of burn-in samples '
+                 'kept')
+    fig.tight_layout()
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    save_png(image, path)
+    return image

@@ -1,0 +1,17 @@
+# CRD resnet32x4 -> resnet8x4 on CIFAR-100 + cGAN-KD: the stock
+# configs/distill/ twin, trained on real + processed cGAN samples. CRD's
+# memory bank covers real and fake samples (CRDMemorySizeHook sizes it).
+#   python tools/train.py configs/cgankd/crd_resnet32x4_resnet8x4_cifar100.py
+_base_ = [
+    '../distill/crd_resnet32x4_resnet8x4_cifar100.py',
+    '../_base_/cgankd/cifar100_biggan.py',
+]
+
+_crd_pipeline = _base_.cgankd_train_pipeline[:-1] + [
+    dict(type='mmrazor.PackCRDInputs')
+]
+_mix = _base_.cgankd_train_dataset
+_mix['dataset']['pipeline'] = _crd_pipeline
+train_dataloader = dict(dataset=dict(dataset=dict(_delete_=True, **_mix)))
+# knobs: --cfg-options custom_hooks.0.gan_iters=... (CGANHook first)
+custom_hooks = [_base_.cgan_hook, dict(type='CRDMemorySizeHook')]

@@ -1,0 +1,12 @@
+# DKD resnet32x4 -> resnet8x4 on CIFAR-100 + cGAN-KD: the stock
+# configs/distill/ twin, trained on real + processed cGAN samples.
+#   python tools/train.py configs/cgankd/dkd_resnet32x4_resnet8x4_cifar100.py
+_base_ = [
+    '../distill/dkd_resnet32x4_resnet8x4_cifar100.py',
+    '../_base_/cgankd/cifar100_biggan.py',
+]
+
+train_dataloader = dict(
+    dataset=dict(_delete_=True, **_base_.cgankd_train_dataset))
+# knobs: --cfg-options custom_hooks.0.gan_iters=... (CGANHook first)
+custom_hooks = [_base_.cgan_hook]
