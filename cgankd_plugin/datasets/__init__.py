@@ -8,3 +8,4 @@ from .regression_h5 import RegressionH5Dataset  # noqa: F401
 from .steering_angle import SteeringAngle  # noqa: F401
 from .utkface import UTKFace  # noqa: F401
 from .synthetic_mix_dataset import SyntheticMixDataset  # noqa: F401
+from .imagenet100 import ImageNet100  # noqa: F401

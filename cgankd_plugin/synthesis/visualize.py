@@ -50,6 +50,23 @@ def save_png(image: np.ndarray, path: str) -> str:
     return path
 
 
+def _pyplot():
+    import matplotlib
+    matplotlib.use('Agg')  # no display needed
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save_figure(fig, path: str) -> np.ndarray:
+    """Save a matplotlib figure as PNG and return it as an HWC image."""
+    fig.tight_layout()
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    _pyplot().close(fig)
+    save_png(image, path)
+    return image
+
+
 def filter_histogram(statistic: Sequence[float],
                      cutoffs: Sequence[float],
                      kept_fraction: float,
@@ -67,9 +84,7 @@ def filter_histogram(statistic: Sequence[float],
     Returns:
         np.ndarray: The figure as an HWC uint8 image (also saved as PNG).
     """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     stat = np.asarray(statistic, dtype=np.float64)
     cut = np.asarray(cutoffs, dtype=np.float64)
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
@@ -84,9 +99,23 @@ def filter_histogram(statistic: Sequence[float],
     ax.set_ylabel('burn-in samples')
     ax.set_title(f'teacher filter: {kept_fraction:.0%} of burn-in samples '
                  'kept')
-    fig.tight_layout()
-    fig.canvas.draw()
-    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    plt.close(fig)
-    save_png(image, path)
-    return image
+    return _save_figure(fig, path)
+
+
+def label_histogram(cond_labels: np.ndarray, teacher_labels: np.ndarray,
+                    path: str) -> np.ndarray:
+    """Histogram of a bank's generating labels beside the teacher's labels.
+
+    Returns:
+        np.ndarray: The figure as an HWC uint8 image (also saved as PNG).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    both = np.concatenate([cond_labels, teacher_labels]).astype(np.float64)
+    bins = np.histogram_bin_edges(both, bins=min(50, len(np.unique(both))))
+    ax.hist(cond_labels, bins=bins, alpha=0.6, label='generated for')
+    ax.hist(teacher_labels, bins=bins, alpha=0.6, label='teacher label')
+    ax.set_xlabel('label')
+    ax.set_ylabel('samples')
+    ax.legend()
+    return _save_figure(fig, path)

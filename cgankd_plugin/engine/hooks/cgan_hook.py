@@ -189,8 +189,8 @@ class CGANHook(Hook):
             runner.model) else runner.model
         device = next(model.parameters()).device
         real = mix.dataset
-        regression = mix.num_classes == 0
         gan = MODELS.build(copy.deepcopy(self.gan_cfg)).to(device)
+        regression = bool(gan.is_continuous)
         if regression:
             lo, hi = self._label_range(real)
             values = np.linspace(0.0, 1.0, self.num_label_values)

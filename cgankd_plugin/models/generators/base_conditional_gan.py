@@ -144,17 +144,40 @@ class BaseConditionalGAN(BaseModule):
     # -- hooks for the subclasses --------------------------------------------
 
     def _check_training_labels(self, labels: torch.Tensor) -> None:
+        """Validate the training labels (and cache what they imply)."""
         raise NotImplementedError
 
     def _check_sample_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        """Validate labels to sample at; return them in the G's dtype."""
         raise NotImplementedError
 
-    def _draw_discriminator_batch(self, labels: torch.Tensor, batch_size: int,
+    def _draw_discriminator_batch(self, labels: torch.Tensor,
+                                  batch_size: int,
                                   rng: torch.Generator) -> DiscriminatorBatch:
+        """Draw what one discriminator update trains on.
+
+        Args:
+            labels: the (N,) training labels, on the CPU.
+            batch_size: real (and fake) samples to draw.
+            rng: CPU generator for the draws.
+
+        Returns:
+            The batch.
+        """
         raise NotImplementedError
 
     def _draw_generator_labels(self, labels: torch.Tensor, batch_size: int,
                                rng: torch.Generator) -> torch.Tensor:
+        """Draw the labels of one generator update's fakes.
+
+        Args:
+            labels: the (N,) training labels, on the CPU.
+            batch_size: labels to draw.
+            rng: CPU generator for the draws.
+
+        Returns:
+            (batch_size,) labels on the CPU.
+        """
         raise NotImplementedError
 
     # -- helpers -------------------------------------------------------------

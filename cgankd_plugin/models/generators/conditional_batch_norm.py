@@ -60,6 +60,6 @@ class ConditionalBatchNorm2d(nn.Module):
         Returns:
             The modulated feature maps, shaped like ``x``.
         """
-        gain = 1.0 + 0 * self.gain(condition)[:, :, None, None]
-        bias = 0 * self.bias(condition)[:, :, None, None]
+        gain = 1.0 + self.gain(condition)[:, :, None, None]
+        bias = self.bias(condition)[:, :, None, None]
         return self.norm(x) * gain + bias

@@ -23,7 +23,7 @@ def update_ema(ema_model: nn.Module, model: nn.Module,
         raise ValueError(f'momentum must be in [0, 1], got {momentum}')
     ema_params = dict(ema_model.named_parameters())
     for name, param in model.named_parameters():
-        ema_params[name].copy_(param.detach())
+        ema_params[name].lerp_(param.detach(), 1.0 - momentum)
     ema_buffers = dict(ema_model.named_buffers())
     for name, buffer in model.named_buffers():
         ema_buffers[name].copy_(buffer)

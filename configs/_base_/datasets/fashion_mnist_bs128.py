@@ -1,0 +1,62 @@
+# Fashion-MNIST from the local IDX files (`make data` unpacks them):
+#   data/fashion_mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte
+# Nothing downloads. The 28x28 grayscale images are presented as CIFAR
+# ones (32x32, 3 channels), so the CIFAR zoo and its augmentation apply
+# unchanged.
+dataset_type = 'mmpretrain.FashionMNIST'
+data_root = 'data/fashion_mnist'
+data_preprocessor = dict(
+    type='mmpretrain.ClsDataPreprocessor',
+    num_classes=10,
+    # Fashion-MNIST statistics (0.2860, 0.3530) in 0-255 scale, the same
+    # for the three repeated channels; bilinear resizing keeps them.
+    mean=[72.94, 72.94, 72.94],
+    std=[90.02, 90.02, 90.02],
+    to_rgb=False)
+
+# The data set is built in mmpretrain's scope, so the plugin's transform
+# needs its `mmrazor.` prefix.
+train_pipeline = [
+    dict(type='mmrazor.GrayToRGB'),
+    dict(type='mmpretrain.Resize', scale=(32, 32)),
+    # CIFAR's augmentation: pad 4, random 32x32 crop, horizontal flip
+    dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),
+    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='mmpretrain.PackInputs'),
+]
+test_pipeline = [
+    dict(type='mmrazor.GrayToRGB'),
+    dict(type='mmpretrain.Resize', scale=(32, 32)),
+    dict(type='mmpretrain.PackInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=2,
+    persistent_workers=True,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        download=False,
+        test_mode=False,
+        pipeline=train_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+val_dataloader = dict(
+    batch_size=256,
+    num_workers=2,
+    persistent_workers=True,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        download=False,
+        # FashionMNIST picks its files by `test_mode`, not by `split`:
+        # without it this would silently be the 60,000 training images.
+        split='test',
+        test_mode=True,
+        pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
