@@ -17,6 +17,7 @@ import mmpretrain.datasets  # noqa: E402,F401
 import mmpretrain.evaluation  # noqa: E402,F401
 import mmpretrain.models  # noqa: E402,F401
 
-from . import datasets, engine, evaluation, models, synthesis  # noqa: E402,F401
+from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
+               synthesis)
 
 __all__ = ['__version__']

@@ -27,6 +27,8 @@ from typing import (TYPE_CHECKING, Any, Dict, List, Mapping, Optional,
 
 import numpy as np
 
+from ..utils.atomic_io import atomic_write_json, fsync_dir, json_default
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -128,41 +130,6 @@ def file_sha256(path: str) -> str:
 # --------------------------------------------------------------------------
 # small file-system helpers
 # --------------------------------------------------------------------------
-def _json_default(value: Any) -> Any:
-    """Turn numpy values into JSON ones; anything else into ``str``."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
-def _fsync_dir(path: str) -> None:
-    """Flush a directory entry to disk (best effort; no-op where unsupported).
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write_json(path: str, data: Mapping) -> None:
-    """Write ``data`` as JSON to ``path`` through a temp file + replace."""
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(data, f, indent=2, sort_keys=True, default=_json_default)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(osp.dirname(path) or '.')
-
-
 def _read_json(path: str) -> Optional[dict]:
     """Return the parsed JSON object at ``path`` or None if unreadable."""
     try:
@@ -333,7 +300,7 @@ class BankWriter:
     def _write_partial_record(self) -> None:
         record = self._layout()
         record.update(settings=self.settings, chunk_sizes=self._chunk_sizes)
-        _atomic_write_json(osp.join(self.partial_dir, PARTIAL_FILE), record)
+        atomic_write_json(osp.join(self.partial_dir, PARTIAL_FILE), record)
 
     # --------------------------------------------------------------- append
     def append_chunk(self,
@@ -435,7 +402,7 @@ class BankWriter:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        _fsync_dir(self.partial_dir)
+        fsync_dir(self.partial_dir)
 
     # ------------------------------------------------------------- finalize
     def finalize(self, meta: Optional[dict] = None) -> 'SyntheticBank':
@@ -497,7 +464,7 @@ class BankWriter:
                       num_chunks=self.num_chunks,
                       created=datetime.datetime.now().astimezone().isoformat())
         record.update(extra_meta)
-        _atomic_write_json(osp.join(self.partial_dir, META_FILE), record)
+        atomic_write_json(osp.join(self.partial_dir, META_FILE), record)
 
     def _remove_build_files(self) -> None:
         """Delete chunks, temp files and ``partial.json`` of the build."""
@@ -505,7 +472,7 @@ class BankWriter:
             if (name.startswith('chunk_') or name.endswith('.tmp')
                     or name == PARTIAL_FILE):
                 os.remove(osp.join(self.partial_dir, name))
-        _fsync_dir(self.partial_dir)
+        fsync_dir(self.partial_dir)
 
     def _array_names(self) -> List[str]:
         names = list(ARRAY_NAMES[:3])
@@ -645,7 +612,7 @@ def _install(partial_dir: str, bank_dir: str) -> None:
     if osp.lexists(bank_dir):
         os.rename(bank_dir, old_dir)
     os.rename(partial_dir, bank_dir)
-    _fsync_dir(osp.dirname(osp.abspath(bank_dir)))
+    fsync_dir(osp.dirname(osp.abspath(bank_dir)))
     try:
         _remove_path(old_dir)
     except OSError:
@@ -833,7 +800,7 @@ def _differing_settings(recorded: Mapping, expected: Mapping) -> List[str]:
     """Names of the settings whose JSON form differs between the two."""
 
     def norm(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, default=_json_default)
+        return json.dumps(value, sort_keys=True, default=json_default)
 
     names = sorted(set(recorded) | set(expected), key=str)
     return [

@@ -1,7 +1,6 @@
 # Copyright (c) cgankd_plugin contributors.
 """Train a conditional GAN with checkpoints that survive a kill."""
 import copy
-import os
 import os.path as osp
 import time
 from typing import Dict, Optional
@@ -9,15 +8,8 @@ from typing import Dict, Optional
 import torch
 from mmengine.registry import OPTIMIZERS
 
+from ..utils.atomic_io import atomic_torch_save
 from ..utils.checkpoint import load_state_dict_file
-
-
-def atomic_torch_save(obj, path: str) -> None:
-    """``torch.save`` to a temporary file, then rename over ``path``."""
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 class GANTrainer:

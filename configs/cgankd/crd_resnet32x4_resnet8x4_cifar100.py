@@ -1,7 +1,8 @@
 # CRD resnet32x4 -> resnet8x4 on CIFAR-100 + cGAN-KD: the stock
 # configs/distill/ twin, trained on real + processed cGAN samples. CRD's
 # memory bank covers real and fake samples (CRDMemorySizeHook sizes it).
-#   python tools/train.py configs/cgankd/crd_resnet32x4_resnet8x4_cifar100.py
+#   python tools/train.py \
+#       configs/cgankd/crd_resnet32x4_resnet8x4_cifar100.py
 _base_ = [
     '../distill/crd_resnet32x4_resnet8x4_cifar100.py',
     '../_base_/cgankd/cifar100_biggan.py',

@@ -3,6 +3,7 @@
 import copy
 import os
 import os.path as osp
+import time
 from typing import Optional, Tuple
 
 import numpy as np
@@ -21,7 +22,25 @@ from ...synthesis.real_data import load_real_images
 from ...synthesis.teacher_adapter import TeacherAdapter
 from ...synthesis.teacher_filter import check_filter_settings
 from ...synthesis.visualize import filter_histogram, sample_grid, save_png
+from ...utils.atomic_io import atomic_write_json
 from ...utils.checkpoint import load_weights_strictly
+
+
+def wait_for_file(path: str, logger, poll: float = 2.0) -> None:
+    """Wait (without a collective, so no timeout) for rank 0's signal.
+
+    The cGAN and the bank are made by rank 0 alone and may take hours:
+    longer than a process group's collective timeout, so the other ranks
+    poll a file instead of blocking in a barrier. If rank 0 dies, the
+    launcher (torchrun, slurm) ends them.
+    """
+    waited = 0.0
+    while not osp.exists(path):
+        time.sleep(poll)
+        waited += poll
+        if waited % 300 < poll:
+            logger.info(f'CGANHook: waiting for rank 0 to build the bank '
+                        f'({waited / 60:.0f} min)')
 
 
 def find_mix_dataset(dataset) -> Optional[SyntheticMixDataset]:
@@ -44,6 +63,10 @@ class CGANHook(Hook):
     ``SyntheticMixDataset`` reads. The bank's path and size live on that
     dataset (``bank_dir``, ``num_fake``); everything else lives here.
 
+    Under distributed training rank 0 alone trains the cGAN and builds the
+    bank (both are deterministic, so the bank is the one a single process
+    makes); the other ranks wait for it, then every rank reads it.
+
     Args:
         gan (dict): Config of a ``ClassConditionalGAN`` or
             ``ContinuousConditionalGAN``.
@@ -64,7 +87,9 @@ class CGANHook(Hook):
             data_preprocessor=<config>)``, a stronger net than the teacher.
         relabel (str): ``'none'``, ``'hard'`` or ``'soft'`` (classification).
         num_label_values (int): Regression: label values in the grid the
-            bank is generated on.
+            bank is generated on, evenly spaced over the real set's
+            ``metainfo['label_range']`` (else the normalisation range), ends
+            included: 60 gives the ages 1, 2, ..., 60 of UTKFace.
         label_range (tuple, optional): Regression: the (low, high) range
             labels are normalised by for the cGAN; defaults to the real
             dataset's ``metainfo['normalization_range']``.
@@ -107,9 +132,9 @@ class CGANHook(Hook):
         self.filter_threshold = filter_cfg.pop('threshold', None)
         self.burn_in = int(filter_cfg.pop('burn_in'))
         if filter_cfg:
-            raise ValueError(f'CGANHook.filter: unknown keys {sorted(filter_cfg)}'
-                             '; use quantile, threshold, burn_in, '
-                             'filter_model.')
+            raise ValueError(
+                f'CGANHook.filter: unknown keys {sorted(filter_cfg)}; use '
+                'quantile, threshold, burn_in, filter_model.')
         check_filter_settings(self.filter_quantile, self.filter_threshold)
         if relabel not in ('none', 'hard', 'soft'):
             raise ValueError("CGANHook.relabel must be 'none', 'hard' or "
@@ -132,6 +157,24 @@ class CGANHook(Hook):
                              '(the dataset has no normalization_range)')
         return float(rng[0]), float(rng[1])
 
+    @staticmethod
+    def _label_grid_range(real, lo: float,
+                          hi: float) -> Tuple[float, float]:
+        """Where the label grid lies: the real set's ``label_range``.
+
+        The labels the real set can hold (``metainfo['label_range']``, e.g.
+        ages 1 to 60 for UTKFace), inside the normalisation range; the whole
+        normalisation range when the set has no ``label_range``.
+        """
+        rng = real.metainfo.get('label_range')
+        if rng is None:
+            return lo, hi
+        grid_lo, grid_hi = max(float(rng[0]), lo), min(float(rng[1]), hi)
+        if not grid_lo <= grid_hi:
+            raise ValueError(f'the real set\'s label_range {tuple(rng)} lies '
+                             f'outside the normalisation range {(lo, hi)}')
+        return grid_lo, grid_hi
+
     def _filter_network(self, runner, model) -> Tuple[TeacherAdapter, dict]:
         if self.filter_model_cfg is None:
             return TeacherAdapter(model.teacher, model.data_preprocessor), {}
@@ -143,8 +186,9 @@ class CGANHook(Hook):
         else:
             raise ValueError('CGANHook.filter.filter_model needs a '
                              '`checkpoint` (a random filter is useless).')
-        preproc = (MODELS.build(cfg['data_preprocessor'])
-                   if cfg.get('data_preprocessor') else model.data_preprocessor)
+        preproc = model.data_preprocessor
+        if cfg.get('data_preprocessor'):
+            preproc = MODELS.build(cfg['data_preprocessor'])
         device = next(model.parameters()).device
         return TeacherAdapter(net.to(device), preproc.to(device)), cfg
 
@@ -179,8 +223,14 @@ class CGANHook(Hook):
         if mix.num_fake == 0:
             runner.logger.info('CGANHook: num_fake=0, nothing to generate')
             return
+        ready = osp.join(runner.work_dir, 'cgan',
+                         f'bank_ready_{runner.timestamp}.json')
         if is_main_process():
             self._prepare_bank(runner, mix)
+            os.makedirs(osp.dirname(ready), exist_ok=True)
+            atomic_write_json(ready, dict(bank_dir=mix.bank_dir))
+        else:
+            wait_for_file(ready, runner.logger)
         barrier()
         self.bank = SyntheticBank.open(mix.bank_dir, verify=False)
 
@@ -193,9 +243,13 @@ class CGANHook(Hook):
         regression = bool(gan.is_continuous)
         if regression:
             lo, hi = self._label_range(real)
-            values = np.linspace(0.0, 1.0, self.num_label_values)
-            gan_labels = torch.tensor(values, dtype=torch.float32)
-            bank_labels = (lo + values * (hi - lo)).astype(np.float32)
+            grid_lo, grid_hi = self._label_grid_range(real, lo, hi)
+            bank_labels = np.linspace(grid_lo, grid_hi,
+                                      self.num_label_values).astype(
+                                          np.float32)
+            gan_labels = torch.tensor(
+                (bank_labels.astype(np.float64) - lo) / (hi - lo),
+                dtype=torch.float32).clamp_(0.0, 1.0)
             target = lambda info: (info['gt_value'] - lo) / (hi - lo)  # noqa
         else:
             gan.check_compatible(num_classes=mix.num_classes)
@@ -221,6 +275,8 @@ class CGANHook(Hook):
                            real_images, real_labels)
         adapter, _ = self._filter_network(runner, model)
         settings = self._settings(mix, real_images.shape[1:], len(gan_labels))
+        if regression:
+            settings['label_grid'] = [float(grid_lo), float(grid_hi)]
         key = hash_settings(
             dict(
                 settings=hash_settings(settings),

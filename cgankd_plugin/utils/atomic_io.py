@@ -1,0 +1,53 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Writes that are either complete on disk or absent (never half-written)."""
+import json
+import os
+import os.path as osp
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+
+def json_default(value: Any) -> Any:
+    """Turn numpy values into JSON ones; anything else into ``str``."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def fsync_dir(path: str) -> None:
+    """Flush a directory entry to disk (best effort; no-op where unsupported).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_json(path: str, data: Mapping) -> None:
+    """Write ``data`` as JSON to ``path`` through a temp file + replace."""
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        json.dump(data, f, indent=2, sort_keys=True, default=json_default)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(osp.dirname(path) or '.')
+
+
+def atomic_torch_save(obj: Any, path: str) -> None:
+    """``torch.save`` to a temporary file, then rename it over ``path``."""
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+    fsync_dir(osp.dirname(path) or '.')

@@ -1,0 +1,30 @@
+# cGAN-KD alone on Steering Angle (the paper's regression recipe):
+# ResNet-20 trained with plain MSE on real + processed CcGAN samples, which
+# the VGG-19 teacher filtered (|teacher - angle| under the pooled 0.7
+# quantile) and relabelled with its predicted angle. Paper: ResNet-20 MAE
+# 5.51 -> 1.60 degrees.
+#   python tools/train.py \
+#       configs/cgankd/cgankd_vgg19_resnet20_steering_angle.py \
+#       --cfg-options model.teacher_ckpt=<vgg19 ckpt> \
+#       load_from=<no-KD resnet20 ckpt>
+# The official students are fine-tuned from their no-KD checkpoint
+# (SteeringAngle/scripts/run_cnn_fake.sh --finetune; the no-KD student is
+# configs/teachers/resnet20_steering_angle.py): `load_from` takes a
+# student-alone checkpoint.
+_base_ = [
+    '../_base_/distill/vgg19_resnet20_steering_angle.py',
+    '../_base_/cgankd/steering_angle_ccgan.py',
+]
+
+model = dict(
+    # no distillation loss: the teacher only serves the bank (and is then
+    # not run on training batches)
+    distiller=dict(type='ConfigurableDistiller', distill_losses=dict()))
+train_dataloader = dict(
+    dataset=dict(_delete_=True, **_base_.cgankd_train_dataset))
+# knobs: --cfg-options custom_hooks.0.gan_iters=... (CGANHook first)
+custom_hooks = [_base_.cgan_hook]
+
+# The fine-tuning schedule of SteeringAngle/scripts/run_cnn_fake.sh is the
+# no-KD one (configs/_base_/schedules/regression_sgd.py): 350 epochs, SGD
+# lr 0.01, lr x0.1 at epochs 150 and 250, weight decay 5e-4, batch 128.
