@@ -44,6 +44,15 @@ def atomic_write_json(path: str, data: Mapping) -> None:
     fsync_dir(osp.dirname(path) or '.')
 
 
+def read_json(path: str):
+    """The JSON object at ``path``, or None if missing or unreadable."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def atomic_torch_save(obj: Any, path: str) -> None:
     """``torch.save`` to a temporary file, then rename it over ``path``."""
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)

@@ -17,12 +17,13 @@ from ...registry import HOOKS, MODELS
 from ...synthesis.bank_builder import BankBuilder
 from ...synthesis.bank_storage import (BankStaleError, SyntheticBank,
                                        hash_settings, hash_state_dict)
+from ...synthesis.gan_quality import teacher_gan_quality
 from ...synthesis.gan_training import GANTrainer
 from ...synthesis.real_data import load_real_images
 from ...synthesis.teacher_adapter import TeacherAdapter
 from ...synthesis.teacher_filter import check_filter_settings
 from ...synthesis.visualize import filter_histogram, sample_grid, save_png
-from ...utils.atomic_io import atomic_write_json
+from ...utils.atomic_io import atomic_write_json, read_json
 from ...utils.checkpoint import load_weights_strictly
 
 
@@ -97,6 +98,10 @@ class CGANHook(Hook):
         seed (int): Seed of the cGAN training and of the bank.
         max_rounds_per_condition (int): Give up after this many rounds in a
             row that accept nothing.
+        quality_samples (int): Real and fake images for the cGAN's quality
+            figure, logged when the cGAN stage ends: the Frechet distance of
+            the teacher's features (not Inception's) and the teacher's
+            agreement with the generating labels. 0 switches it off.
     """
 
     priority = 'VERY_HIGH'
@@ -115,7 +120,8 @@ class CGANHook(Hook):
                  label_range: Optional[Tuple[float, float]] = None,
                  bank_batch_size: int = 256,
                  seed: int = 0,
-                 max_rounds_per_condition: int = 100) -> None:
+                 max_rounds_per_condition: int = 100,
+                 quality_samples: int = 2000) -> None:
         self.gan_cfg = copy.deepcopy(gan)
         self.gan_iters = int(gan_iters)
         self.gan_batch_size = int(gan_batch_size)
@@ -145,6 +151,7 @@ class CGANHook(Hook):
         self.bank_batch_size = int(bank_batch_size)
         self.seed = int(seed)
         self.max_rounds = int(max_rounds_per_condition)
+        self.quality_samples = int(quality_samples)
         self.bank: Optional[SyntheticBank] = None
         self.regenerated = False
 
@@ -274,13 +281,18 @@ class CGANHook(Hook):
                        work, self.seed, runner.logger).run(
                            real_images, real_labels)
         adapter, _ = self._filter_network(runner, model)
+        generator_hash = hash_state_dict(gan.state_dict())
+        self._report_quality(
+            runner, gan, adapter, real_images, real_labels, generator_hash,
+            osp.join(work, 'quality.json'),
+            label_range=(lo, hi) if regression else (0.0, 1.0))
         settings = self._settings(mix, real_images.shape[1:], len(gan_labels))
         if regression:
             settings['label_grid'] = [float(grid_lo), float(grid_hi)]
         key = hash_settings(
             dict(
                 settings=hash_settings(settings),
-                generator=hash_state_dict(gan.state_dict()),
+                generator=generator_hash,
                 filter_net=hash_state_dict(adapter.model.state_dict())))
         bank_dir = mix.bank_dir
         if SyntheticBank.is_complete(bank_dir):
@@ -307,6 +319,23 @@ class CGANHook(Hook):
             f'(acceptance rate {bank.meta.get("acceptance_rate")}, '
             f'{bank.meta.get("build_seconds")} s)')
         self._visualize(runner, bank, builder, regression)
+
+    def _report_quality(self, runner, gan, adapter, real_images, real_labels,
+                        generator_hash: str, path: str, label_range) -> None:
+        """Log the cGAN's quality figure (computed once per generator)."""
+        if not self.quality_samples:
+            return
+        quality = read_json(path)
+        if not quality or quality.get('generator') != generator_hash:
+            quality = teacher_gan_quality(
+                gan, adapter, real_images, real_labels, self.quality_samples,
+                self.bank_batch_size, self.seed, label_range=label_range)
+            quality['generator'] = generator_hash
+            atomic_write_json(path, quality)
+        figures = ', '.join(f'{k}={v:.4f}' for k, v in quality.items()
+                            if k != 'generator')
+        runner.logger.info('CGANHook: cGAN quality (teacher features, not '
+                           f'Inception): {figures}')
 
     @staticmethod
     def _visualize(runner, bank: SyntheticBank, builder: BankBuilder,

@@ -1,0 +1,95 @@
+# Copyright (c) cgankd_plugin contributors.
+"""A quality figure of a trained cGAN, from the teacher's point of view.
+
+Not the Inception FID: the Frechet distance between Gaussians fitted to the
+*teacher's* penultimate features of real and generated images, plus how
+often the teacher agrees with the class (or label) an image was generated
+for. Both need nothing beyond the teacher, so runs of one set-up can be
+compared by them; numbers from different teachers cannot.
+"""
+from typing import Dict
+
+import numpy as np
+import torch
+from scipy import linalg
+
+from .teacher_adapter import TeacherAdapter
+
+
+def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets."""
+    mu_a, mu_b = feats_a.mean(0), feats_b.mean(0)
+    cov_a = np.cov(feats_a, rowvar=False)
+    cov_b = np.cov(feats_b, rowvar=False)
+    covmean, _ = linalg.sqrtm(cov_a.dot(cov_b), disp=False)
+    if not np.isfinite(covmean).all():
+        eps = np.eye(cov_a.shape[0]) * 1e-6
+        covmean = linalg.sqrtm((cov_a + eps).dot(cov_b + eps))
+    covmean = np.real(covmean)
+    diff = mu_a - mu_b
+    return float(
+        diff.dot(diff) + np.trace(cov_a) + np.trace(cov_b) -
+        2 * np.trace(covmean))
+
+
+def _features(teacher: TeacherAdapter, images: torch.Tensor,
+              batch_size: int):
+    feats, outs = [], []
+    for i in range(0, len(images), batch_size):
+        f, o = teacher(images[i:i + batch_size])
+        feats.append(f.cpu())
+        outs.append(o.cpu())
+    return torch.cat(feats).double().numpy(), torch.cat(outs)
+
+
+@torch.no_grad()
+def teacher_gan_quality(gan,
+                        teacher: TeacherAdapter,
+                        real_images: torch.Tensor,
+                        real_labels: torch.Tensor,
+                        num_samples: int = 2000,
+                        batch_size: int = 256,
+                        seed: int = 0,
+                        label_range=(0.0, 1.0)) -> Dict[str, float]:
+    """Teacher-feature Frechet distance and label agreement of a cGAN.
+
+    Fakes are generated for the labels of a random draw of real images, so
+    both sets have the same label distribution.
+
+    Args:
+        gan: The trained cGAN.
+        teacher (TeacherAdapter): The teacher (or filtering network).
+        real_images (torch.Tensor): uint8 real images (N, C, H, W).
+        real_labels (torch.Tensor): Their cGAN labels.
+        num_samples (int): Images per side (at most N).
+        batch_size (int): Batch size.
+        seed (int): Seed of the draw.
+        label_range (tuple): Regression: the (low, high) that normalised
+            labels map to, to report the error in original units.
+
+    Returns:
+        dict: ``teacher_fd`` (lower is better) and ``teacher_accuracy`` on
+        the fakes (classification) or ``teacher_mae`` (regression).
+    """
+    from .bank_builder import seeded, to_uint8
+    rng = seeded(seed, 9)
+    n = min(num_samples, len(real_images))
+    pick = torch.randperm(len(real_images), generator=rng)[:n]
+    labels = real_labels.cpu()[pick]
+    fakes = torch.cat([
+        to_uint8(
+            gan.sample(labels[i:i + batch_size].to(gan.device),
+                       rng=rng)).cpu() for i in range(0, n, batch_size)
+    ])
+    real_feats, _ = _features(teacher, real_images[pick], batch_size)
+    fake_feats, fake_out = _features(teacher, fakes, batch_size)
+    result = dict(teacher_fd=frechet_distance(real_feats, fake_feats))
+    if gan.is_continuous:
+        # the adapter reports values in original units; labels are [0, 1]
+        low, high = label_range
+        target = low + labels.float() * (high - low)
+        result['teacher_mae'] = float((fake_out.float() - target).abs().mean())
+    else:
+        result['teacher_accuracy'] = float(
+            (fake_out.argmax(1) == labels).float().mean())
+    return result
