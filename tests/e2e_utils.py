@@ -80,3 +80,45 @@ def scalars(work_dir: str) -> List[Dict]:
         with open(path) as f:
             records += [json.loads(line) for line in f if line.strip()]
     return records
+
+
+def cgankd_kd_tiny_options(data_root: str, num_fake: int = 100) -> List[str]:
+    """Shrink ``configs/cgankd/kd_resnet32x4_resnet8x4_cifar100.py``.
+
+    Tiny teacher and student (resnet8), a width-4 cGAN trained a few
+    iterations, a bank of ``num_fake`` samples built in rounds of 4.
+    """
+    return cifar_shrink_options(
+        data_root, batch_size=16,
+        train_dataset='train_dataloader.dataset.dataset') + [
+            'model.teacher_ckpt=None',
+            'model.teacher.backbone.arch=resnet8',
+            'model.teacher.head.in_channels=64',
+            'model.architecture.backbone.arch=resnet8',
+            'model.architecture.head.in_channels=64',
+            f'train_dataloader.dataset.num_fake={num_fake}',
+            'custom_hooks.0.gan.generator.base_channels=4',
+            'custom_hooks.0.gan.discriminator.base_channels=4',
+            'custom_hooks.0.gan.ema_config.start_iter=1',
+            'custom_hooks.0.gan_iters=3',
+            'custom_hooks.0.gan_batch_size=8',
+            'custom_hooks.0.gan_checkpoint_interval=1',
+            'custom_hooks.0.subsample=None',
+            'custom_hooks.0.filter.burn_in=4',
+            'custom_hooks.0.bank_batch_size=4',
+            'custom_hooks.0.quality_samples=16',
+        ]
+
+
+def start_tool(tool: str, config: str, log_path: str,
+               args: Sequence[str] = (),
+               cfg_options: Sequence[str] = ()) -> subprocess.Popen:
+    """Start ``tools/<tool>.py`` in the background, its output to a file."""
+    cmd = [sys.executable, os.path.join(REPO_ROOT, 'tools', tool + '.py'),
+           os.path.join(REPO_ROOT, config), *args]
+    if cfg_options:
+        cmd += ['--cfg-options', *cfg_options]
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2')
+    log = open(log_path, 'w')
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                            env=env, cwd=REPO_ROOT)
