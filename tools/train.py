@@ -84,9 +84,32 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Let ``--launcher pytorch`` run on machines without a GPU.
+
+    MMEngine's launcher calls ``torch.cuda.set_device``, and its DDP wrapper
+    passes a GPU id; on CPU the process group starts here with gloo (MMEngine
+    then finds it running) and DDP gets no device ids.
+    """
+    import torch
+    import torch.distributed as dist
+    if torch.cuda.is_available() or dist.is_initialized():
+        return
+    dist.init_process_group(backend='gloo')
+    cfg.setdefault(
+        'model_wrapper_cfg',
+        dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False)))
+
+
 def main() -> None:
     args = parse_args()
     cfg = build_config(args)
+    if args.launcher == 'pytorch':
+        setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 
