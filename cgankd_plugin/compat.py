@@ -84,6 +84,40 @@ def allow_mmengine_checkpoints() -> None:
     torch.serialization.add_safe_globals(safe)
 
 
+def explain_pre_fix_checkpoints() -> None:
+    """Point users with checkpoints saved before the fix to the converter.
+
+    Why: a checkpoint written by plain MMEngine pickles its message hub's
+    methods through ``getattr``; ``torch.load(weights_only=True)`` rightly
+    refuses it, with advice (allow-listing ``getattr``) that must never be
+    followed. MMEngine's local-file loader is wrapped to say what to do.
+    """
+    import pickle
+
+    from mmengine.runner.checkpoint import CheckpointLoader
+    original = CheckpointLoader._schemes['']
+
+    def load_from_local(filename, map_location=None):
+        try:
+            return original(filename, map_location)
+        except pickle.UnpicklingError as err:
+            if 'getattr' not in str(err):
+                raise
+            raise pickle.UnpicklingError(
+                f'{filename!r} was saved without cgankd_plugin imported '
+                '(plain MMEngine, or a plugin version before the '
+                'HistoryBuffer fix): its message hub pickles methods '
+                'through getattr, which torch.load(weights_only=True) '
+                'rightly refuses. Do not allow-list getattr or set '
+                'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD. If you trust the file, '
+                'convert it once with\n  python tools/convert_checkpoint.py '
+                f'{filename} NEW.pth --trust\nand resume from NEW.pth.'
+            ) from None
+
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
+
+
 def apply_shims() -> None:
     """Apply every shim once; safe to call repeatedly."""
     global _APPLIED
@@ -94,5 +128,6 @@ def apply_shims() -> None:
     warnings.filterwarnings(
         'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     allow_mmengine_checkpoints()
+    explain_pre_fix_checkpoints()
     import_mmrazor()
     _APPLIED = True

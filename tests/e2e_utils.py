@@ -57,7 +57,7 @@ def run_tool(tool: str,
            os.path.join(REPO_ROOT, config), *args]
     if cfg_options:
         cmd += ['--cfg-options', *cfg_options]
-    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2')
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
     proc = subprocess.run(
         cmd, capture_output=True, text=True, timeout=timeout, env=env,
         cwd=REPO_ROOT)
@@ -118,7 +118,7 @@ def start_tool(tool: str, config: str, log_path: str,
            os.path.join(REPO_ROOT, config), *args]
     if cfg_options:
         cmd += ['--cfg-options', *cfg_options]
-    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2')
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
     log = open(log_path, 'w')
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                             env=env, cwd=REPO_ROOT)

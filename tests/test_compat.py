@@ -87,3 +87,19 @@ def test_checkpoint_carrying_code_is_still_refused():
     buf.seek(0)
     with pytest.raises(Exception, match='system'):
         torch.load(buf, weights_only=True)
+
+
+def test_pre_fix_checkpoint_error_points_to_the_converter(tmp_path):
+    """A checkpoint saved by plain MMEngine: the error says what to do."""
+    path = str(tmp_path / 'old.pth')
+    save = (
+        'import torch; from mmengine.logging import HistoryBuffer\n'
+        'b = HistoryBuffer(); b.update(1.0)\n'
+        f"torch.save({{'state_dict': {{}}, 'hub': b}}, {path!r})\n")
+    assert _fresh_python(save).returncode == 0
+    load = ('import cgankd_plugin\n'
+            'from mmengine.runner.checkpoint import _load_checkpoint\n'
+            f'_load_checkpoint({path!r}, map_location="cpu")\n')
+    proc = _fresh_python(load)
+    assert proc.returncode != 0
+    assert 'tools/convert_checkpoint.py' in proc.stderr

@@ -131,9 +131,21 @@ class CGANHook(Hook):
         self.gan_checkpoint_interval = int(gan_checkpoint_interval)
         self.generator_ckpt = generator_ckpt
         self.subsample = copy.deepcopy(subsample)
-        filter_cfg = dict(quantile=0.9, burn_in=200)
+        filter_cfg = dict(burn_in=200)
+        if 'threshold' not in (filter or {}):
+            # the default cut-off; a `threshold` given alone replaces it
+            filter_cfg['quantile'] = 0.9
         filter_cfg.update(filter or {})
         self.filter_model_cfg = filter_cfg.pop('filter_model', None)
+        if self.filter_model_cfg is not None and (
+                not isinstance(self.filter_model_cfg, dict)
+                or 'model' not in self.filter_model_cfg
+                or not self.filter_model_cfg.get('checkpoint')):
+            # checked here, not after hours of cGAN training
+            raise ValueError(
+                'CGANHook.filter.filter_model must be dict(model=<config>, '
+                'checkpoint=<path>[, data_preprocessor=<config>]), got '
+                f'{self.filter_model_cfg!r} (a random filter is useless).')
         self.filter_quantile = filter_cfg.pop('quantile', None)
         self.filter_threshold = filter_cfg.pop('threshold', None)
         self.burn_in = int(filter_cfg.pop('burn_in'))

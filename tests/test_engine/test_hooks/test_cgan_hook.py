@@ -1,0 +1,264 @@
+# Copyright (c) cgankd_plugin contributors.
+"""CGANHook: its settings, and before_train on a stub runner.
+
+The stub runner carries what the hook reads (model with ``teacher`` and
+``data_preprocessor``, train dataloader, work_dir, logger, timestamp); the
+cGAN is a width-4 BigGAN trained 2 iterations, the teacher a ResNet-8.
+"""
+import os
+import os.path as osp
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from mmpretrain.datasets import BaseDataset
+from torch import nn
+
+from cgankd_plugin.datasets.synthetic_mix_dataset import SyntheticMixDataset
+from cgankd_plugin.engine.hooks.cgan_hook import CGANHook, find_mix_dataset
+from cgankd_plugin.registry import HOOKS, MODELS
+from cgankd_plugin.synthesis import SyntheticBank, TeacherAdapter
+from cgankd_plugin.synthesis.layout import condition_of_positions
+
+NUM_CLASSES = 10
+NUM_REAL = 20
+NUM_FAKE = 20
+GAN = dict(
+    type='ClassConditionalGAN',
+    num_classes=NUM_CLASSES,
+    img_size=32,
+    noise_dim=8,
+    generator=dict(type='BigGANGenerator', base_channels=4, shared_dim=8),
+    discriminator=dict(type='ProjectionDiscriminator', base_channels=4),
+    discriminator_steps=1,
+    ema_config=dict(momentum=0.5, start_iter=1))
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def hook_cfg(**kwargs):
+    cfg = dict(
+        type='CGANHook',
+        gan=GAN,
+        gan_iters=2,
+        gan_batch_size=4,
+        gan_checkpoint_interval=1,
+        subsample=None,
+        filter=dict(quantile=0.9, burn_in=4),
+        relabel='hard',
+        bank_batch_size=4,
+        max_rounds_per_condition=20,
+        quality_samples=8)
+    cfg.update(kwargs)
+    return cfg
+
+
+# ------------------------------------------------------------- settings
+@pytest.mark.parametrize('filter_cfg,field', [
+    (dict(quantiles=0.9), 'quantiles'),
+    (dict(quantile=0.9, burnin=10), 'burnin'),
+])
+def test_unknown_filter_keys_are_named(filter_cfg, field):
+    with pytest.raises(ValueError, match=rf'CGANHook\.filter.*{field}'):
+        HOOKS.build(hook_cfg(filter=filter_cfg))
+
+
+@pytest.mark.parametrize('filter_cfg,field', [
+    (dict(quantile=0.0), r'filter\.quantile'),
+    (dict(quantile=1.2), r'filter\.quantile'),
+    (dict(threshold=-1.0), r'filter\.threshold'),
+    (dict(quantile=0.9, threshold=1.0), 'not both'),
+    (dict(filter_model=dict(model=dict(type='x'))), r'filter\.filter_model'),
+    (dict(filter_model='densenet'), r'filter\.filter_model'),
+])
+def test_bad_filter_values_are_named(filter_cfg, field):
+    with pytest.raises(ValueError, match=field):
+        HOOKS.build(hook_cfg(filter=filter_cfg))
+
+
+def test_threshold_alone_replaces_the_default_quantile():
+    hook = HOOKS.build(hook_cfg(filter=dict(threshold=2.0)))
+    assert isinstance(hook, CGANHook)
+    assert hook.filter_threshold == 2.0 and hook.filter_quantile is None
+    hook = HOOKS.build(hook_cfg(filter=None))
+    assert hook.filter_quantile == 0.9 and hook.burn_in == 200
+
+
+@pytest.mark.parametrize('relabel', ['argmax', 'Hard', None])
+def test_bad_relabel_is_named(relabel):
+    with pytest.raises(ValueError, match=r'CGANHook\.relabel'):
+        HOOKS.build(hook_cfg(relabel=relabel))
+
+
+# ------------------------------------------------------------ the stage
+class _RealSet(BaseDataset):
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            ann_file='',
+            metainfo=dict(classes=[f'c{i}' for i in range(NUM_CLASSES)]),
+            **kwargs)
+
+    def load_data_list(self):
+        rng = np.random.default_rng(0)
+        return [
+            dict(img=rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
+                 gt_label=i % NUM_CLASSES) for i in range(NUM_REAL)
+        ]
+
+
+class _Logger:
+
+    def __init__(self):
+        self.lines = []
+
+    def info(self, msg):
+        self.lines.append(msg)
+
+    warning = info
+
+    def has(self, text):
+        return any(text in line for line in self.lines)
+
+
+@pytest.fixture(scope='module')
+def teacher_model():
+    torch.manual_seed(0)
+    teacher = MODELS.build(
+        dict(
+            type='mmpretrain.ImageClassifier',
+            backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
+            neck=dict(type='mmpretrain.GlobalAveragePooling'),
+            head=dict(
+                type='mmpretrain.LinearClsHead',
+                num_classes=NUM_CLASSES,
+                in_channels=64)))
+    model = nn.Module()
+    model.teacher = teacher
+    model.data_preprocessor = MODELS.build(
+        dict(
+            type='mmpretrain.ClsDataPreprocessor',
+            num_classes=NUM_CLASSES,
+            mean=[128.0] * 3,
+            std=[64.0] * 3))
+    return model
+
+
+def make_runner(model, work_dir, num_fake=NUM_FAKE, crd=True, stamp='t1'):
+    mix = dict(type='SyntheticMixDataset', dataset=_RealSet(),
+               num_fake=num_fake)
+    if crd:
+        from cgankd_plugin.datasets.crd_contrast_dataset import \
+            CRDContrastDataset
+        dataset = CRDContrastDataset(dataset=mix, neg_num=4, percent=1.0)
+    else:
+        dataset = SyntheticMixDataset(_RealSet(), num_fake)
+    return SimpleNamespace(
+        model=model,
+        train_dataloader=SimpleNamespace(dataset=dataset),
+        work_dir=str(work_dir),
+        logger=_Logger(),
+        timestamp=stamp,
+        visualizer=None)
+
+
+def _mtimes(path):
+    return {
+        name: os.stat(osp.join(path, name)).st_mtime_ns
+        for name in sorted(os.listdir(path))
+    }
+
+
+def test_before_train_builds_then_reuses_then_rebuilds(
+        teacher_model, tmp_path, monkeypatch):
+    runner = make_runner(teacher_model, tmp_path)
+    hook = HOOKS.build(hook_cfg())
+    hook.before_train(runner)
+    mix = find_mix_dataset(runner.train_dataloader.dataset)
+    bank_dir = osp.join(tmp_path, 'synthetic_bank')
+    assert mix.bank_dir == bank_dir
+    assert hook.regenerated
+    assert osp.isfile(osp.join(tmp_path, 'cgan', 'cgan_final.pth'))
+    assert runner.logger.has('cGAN: iter 2/2')
+    assert runner.logger.has('cGAN quality')
+    bank = SyntheticBank.open(bank_dir, verify=True)
+    assert len(bank) == NUM_FAKE == len(hook.bank)
+    np.testing.assert_array_equal(
+        bank.cond_labels, condition_of_positions(NUM_FAKE, NUM_CLASSES))
+    # hard relabelling by the runner's teacher, through its preprocessor
+    _, logits = TeacherAdapter(teacher_model.teacher,
+                               teacher_model.data_preprocessor)(
+                                   torch.from_numpy(np.array(bank.images)))
+    np.testing.assert_array_equal(bank.teacher_labels,
+                                  logits.argmax(1).numpy())
+    for name in ('bank_samples.png', 'filter_histogram.png'):
+        assert osp.getsize(osp.join(tmp_path, 'cgankd_vis', name)) > 0
+    # the training set reads the bank now
+    sample = runner.train_dataloader.dataset[NUM_REAL + 3]
+    assert sample['is_fake'] and sample['sample_idx'] == NUM_REAL + 3
+    assert len(sample['contrast_sample_idxs']) == 5
+    before = _mtimes(bank_dir)
+
+    # a second run (e.g. --resume): the cGAN loads, the bank is reused
+    from cgankd_plugin.synthesis.gan_training import GANTrainer
+    real_run = GANTrainer.run
+
+    def no_training(*args, **kwargs):
+        raise AssertionError('the cGAN was trained again')
+
+    def run_without_training(self, images, labels):
+        monkeypatch.setattr(type(self.gan), 'train_step', no_training)
+        return real_run(self, images, labels)
+
+    monkeypatch.setattr(GANTrainer, 'run', run_without_training)
+    again = make_runner(teacher_model, tmp_path, stamp='t2')
+    hook2 = HOOKS.build(hook_cfg())
+    hook2.before_train(again)
+    assert again.logger.has('complete and matches; reusing it')
+    assert again.logger.has('trained weights loaded from')
+    assert not hook2.regenerated
+    assert _mtimes(bank_dir) == before
+    assert hook2.bank.content_hash() == bank.content_hash()
+    monkeypatch.undo()
+
+    # another setting: the bank is stale and rebuilt
+    third = make_runner(teacher_model, tmp_path, stamp='t3')
+    hook3 = HOOKS.build(hook_cfg(relabel='none'))
+    hook3.before_train(third)
+    assert third.logger.has('rebuilding the bank')
+    assert hook3.regenerated
+    rebuilt = SyntheticBank.open(bank_dir)
+    np.testing.assert_array_equal(rebuilt.teacher_labels, rebuilt.cond_labels)
+    assert rebuilt.key != bank.key
+
+
+def test_before_train_needs_a_mix_dataset(teacher_model, tmp_path):
+    runner = SimpleNamespace(
+        model=teacher_model,
+        train_dataloader=SimpleNamespace(dataset=_RealSet()),
+        work_dir=str(tmp_path), logger=_Logger(), timestamp='t')
+    with pytest.raises(ValueError, match='SyntheticMixDataset'):
+        HOOKS.build(hook_cfg()).before_train(runner)
+
+
+def test_no_fake_samples_is_a_no_op(teacher_model, tmp_path):
+    runner = make_runner(teacher_model, tmp_path, num_fake=0, crd=False)
+    hook = HOOKS.build(hook_cfg())
+    hook.before_train(runner)
+    assert runner.logger.has('num_fake=0')
+    assert not osp.exists(osp.join(tmp_path, 'cgan'))
+    assert hook.bank is None
+
+
+def test_gan_of_the_wrong_number_of_classes(teacher_model, tmp_path):
+    runner = make_runner(teacher_model, tmp_path, crd=False)
+    hook = HOOKS.build(hook_cfg(gan=dict(GAN, num_classes=7)))
+    with pytest.raises(ValueError, match='num_classes'):
+        hook.before_train(runner)

@@ -1,0 +1,338 @@
+# Copyright (c) cgankd_plugin contributors.
+"""BankBuilder: a tiny (untrained) cGAN and a tiny teacher build real banks.
+
+Everything runs on one thread at 32x32 with 10 classes, a width-4 BigGAN
+and a ResNet-8 teacher: a build of 23 samples takes well under a second.
+"""
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cgankd_plugin.registry import MODELS
+from cgankd_plugin.synthesis import (BankBuilder, BankWriter, SyntheticBank,
+                                     TeacherAdapter)
+from cgankd_plugin.synthesis.layout import (condition_of_positions,
+                                            condition_quotas)
+
+NUM_CLASSES = 10
+NUM_FAKE = 23  # uneven quotas: 3 for classes 0-2, 2 for the rest
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_thread():
+    # module scope: it must also cover the module-scoped builds, as results
+    # (and so bit-exact comparisons) depend on the number of threads
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='module')
+def gan():
+    torch.manual_seed(0)
+    return MODELS.build(
+        dict(
+            type='ClassConditionalGAN',
+            num_classes=NUM_CLASSES,
+            img_size=32,
+            noise_dim=16,
+            generator=dict(
+                type='BigGANGenerator', base_channels=4, shared_dim=8),
+            discriminator=dict(type='ProjectionDiscriminator',
+                               base_channels=4),
+            ema_config=dict(momentum=0.9, start_iter=1))).eval()
+
+
+@pytest.fixture(scope='module')
+def teacher():
+    torch.manual_seed(1)
+    return MODELS.build(
+        dict(
+            type='mmpretrain.ImageClassifier',
+            backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
+            neck=dict(type='mmpretrain.GlobalAveragePooling'),
+            head=dict(
+                type='mmpretrain.LinearClsHead',
+                num_classes=NUM_CLASSES,
+                in_channels=64),
+            data_preprocessor=dict(
+                type='mmpretrain.ClsDataPreprocessor',
+                num_classes=NUM_CLASSES,
+                mean=[128.0] * 3,
+                std=[64.0] * 3))).eval()
+
+
+def make_builder(gan, teacher, **kwargs):
+    lines = []
+    options = dict(
+        num_fake=NUM_FAKE,
+        gan_labels=torch.arange(NUM_CLASSES),
+        bank_labels=np.arange(NUM_CLASSES),
+        relabel='hard',
+        filter_quantile=0.9,
+        burn_in=8,
+        batch_size=4,
+        seed=0,
+        max_rounds_per_condition=20,
+        log=lines.append)
+    options.update(kwargs)
+    builder = BankBuilder(gan, TeacherAdapter(teacher), **options)
+    builder.lines = lines
+    return builder
+
+
+def build(builder, path, **kwargs):
+    return builder.build(str(path), 'key', dict(test=True), **kwargs)
+
+
+def teacher_logits(teacher, bank):
+    _, logits = TeacherAdapter(teacher)(torch.from_numpy(
+        np.array(bank.images)))
+    return logits
+
+
+@pytest.fixture(scope='module')
+def hard_bank(gan, teacher, tmp_path_factory):
+    builder = make_builder(gan, teacher)
+    bank = build(builder, tmp_path_factory.mktemp('hard') / 'bank')
+    return builder, bank
+
+
+def test_exact_size_and_class_blocks(hard_bank):
+    builder, bank = hard_bank
+    assert len(bank) == NUM_FAKE
+    assert bank.images.shape == (NUM_FAKE, 3, 32, 32)
+    assert bank.images.dtype == np.uint8
+    cond = np.asarray(bank.cond_labels)
+    np.testing.assert_array_equal(
+        cond, condition_of_positions(NUM_FAKE, NUM_CLASSES))
+    np.testing.assert_array_equal(
+        np.bincount(cond, minlength=NUM_CLASSES),
+        condition_quotas(NUM_FAKE, NUM_CLASSES))
+    assert bank.teacher_probs is None
+    assert bank.meta['relabel'] == 'hard'
+    # the filter rejected something (q = 0.9), and the meta says how much
+    assert builder.num_candidates > NUM_FAKE
+    assert bank.meta['acceptance_rate'] == pytest.approx(
+        NUM_FAKE / builder.num_candidates, abs=1e-4)
+    assert any(f'{NUM_FAKE}/{NUM_FAKE} accepted' in line
+               for line in builder.lines)
+    SyntheticBank.open(bank.path, expected_key='key', verify=True)
+
+
+def test_hard_labels_are_the_teachers_argmax(hard_bank, teacher):
+    _, bank = hard_bank
+    logits = teacher_logits(teacher, bank)
+    np.testing.assert_array_equal(
+        np.asarray(bank.teacher_labels), logits.argmax(1).numpy())
+    # a random teacher disagrees with the generating class somewhere, so
+    # the check above is not the identity
+    assert not np.array_equal(bank.teacher_labels, bank.cond_labels)
+
+
+def test_every_sample_is_under_its_class_cutoff(hard_bank, teacher):
+    builder, bank = hard_bank
+    cond = torch.from_numpy(np.array(bank.cond_labels))
+    ce = F.cross_entropy(teacher_logits(teacher, bank), cond,
+                         reduction='none').numpy()
+    cutoffs = builder.cutoffs[cond.numpy()]
+    assert np.all(ce <= cutoffs + 1e-5), (ce, cutoffs)
+    # the cut-offs are the per-class 0.9-quantiles of the burn-in draw
+    for c in range(NUM_CLASSES):
+        values = builder.burn_in_statistic[builder.burn_in_conditions == c]
+        assert len(values) == 8
+        assert builder.cutoffs[c] == pytest.approx(np.quantile(values, 0.9))
+    assert bank.meta['filter_cutoffs'] == pytest.approx(
+        builder.cutoffs.tolist())
+    summary = builder.filter_summary()
+    assert 0.8 <= summary['kept_fraction'] < 1
+
+
+def test_relabel_none_keeps_the_generating_class(gan, teacher, hard_bank,
+                                                 tmp_path):
+    _, hard = hard_bank
+    bank = build(make_builder(gan, teacher, relabel='none'), tmp_path / 'b')
+    np.testing.assert_array_equal(bank.teacher_labels, bank.cond_labels)
+    # relabelling changes labels only: the same draws were accepted
+    np.testing.assert_array_equal(bank.images, hard.images)
+
+
+def test_relabel_soft_stores_probabilities(gan, teacher, hard_bank,
+                                           tmp_path):
+    _, hard = hard_bank
+    bank = build(make_builder(gan, teacher, relabel='soft'), tmp_path / 'b')
+    probs = np.asarray(bank.teacher_probs)
+    assert probs.shape == (NUM_FAKE, NUM_CLASSES)
+    assert probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(probs.argmax(1), bank.teacher_labels)
+    np.testing.assert_array_equal(bank.teacher_labels, hard.teacher_labels)
+    expected = teacher_logits(teacher, bank).softmax(1).numpy()
+    np.testing.assert_allclose(probs, expected, atol=1e-5)
+
+
+def test_same_seed_same_bank_other_seed_other_bank(gan, teacher, hard_bank,
+                                                   tmp_path):
+    _, hard = hard_bank
+    again = build(make_builder(gan, teacher), tmp_path / 'again')
+    assert again.content_hash() == hard.content_hash()
+    other = build(make_builder(gan, teacher, seed=1), tmp_path / 'other')
+    assert other.content_hash() != hard.content_hash()
+
+
+def test_killed_build_resumes_to_the_same_bank(gan, teacher, hard_bank,
+                                               tmp_path, monkeypatch):
+    _, hard = hard_bank
+    original = BankWriter.append_chunk
+    calls = []
+
+    def dying_append(self, *args, **kwargs):
+        if len(calls) == 5:
+            raise KeyboardInterrupt('killed')
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    path = tmp_path / 'bank'
+    monkeypatch.setattr(BankWriter, 'append_chunk', dying_append)
+    with pytest.raises(KeyboardInterrupt):
+        build(make_builder(gan, teacher), path)
+    assert not SyntheticBank.is_complete(str(path))
+    monkeypatch.setattr(BankWriter, 'append_chunk', original)
+
+    builder = make_builder(gan, teacher)
+    bank = build(builder, path)
+    assert any('resuming a partial build' in line for line in builder.lines)
+    assert len(bank) == NUM_FAKE
+    assert bank.content_hash() == hard.content_hash()
+    # only the rounds after the kill were drawn again
+    assert builder.num_candidates < NUM_FAKE + 4 * 100
+    uninterrupted = make_builder(gan, teacher)
+    build(uninterrupted, tmp_path / 'whole')
+    assert builder.num_candidates == uninterrupted.num_candidates - 5 * 4
+
+
+def test_filter_that_rejects_everything_stops(gan, teacher, tmp_path):
+    # a cross-entropy is > 0: threshold 0 rejects every candidate
+    builder = make_builder(
+        gan, teacher, filter_quantile=None, filter_threshold=0.0,
+        max_rounds_per_condition=3)
+    with pytest.raises(RuntimeError, match='filter') as info:
+        build(builder, tmp_path / 'bank')
+    assert 'condition 0' in str(info.value)
+    assert '3 rounds' in str(info.value)
+    assert builder.num_candidates == 3 * 4
+    assert not SyntheticBank.is_complete(str(tmp_path / 'bank'))
+
+
+def test_nan_generator_raises(gan, teacher, tmp_path):
+    broken = copy.deepcopy(gan)
+    with torch.no_grad():
+        for param in broken.generator_ema.parameters():
+            param.fill_(float('nan'))
+    with pytest.raises(FloatingPointError, match='NaN'):
+        build(make_builder(broken, teacher), tmp_path / 'bank')
+
+
+def test_bad_arguments(gan, teacher):
+    with pytest.raises(ValueError, match='relabel'):
+        make_builder(gan, teacher, relabel='argmax')
+    with pytest.raises(ValueError, match='num_fake'):
+        make_builder(gan, teacher, num_fake=0)
+    with pytest.raises(ValueError, match='length'):
+        make_builder(gan, teacher, bank_labels=np.arange(3))
+    with pytest.raises(ValueError, match=r'filter\.quantile'):
+        make_builder(gan, teacher, filter_quantile=1.5).run_burn_in()
+
+
+def real_set(num=40, seed=3):
+    gen = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (num, 3, 32, 32), dtype=torch.uint8,
+                           generator=gen)
+    return images, torch.arange(num) % NUM_CLASSES
+
+
+SUBSAMPLE = dict(epochs=3, batch_size=16, hidden_dims=(16, 8), dropout=0.0,
+                 lr=1e-3, lr_decay_epochs=(), num_fake_train=40)
+
+
+def test_cdr_rs_subsampling(gan, teacher, tmp_path):
+    """The real path: fit the density ratio on the teacher's features of
+    real and fake images, estimate M per class, rejection-sample."""
+    images, labels = real_set()
+    builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
+    bank = build(builder, tmp_path / 'bank', real_images=images,
+                 real_labels=labels)
+    assert builder.dre is not None
+    assert any('cDR-RS: fitting the density ratio on 40 real and 40 fake'
+               in line for line in builder.lines)
+    assert any('cDRE epoch 3/3' in line for line in builder.lines)
+    assert builder.max_ratios.shape == (NUM_CLASSES, )
+    assert np.all(np.isfinite(builder.max_ratios))
+    assert np.all(builder.max_ratios > 0)
+    assert len(bank) == NUM_FAKE
+    np.testing.assert_array_equal(
+        bank.cond_labels, condition_of_positions(NUM_FAKE, NUM_CLASSES))
+    cond = torch.from_numpy(np.array(bank.cond_labels))
+    ce = F.cross_entropy(teacher_logits(teacher, bank), cond,
+                         reduction='none').numpy()
+    assert np.all(ce <= builder.cutoffs[cond.numpy()] + 1e-5)
+    with pytest.raises(ValueError, match='real images'):
+        build(make_builder(gan, teacher, subsample=SUBSAMPLE),
+              tmp_path / 'no_real')
+
+
+def test_rejection_sampling_uses_each_candidates_ratio(
+        gan, teacher, tmp_path, monkeypatch):
+    """With ratio 1 for the first candidate of a round and 0 for the
+    others (M = 1 from the burn-in), exactly the first candidates that pass
+    the filter are kept: the ratios reach the right samples."""
+    import cgankd_plugin.synthesis.bank_builder as bank_builder
+
+    def ratios(model, feats, labels):
+        if len(feats) == 8:  # burn-in draw
+            return torch.ones(len(feats))
+        out = torch.zeros(len(feats))
+        out[0] = 1.0
+        return out
+
+    monkeypatch.setattr(bank_builder, 'predict_density_ratio', ratios)
+    sizes = []
+    original = BankWriter.append_chunk
+
+    def spy(self, images, *args, **kwargs):
+        sizes.append(len(images))
+        return original(self, images, *args, **kwargs)
+
+    monkeypatch.setattr(BankWriter, 'append_chunk', spy)
+    images, labels = real_set()
+    builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
+    bank = build(builder, tmp_path / 'bank', real_images=images,
+                 real_labels=labels)
+    np.testing.assert_array_equal(builder.max_ratios, np.ones(NUM_CLASSES))
+    assert len(bank) == NUM_FAKE and sum(sizes) == NUM_FAKE
+    assert max(sizes) == 1  # never more than the one candidate of ratio 1
+    assert builder.num_candidates == 4 * len(sizes)
+    # each stored image is the first candidate of the round that kept it
+    kept_rounds = [r for r, n in enumerate(sizes) if n]
+    conds = condition_of_positions(NUM_FAKE, NUM_CLASSES)
+    for j, r in enumerate(kept_rounds):
+        rng = bank_builder.seeded(0, bank_builder._ROUND_STREAM, r)
+        first = builder._generate(int(conds[j]), 4, rng)[0].numpy()
+        np.testing.assert_array_equal(bank.images[j], first)
+
+
+def test_cdr_rs_collapsed_ratio_model_is_a_clear_error(
+        gan, teacher, tmp_path, monkeypatch):
+    import cgankd_plugin.synthesis.bank_builder as bank_builder
+    images, labels = real_set()
+    # a model whose ratios are all 0 would accept nothing, forever
+    monkeypatch.setattr(bank_builder, 'predict_density_ratio',
+                        lambda model, feats, labels: torch.zeros(len(feats)))
+    builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
+    with pytest.raises(ValueError, match='collapsed'):
+        build(builder, tmp_path / 'bank', real_images=images,
+              real_labels=labels)

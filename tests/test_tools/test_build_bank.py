@@ -1,0 +1,71 @@
+# Copyright (c) cgankd_plugin contributors.
+"""tools/build_bank.py and tools/browse_bank.py on a real config: reuse,
+rebuild when stale (and say why), refuse when corrupt."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from e2e_utils import REPO_ROOT, cgankd_kd_tiny_options, run_tool
+
+from cgankd_plugin.synthesis import SyntheticBank
+
+CONFIG = 'configs/cgankd/kd_resnet32x4_resnet8x4_cifar100.py'
+
+
+def _out(proc) -> str:
+    return proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_build_reuse_rebuild_refuse_and_browse(tiny_cifar100, tmp_path):
+    work = str(tmp_path / 'work')
+    opts = cgankd_kd_tiny_options(tiny_cifar100, num_fake=100)
+    args = ['--work-dir', work]
+    bank_dir = osp.join(work, 'synthetic_bank')
+
+    first = run_tool('build_bank', CONFIG, args, opts)
+    assert 'bank: ' + bank_dir in _out(first)
+    bank = SyntheticBank.open(bank_dir)
+    assert len(bank) == 100
+    key = bank.key
+
+    again = run_tool('build_bank', CONFIG, args, opts)
+    assert 'complete and matches' in _out(again)
+    assert 'trained weights loaded' in _out(again)  # cGAN not retrained
+
+    stale = run_tool('build_bank', CONFIG, args,
+                     opts + ['custom_hooks.0.filter.quantile=0.5'])
+    assert 'rebuilding the bank' in _out(stale)
+    rebuilt = SyntheticBank.open(bank_dir)
+    assert rebuilt.key != key and len(rebuilt) == 100
+
+    images = osp.join(bank_dir, 'images.npy')
+    with open(images, 'r+b') as f:
+        f.seek(-1, 2)
+        last = f.read(1)
+        f.seek(-1, 2)
+        f.write(bytes([last[0] ^ 0xFF]))
+    cmd = [
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'build_bank.py'),
+        osp.join(REPO_ROOT, CONFIG), *args, '--cfg-options', *opts,
+        'custom_hooks.0.filter.quantile=0.5'
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT,
+                          timeout=600)
+    assert proc.returncode != 0
+    assert 'BankCorruptError' in proc.stderr and 'images.npy' in proc.stderr
+
+    vis = str(tmp_path / 'vis')
+    browse = subprocess.run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'browse_bank.py'),
+        osp.join(str(tmp_path), 'work', 'synthetic_bank'), '--out', vis
+    ], capture_output=True, text=True, timeout=300)
+    assert browse.returncode == 0, browse.stderr
+    summary = json.loads(browse.stdout.split('\npictures:')[0])
+    assert summary['samples'] == 100 and summary['conditions'] == 100
+    assert osp.getsize(osp.join(vis, 'samples.png')) > 0
+    assert osp.getsize(osp.join(vis, 'labels.png')) > 0
