@@ -35,6 +35,7 @@ def fsync_dir(path: str) -> None:
 
 def atomic_write_json(path: str, data: Mapping) -> None:
     """Write ``data`` as JSON to ``path`` through a temp file + replace."""
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
     tmp = path + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as f:
         json.dump(data, f, indent=2, sort_keys=True, default=json_default)

@@ -258,7 +258,14 @@ class CGANHook(Hook):
             runner.model) else runner.model
         device = next(model.parameters()).device
         real = mix.dataset
-        gan = MODELS.build(copy.deepcopy(self.gan_cfg)).to(device)
+        # the cGAN's initial weights depend on the seed alone, not on what
+        # else drew from torch's global generator before (the model, the
+        # dataloader, the number of processes)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            gan = MODELS.build(copy.deepcopy(self.gan_cfg))
+            gan.init_weights()
+        gan = gan.to(device)
         regression = bool(gan.is_continuous)
         if regression:
             lo, hi = self._label_range(real)
