@@ -85,7 +85,7 @@ def test_sample_shape_range_and_rng(build_class_gan):
     noise = torch.randn(6, 16, generator=torch.Generator().manual_seed(1))
     assert torch.equal(gan.sample(labels, noise=noise), first)
     # sampling restores the training mode and builds no graph
-    assert gan.training and not first.requires_grad
+    assert gan.generator_ema.training and not first.requires_grad
     with pytest.raises(ValueError, match=r'\[0, 5\)'):
         gan.sample(torch.tensor([5]))
 
