@@ -5,8 +5,9 @@ The pipeline of cGAN-KD (Ding et al.), steps 2-5 of ``DESIGN.md``:
 
 1. a burn-in draw per condition fixes the filter cut-offs (and, with
    cDR-RS, the largest density ratio ``M``);
-2. rounds of ``batch_size`` candidates are drawn for one condition at a
-   time (condition 0 until its quota is full, then 1, ...); each round is
+2. rounds of ``batch_size`` candidates are drawn: for classification one
+   class at a time (class 0 until its quota is full, then 1, ...), for
+   regression spread over the whole label grid; each round is
    subsampled (cDR-RS), filtered by the teacher, relabelled and committed
    to disk as one chunk;
 3. the chunks are assembled into the bank when every quota is full.
@@ -122,32 +123,51 @@ class BankBuilder:
         self.num_candidates = 0
 
     # ---------------------------------------------------------------- draws
-    def _generate(self, condition: int, count: int,
+    def _generate(self, conditions: np.ndarray,
                   rng: torch.Generator) -> torch.Tensor:
-        labels = self.gan_labels[condition].repeat(count)
+        """uint8 images for the given condition indices."""
+        labels = self.gan_labels[torch.as_tensor(conditions)]
         images = self.gan.sample(labels, rng=rng)
         if not torch.isfinite(images).all():
             raise FloatingPointError(
-                'the generator produced NaN/Inf images (condition '
-                f'{condition}); its weights are broken: retrain it or give '
-                'another generator_ckpt.')
+                'the generator produced NaN/Inf images; its weights are '
+                'broken: retrain it or give another generator_ckpt.')
         return to_uint8(images).cpu()
 
-    def _teacher_stats(self, images: torch.Tensor, condition: int):
+    def _teacher_stats(self, images: torch.Tensor, conditions: np.ndarray):
         feats, outputs = self.teacher(images)
         if self.is_regression:
-            target = torch.full((len(images), ),
-                                float(self.bank_labels[condition]))
+            target = torch.as_tensor(
+                self.bank_labels[conditions].astype(np.float32))
             stat = regression_statistic(outputs.cpu(), target)
         else:
-            target = torch.full((len(images), ), condition, dtype=torch.long)
+            target = torch.as_tensor(conditions, dtype=torch.long)
             stat = classification_statistic(outputs.cpu(), target)
         return feats, outputs, stat
 
-    def _ratios(self, feats: torch.Tensor, condition: int) -> np.ndarray:
-        labels = self.gan_labels[condition].repeat(len(feats))
+    def _ratios(self, feats: torch.Tensor,
+                conditions: np.ndarray) -> np.ndarray:
+        labels = self.gan_labels[torch.as_tensor(conditions)]
         return np.asarray(
             predict_density_ratio(self.dre, feats, labels.to(feats.device)))
+
+    def _round_conditions(self, committed: int,
+                          round_index: int) -> np.ndarray:
+        """The condition of each candidate of a round.
+
+        Classification fills one class at a time (the bank's per-class
+        blocks). Regression spreads each round over the whole label grid
+        and keeps whatever passes, so the number of samples per label
+        follows acceptance (as the official code, which filters one pool):
+        a label the teacher never agrees with cannot stall the build.
+        """
+        if self.is_regression:
+            rng = np.random.default_rng(
+                [self.seed, _ROUND_STREAM, round_index, 1])
+            return rng.integers(0, len(self.gan_labels), self.batch_size)
+        ends = np.cumsum(self.quotas)
+        condition = int(np.searchsorted(ends, committed, side='right'))
+        return np.full(self.batch_size, condition)
 
     # --------------------------------------------------------------- stages
     def fit_subsampler(self, real_images: torch.Tensor,
@@ -182,12 +202,13 @@ class BankBuilder:
         stats, conds, ratios = [], [], []
         for c in range(len(self.gan_labels)):
             rng = seeded(self.seed, _BURN_IN_STREAM, c)
-            images = self._generate(c, self.burn_in, rng)
-            feats, _, stat = self._teacher_stats(images, c)
+            cond = np.full(self.burn_in, c)
+            images = self._generate(cond, rng)
+            feats, _, stat = self._teacher_stats(images, cond)
             stats.append(stat)
-            conds.append(np.full(len(stat), c))
+            conds.append(cond)
             if self.dre is not None:
-                ratios.append(self._ratios(feats, c))
+                ratios.append(self._ratios(feats, cond))
         self.burn_in_statistic = np.concatenate(stats)
         self.burn_in_conditions = np.concatenate(conds)
         self.cutoffs = cutoffs_from_burn_in(
@@ -202,22 +223,22 @@ class BankBuilder:
                 self.max_ratios = np.array(
                     [estimate_max_ratio(r) for r in ratios])
 
-    def _accept(self, condition: int, round_index: int) -> Dict:
+    def _accept(self, conditions: np.ndarray, round_index: int) -> Dict:
         """One round: candidates -> cDR-RS -> filter -> relabel."""
         rng = seeded(self.seed, _ROUND_STREAM, round_index)
-        images = self._generate(condition, self.batch_size, rng)
-        feats, outputs, stat = self._teacher_stats(images, condition)
-        keep = stat <= self.cutoffs[condition]
+        images = self._generate(conditions, rng)
+        feats, outputs, stat = self._teacher_stats(images, conditions)
+        keep = stat <= self.cutoffs[conditions]
         if self.dre is not None:
             np_rng = np.random.default_rng(
                 [self.seed, _ROUND_STREAM, round_index])
             keep &= rejection_sample(
-                self._ratios(feats, condition), self.max_ratios[condition],
-                np_rng)
+                self._ratios(feats, conditions),
+                self.max_ratios[conditions], np_rng)
         idx = np.flatnonzero(keep)
         out = dict(
             images=images[idx].numpy(),
-            cond_labels=np.full(len(idx), self.bank_labels[condition]))
+            cond_labels=self.bank_labels[conditions[idx]])
         outputs = outputs.cpu()[idx]
         if self.is_regression:
             out['teacher_labels'] = outputs.numpy().astype(np.float32)
@@ -232,16 +253,18 @@ class BankBuilder:
         return out
 
     def fill(self, writer: BankWriter) -> None:
-        """Run rounds until every quota is full, resuming a partial build."""
+        """Run rounds until the bank is full, resuming a partial build."""
         ends = np.cumsum(self.quotas)
         committed = writer.num_committed
         round_index = writer.num_chunks
         started, last_log = time.time(), time.time()
         stalled = 0
         while committed < self.num_fake:
-            condition = int(np.searchsorted(ends, committed, side='right'))
-            room = int(ends[condition] - committed)
-            chunk = self._accept(condition, round_index)
+            conditions = self._round_conditions(committed, round_index)
+            condition = int(conditions[0])
+            room = (self.num_fake - committed if self.is_regression else
+                    int(ends[condition] - committed))
+            chunk = self._accept(conditions, round_index)
             self.num_candidates += self.batch_size
             taken = {k: v[:room] for k, v in chunk.items()}
             writer.append_chunk(**taken)
@@ -250,16 +273,17 @@ class BankBuilder:
             round_index += 1
             stalled = 0 if got else stalled + 1
             if stalled >= self.max_rounds:
+                what = ('any label' if self.is_regression else
+                        f'condition {condition}')
                 raise RuntimeError(
-                    f'the filter rejected every candidate of condition '
-                    f'{condition} in {stalled} rounds of {self.batch_size} '
-                    'draws: loosen filter.quantile / filter.threshold or '
-                    'subsample, or train the cGAN longer.')
+                    f'the filter rejected every candidate of {what} in '
+                    f'{stalled} rounds of {self.batch_size} draws: loosen '
+                    'filter.quantile / filter.threshold or subsample, or '
+                    'train the cGAN longer.')
             if time.time() - last_log > 10 or committed >= self.num_fake:
                 rate = committed / max(time.time() - started, 1e-9)
                 self.log(f'bank: {committed}/{self.num_fake} accepted '
-                         f'(condition {condition}, round {round_index}, '
-                         f'{rate:.1f} img/s)')
+                         f'(round {round_index}, {rate:.1f} img/s)')
                 last_log = time.time()
 
     def build(self,

@@ -18,7 +18,6 @@ divided by 10 at epochs 150 and 250 of 350. For a continuous label the
 authors feed the embedding of their CcGAN's label network; here a label in
 ``[0, 1]`` goes through a small learned ``Linear(1, 128) + ReLU``.
 """
-import math
 from typing import Callable, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -429,21 +428,22 @@ def estimate_max_ratio(burnin_ratios: ArrayLike,
     return bound
 
 
-def rejection_sample(ratios: ArrayLike, max_ratio: float,
+def rejection_sample(ratios: ArrayLike, max_ratio: ArrayLike,
                      rng: np.random.Generator) -> np.ndarray:
     """Keep each sample with probability ``min(1, r / M)``.
 
     Args:
         ratios: ``(N,)`` density ratios of candidate samples.
-        max_ratio: The bound ``M > 0``.
+        max_ratio: The bound ``M > 0``, one for all or one per sample.
         rng: numpy generator drawing the uniforms.
 
     Returns:
         ``(N,)`` bool mask of the accepted samples.
     """
-    if not (math.isfinite(max_ratio) and max_ratio > 0):
+    bound = np.asarray(max_ratio, dtype=np.float64)
+    if not (np.all(np.isfinite(bound)) and np.all(bound > 0)):
         raise ValueError(f'max_ratio must be finite and > 0, got {max_ratio}')
     ratios = _as_numpy(ratios, 'ratios')
-    accept_prob = np.clip(ratios / max_ratio, 0.0, 1.0)
+    accept_prob = np.clip(ratios / bound, 0.0, 1.0)
     # u < p with u in [0, 1): p = 0 never accepts, p = 1 always does.
     return rng.random(ratios.size) < accept_prob

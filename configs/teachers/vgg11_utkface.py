@@ -16,8 +16,8 @@ model = dict(
     neck=dict(type='GlobalAveragePooling'),
     # The official regression CNNs end in Linear-BN-ReLU-Linear-BN-ReLU-
     # Linear(1)-ReLU and are trained with MSE on labels normalised to
-    # [0, 1] (age / 60); the official VGG flattens its 2x2x512
-    # map into the first Linear; here the map is pooled (512 channels).
+    # [0, 1] (age / 60). The official VGG flattens its 2x2x512 map into
+    # the first Linear; here the map is pooled (512 channels).
     head=dict(
         type='mmrazor.RegressionHead',
         in_channels=512,
@@ -26,6 +26,3 @@ model = dict(
         output_activation='relu',
         loss_type='l2'),
 )
-# validate every 10 epochs; MAE in years
-default_hooks = dict(
-    checkpoint=dict(save_best='regression/mae', rule='less'))

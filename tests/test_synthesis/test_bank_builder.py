@@ -321,7 +321,7 @@ def test_rejection_sampling_uses_each_candidates_ratio(
     conds = condition_of_positions(NUM_FAKE, NUM_CLASSES)
     for j, r in enumerate(kept_rounds):
         rng = bank_builder.seeded(0, bank_builder._ROUND_STREAM, r)
-        first = builder._generate(int(conds[j]), 4, rng)[0].numpy()
+        first = builder._generate(np.full(4, conds[j]), rng)[0].numpy()
         np.testing.assert_array_equal(bank.images[j], first)
 
 

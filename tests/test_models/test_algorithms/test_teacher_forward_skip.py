@@ -46,8 +46,8 @@ def _samples(n: int = 4):
 
 @pytest.mark.parametrize('distiller, teacher_runs, keys', [
     (dict(type='ConfigurableDistiller'), False, {'student.loss'}),
-    (dict(type='ConfigurableDistiller', distill_losses=dict()), False,
-     {'student.loss'}),
+    (dict(type='ConfigurableDistiller',
+          distill_losses=dict()), False, {'student.loss'}),
     (KD_TERM, True, {'student.loss', 'distill.loss_l1'}),
 ])
 def test_the_teacher_runs_only_when_read(distiller, teacher_runs, keys):

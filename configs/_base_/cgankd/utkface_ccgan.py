@@ -1,0 +1,81 @@
+# The cGAN-KD parts for UTKFace, shared by configs/cgankd/*_utkface.py.
+# They read `cgankd_train_dataset` and `cgan_hook` from here. Defaults follow
+# the official code (UBCDingXin/cGAN-KD, UTKFace/scripts/run_gene_data.sh,
+# run_cnn_fake.sh and opts.py); a comment names each source.
+
+# Fake samples the student sees on top of the real training set: 1,000 per
+# age for the 60 ages (run_cnn_fake.sh: NFAKE_PER_LABEL=1000).
+num_fake = 60000
+
+cgankd_train_pipeline = [
+    # faces are flipped at random, real and fake (train_cnn.py hflip_images)
+    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
+    # fake samples take the teacher's value stored in the bank
+    dict(type='mmrazor.TeacherRelabel'),
+    dict(type='mmrazor.PackRegressionInputs'),
+]
+
+cgankd_train_dataset = dict(
+    type='SyntheticMixDataset',
+    num_fake=num_fake,
+    # None: <work_dir>/synthetic_bank, set by CGANHook
+    bank_dir=None,
+    # a regression bank
+    num_classes=0,
+    dataset=dict(
+        type='UTKFace',
+        data_root='data/utkface',
+        ann_file='UTKFace_64x64_prop_0.8.h5',
+        split='train',
+        pipeline=cgankd_train_pipeline))
+
+cgan_hook = dict(
+    type='CGANHook',
+    # CcGAN at 64x64 (run_gene_data.sh / opts.py): SVDL ('soft') with the
+    # rule-of-thumb sigma (--gan_kernel_sigma -1: 1.06 std(y) n^(-1/5)) and
+    # kappa = 2 x the largest gap between sorted distinct labels
+    # (--gan_kappa -2; nu = 1 / kappa^2), hinge loss, noise 256, G/D width
+    # 64, label embedding 128, 4 D steps per G step, DiffAugment. The official
+    # nets are SAGAN's; ours are the SNGAN-style CcGAN networks (no
+    # self-attention), with the label MLP trained jointly.
+    gan=dict(
+        type='ContinuousConditionalGAN',
+        img_size=64,
+        noise_dim=256,
+        generator=dict(
+            type='CcGANGenerator', base_channels=64, label_embed_dim=128),
+        discriminator=dict(
+            type='CcGANDiscriminator', base_channels=64, label_embed_dim=128),
+        discriminator_steps=4,
+        vicinity='soft',
+        kappa=-2,
+        sigma=None,
+        diff_augment='color,translation,cutout'),
+    # 20k iterations of batch 512, Adam lr 1e-4 betas (0.5, 0.999) for G
+    # and D (--gan_niters 20000 --gan_batch_size_disc/gene 512; opts.py
+    # lr_g = lr_d = 1e-4; train_ccgan.py betas)
+    gan_iters=20000,
+    gan_batch_size=512,
+    gan_optimizers=dict(
+        generator=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999)),
+        discriminator=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))),
+    gan_checkpoint_interval=1000,
+    # or the path of trained CcGAN weights, to skip its training
+    generator_ckpt=None,
+    # cDR-RS (--subsampling; MLP-5, 200 epochs, batch 256, Adam lr 1e-4,
+    # penalty 0.01) on the teacher's penultimate features (the official
+    # scripts use a sparse autoencoder's); None switches it off
+    subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),
+    # drop samples whose |teacher - label| is above the 0.7 quantile of a
+    # burn-in draw pooled over all ages (--samp_filter_mae_percentile_
+    # threshold 0.7); burn-in 100 per age (--samp_burnin_size 100); add
+    # filter_model=dict(model=..., checkpoint=...) to filter with another
+    # net than the teacher
+    filter=dict(quantile=0.7, burn_in=100),
+    # the ages 1, 2, ..., 60 (the grid spans the dataset's label_range), as
+    # the official bank is generated at the training ages; every kept
+    # sample is relabelled with the teacher's prediction (--adjust)
+    num_label_values=60,
+    # candidates per round (--samp_batch_size 500)
+    bank_batch_size=500,
+    seed=0)

@@ -1,0 +1,194 @@
+# Copyright (c) cgankd_plugin contributors.
+"""BankBuilder for regression: a tiny CcGAN, a tiny regression teacher.
+
+The regression filter of cGAN-KD: the 0.7 quantile of |teacher - label| on
+a burn-in draw pooled over every label value is the one cut-off; a sample
+is kept iff its error is at or under it, and is stored with its label in
+original units and the teacher's prediction as its target. Everything runs
+on one thread at 32x32 (a width-4 CcGAN, a ResNet-8 teacher).
+"""
+import numpy as np
+import pytest
+import torch
+
+from cgankd_plugin.engine.hooks.cgan_hook import CGANHook
+from cgankd_plugin.registry import MODELS
+from cgankd_plugin.synthesis import BankBuilder, SyntheticBank, TeacherAdapter
+from cgankd_plugin.synthesis.bank_builder import _ROUND_STREAM, seeded
+
+AGES = np.linspace(1.0, 60.0, 4).astype(np.float32)  # 1, 20.67, 40.33, 60
+NORM = 60.0  # UTKFace's official normalisation: age / 60
+LABEL_RANGE = (1.0, 60.0)
+NUM_FAKE = 10  # quotas 3, 3, 2, 2
+QUANTILE = 0.7
+BURN_IN = 16
+BATCH = 8
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='module')
+def gan():
+    torch.manual_seed(0)
+    return MODELS.build(
+        dict(
+            type='ContinuousConditionalGAN',
+            img_size=32,
+            noise_dim=8,
+            generator=dict(
+                type='CcGANGenerator', base_channels=4, label_embed_dim=8),
+            discriminator=dict(
+                type='CcGANDiscriminator', base_channels=4,
+                label_embed_dim=8))).eval()
+
+
+@pytest.fixture(scope='module')
+def teacher():
+    """A random ResNet-8 with a RegressionHead, its outputs spread wide.
+
+    Its predictions on generated images spread over tens of years, so every
+    label value of the grid has samples on both sides of the cut-off.
+    """
+    torch.manual_seed(1)
+    model = MODELS.build(
+        dict(
+            type='mmpretrain.ImageClassifier',
+            backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
+            neck=dict(type='mmpretrain.GlobalAveragePooling'),
+            head=dict(
+                type='mmrazor.RegressionHead',
+                in_channels=64,
+                label_range=(0.0, NORM)),
+            data_preprocessor=dict(
+                type='mmpretrain.ClsDataPreprocessor',
+                mean=[127.5] * 3,
+                std=[127.5] * 3)))
+    with torch.no_grad():
+        model.head.fc.weight.normal_(0, 20.0)
+        model.head.fc.bias.fill_(0.5)
+    return model.eval()
+
+
+@pytest.fixture(scope='module')
+def built(gan, teacher, tmp_path_factory):
+    builder = BankBuilder(
+        gan,
+        TeacherAdapter(teacher),
+        NUM_FAKE,
+        gan_labels=torch.from_numpy(AGES / NORM),
+        bank_labels=AGES,
+        filter_quantile=QUANTILE,
+        burn_in=BURN_IN,
+        batch_size=BATCH,
+        seed=0,
+        max_rounds_per_condition=50,
+        log=lambda line: None)
+    bank_dir = str(tmp_path_factory.mktemp('bank'))
+    builder.build(bank_dir, 'key', dict(test=True))
+    return builder, SyntheticBank.open(bank_dir, verify=True)
+
+
+def test_the_cut_off_is_the_pooled_quantile_of_the_burn_in(built):
+    builder, bank = built
+    stat = builder.burn_in_statistic
+    assert stat.shape == (BURN_IN * len(AGES), )
+    np.testing.assert_array_equal(
+        np.bincount(builder.burn_in_conditions), [BURN_IN] * len(AGES))
+    cut = np.quantile(stat, QUANTILE)
+    # one cut-off, pooled over the label values, the 0.7 quantile
+    np.testing.assert_array_equal(builder.cutoffs, [cut] * len(AGES))
+    assert bank.meta['filter_cutoffs'] == pytest.approx([cut] * len(AGES))
+    summary = builder.filter_summary()
+    assert summary['kept_fraction'] == pytest.approx(np.mean(stat <= cut))
+    # the teacher's errors differ between the label values: pooling matters
+    per_value = [
+        np.quantile(stat[builder.burn_in_conditions == c], QUANTILE)
+        for c in range(len(AGES))
+    ]
+    assert not np.allclose(per_value, cut)
+
+
+def test_every_kept_sample_is_within_the_cut_off(built):
+    builder, bank = built
+    assert len(bank) == NUM_FAKE
+    errors = np.abs(
+        np.asarray(bank.teacher_labels, np.float64) -
+        np.asarray(bank.cond_labels, np.float64))
+    assert np.all(errors <= builder.cutoffs[0] + 1e-4)
+    acceptance = bank.meta['acceptance_rate']
+    assert 0 < acceptance < 1
+
+
+def test_labels_are_original_units_on_the_grid(built):
+    _, bank = built
+    cond = np.asarray(bank.cond_labels)
+    assert cond.dtype == np.float32
+    assert bank.teacher_labels.dtype == np.float32
+    # in years, each from the grid; per-label counts follow acceptance
+    assert set(np.unique(cond)) <= set(np.asarray(AGES, np.float32))
+    assert cond.min() >= LABEL_RANGE[0] and cond.max() <= LABEL_RANGE[1]
+    assert np.all(np.isfinite(bank.teacher_labels))
+
+
+def test_teacher_labels_are_the_teachers_predictions(built, teacher):
+    _, bank = built
+    images = torch.from_numpy(np.array(bank.images))
+    _, predicted = TeacherAdapter(teacher)(images)
+    # in years (the head's to_original), not normalised
+    np.testing.assert_allclose(
+        np.asarray(bank.teacher_labels),
+        predicted.numpy(),
+        rtol=1e-4,
+        atol=1e-3)
+
+
+def test_a_round_keeps_exactly_the_samples_under_the_cut_off(built, teacher):
+    """Replay round 0 by hand: same draws over the grid, same decisions."""
+    builder, bank = built
+    conditions = builder._round_conditions(0, 0)
+    assert len(np.unique(conditions)) > 1  # a round spans the label grid
+    images = builder._generate(conditions, seeded(0, _ROUND_STREAM, 0))
+    _, predicted = TeacherAdapter(teacher)(images)
+    targets = np.asarray(AGES, np.float64)[conditions]
+    errors = np.abs(predicted.double().numpy() - targets)
+    keep = np.flatnonzero(errors <= builder.cutoffs[0])
+    chunk = builder._accept(conditions, 0)
+    np.testing.assert_array_equal(chunk['images'], images[keep].numpy())
+    np.testing.assert_allclose(
+        chunk['teacher_labels'], predicted[keep].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(chunk['cond_labels'], targets[keep])
+    # the bank starts with this round's kept samples
+    taken = min(len(keep), NUM_FAKE)
+    np.testing.assert_array_equal(
+        np.asarray(bank.images[:taken]), images[keep[:taken]].numpy())
+
+
+class _Real:
+    """The metainfo of a real regression set, as the hook reads it."""
+
+    def __init__(self, label_range, normalization_range):
+        self.metainfo = dict(
+            label_range=label_range, normalization_range=normalization_range)
+
+
+def test_the_hook_grid_spans_the_datasets_label_range():
+    # UTKFace: ages 1..60, normalised by age / 60 -> the grid is 1, 2, ..60
+    real = _Real((1.0, 60.0), (0.0, 60.0))
+    hook = CGANHook(gan=dict(type='ContinuousConditionalGAN'))
+    lo, hi = hook._label_range(real)
+    assert (lo, hi) == (0.0, 60.0)
+    assert CGANHook._label_grid_range(real, lo, hi) == (1.0, 60.0)
+    grid = np.linspace(1.0, 60.0, 60).astype(np.float32)
+    np.testing.assert_array_equal(grid, np.arange(1, 61))
+    # no label_range: the whole normalisation range
+    assert CGANHook._label_grid_range(
+        _Real(None, (-88.13, 97.92)), -88.13, 97.92) == (-88.13, 97.92)
+    # a label range wider than the normalisation range is clipped to it
+    assert CGANHook._label_grid_range(
+        _Real((-100.0, 100.0), None), -88.13, 97.92) == (-88.13, 97.92)
