@@ -1,0 +1,55 @@
+# KD (Hinton et al.) vgg8 -> resnet8 on the first 2,000 Fashion-MNIST
+# training images: stage 3 of the default demo (tools/run_demo.py).
+# Settings of the CIFAR KD config: T = 4, loss = 0.1 CE + 0.9 KL.
+#   python tools/train.py \
+#       configs/fashion_mnist/kd_vgg8_resnet8_fashion_mnist.py \
+#       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth
+# Data, subset and schedule come from the student-alone config, so the two
+# students differ only by the teacher.
+_base_ = ['./resnet8_fashion_mnist.py']
+
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    # mmrazor's SingleTeacherDistill, with the teacher loaded strictly.
+    type='StrictTeacherDistill',
+    architecture=dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=10,
+            in_channels=64,
+            loss=dict(type='CrossEntropyLoss', loss_weight=0.1))),
+    teacher=dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=10, in_channels=512)),
+    # Where the demo's teacher stage (vgg8_fashion_mnist.py) leaves
+    # its final checkpoint; tools/run_demo.py passes it explicitly.
+    teacher_ckpt='work_dirs/demo_fashion_mnist/teacher/iter_200.pth',
+    distiller=dict(
+        type='ConfigurableDistiller',
+        student_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='head.fc')),
+        teacher_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='head.fc')),
+        distill_losses=dict(
+            loss_kd=dict(
+                type='KLDivergence',
+                tau=4,
+                loss_weight=0.9,
+                reduction='batchmean')),
+        loss_forward_mappings=dict(
+            loss_kd=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')))))
+
+find_unused_parameters = True
+# val_cfg stays the plain loop of the student config: it evaluates the
+# student only (the teacher's top-1 is stage 1's, and evaluating it again
+# would cost the vgg8 forward over the 10,000 test images).
