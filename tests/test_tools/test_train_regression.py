@@ -184,7 +184,8 @@ def test_cgankd_builds_a_regression_bank(cgankd_run):
     assert teacher.dtype == np.float32 and np.all(np.isfinite(teacher))
     # the conditions are ages in years, on the grid over label_range 1..60
     cond = np.asarray(bank.cond_labels)
-    np.testing.assert_array_equal(cond, np.repeat(AGES, NUM_FAKE // len(AGES)))
+    # (a round spans the grid; per-age counts follow acceptance)
+    assert set(np.unique(cond)) <= set(np.asarray(AGES, np.float32))
     # the pooled filter: every kept sample is within the one cut-off
     cut = bank.meta['filter_cutoffs']
     assert len(set(cut)) == 1
