@@ -80,7 +80,7 @@ def test_killed_anywhere_the_run_finishes_with_the_same_bank(
                'the first distillation checkpoint')
     log3 = _log(tmp_path / 'run3.log')
     assert 'cGAN: trained weights loaded' in log3  # not retrained
-    assert f'resuming a partial build' in log3
+    assert 'resuming a partial build' in log3
     resumed = int(log3.split('resuming a partial build, ')[1].split('/')[0])
     assert resumed >= chunks_before - 1  # chunks of >= 0 samples each
 
