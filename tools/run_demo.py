@@ -209,6 +209,11 @@ def run_training(stage: Stage, work_dir: str, options: List[str]) -> None:
     os.makedirs(work_dir, exist_ok=True)
     log_path = osp.join(work_dir, 'train.log')
     env = dict(os.environ, PYTHONUNBUFFERED='1')
+    # OpenMP threads that wait by spinning burn the cores other processes
+    # (or their own sibling thread) need: on a busy 2-core machine the
+    # student trained 2.8x slower with the default policy than with
+    # passive waiting (measured), and an idle machine loses nothing.
+    env.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
     tail: List[str] = []
     with open(log_path, 'w') as log, subprocess.Popen(
             cmd,
