@@ -4,7 +4,7 @@
 Usage::
 
     .venv/bin/python benchmarks/bank_memory.py [--small] [--repeats N]
-        [--reads N] [--tmpdir DIR]
+        [--reads N] [--tmpdir DIR] [--diagnose]
 
 Two banks of random 3x32x32 uint8 images are written with ``BankWriter``
 in a temporary directory (1M images is ~3.1 GB on disk; ``--small`` uses a
@@ -15,18 +15,18 @@ training pipeline (RandomCrop, RandomFlip, TeacherRelabel, PackInputs) and
 reads ``--reads`` (20,000) random samples through it. The subprocesses run
 interleaved (10k, 1M, 1M, 10k, ...), ``--repeats`` times each.
 
-``--diagnose`` also runs the large bank with two read paths patched in
-the child process only (the package is untouched), to show where the
-memory goes and what a fix would give: ``madv_random`` (``madvise
-(MADV_RANDOM)`` on the bank's memory maps) and ``pread`` (each sample read
-with ``os.pread`` from the ``.npy`` files instead of through the memory
-map).
+The bank is read as shipped: each sample with ``os.pread``
+(``BankArray``). ``--diagnose`` also runs the large bank with its arrays
+swapped for memory maps of the same files in the child process only (the
+package is untouched): the read path before ``BankArray``, to show what
+it costs.
 
 Reported per case (medians): peak RSS (``ru_maxrss``) after the imports
 and dataset construction and at the end, and at the end ``RssAnon`` (the
 process's own memory) and ``RssFile`` (pages of mapped files, here the
-memory-mapped bank: shared page cache the kernel can drop, but counted in
-RSS). Target: peak RSS of the 1M case within 10% of the 10k case.
+bank when it is memory-mapped, and the shared libraries: shared page cache
+the kernel can drop, but counted in RSS). Target: peak RSS of the 1M case
+within 10% of the 10k case.
 """
 import argparse
 import json
@@ -66,57 +66,18 @@ def maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class _PreadArray:
-    """Rows of a ``.npy`` file read with ``os.pread`` (no memory map)."""
-
-    def __init__(self, memmap) -> None:
-        import numpy as np
-        # the memmap knows where the data starts in the file
-        self.offset = int(memmap.offset)
-        self.fd = os.open(memmap.filename, os.O_RDONLY)
-        self.dtype = memmap.dtype
-        self.shape = memmap.shape
-        dtype = memmap.dtype
-        self.row_shape = self.shape[1:]
-        self.row_bytes = int(np.prod(self.row_shape, dtype=np.int64) *
-                             dtype.itemsize)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, j: int):
-        import numpy as np
-        data = os.pread(self.fd, self.row_bytes,
-                        self.offset + int(j) * self.row_bytes)
-        row = np.frombuffer(data, self.dtype).reshape(self.row_shape)
-        return row if self.row_shape else row[()]
-
-
-class _PreadBank:
-    """What ``SyntheticMixDataset._fake_info`` reads, through pread."""
-
-    def __init__(self, bank) -> None:
-        self.images = _PreadArray(bank.images)
-        self.cond_labels = _PreadArray(bank.cond_labels)
-        self.teacher_labels = _PreadArray(bank.teacher_labels)
-        self.teacher_probs = None
-
-
 def patch_reader(variant: str, mix) -> None:
-    """Diagnostic read paths, patched in this (child) process only."""
-    import mmap
+    """Select the bank's read path in this (child) process only.
 
-    from cgankd_plugin.datasets import synthetic_mix_dataset as smd
-    if variant == 'madv_random':
+    ``pread`` is the package as shipped (:class:`BankArray`); ``memmap``
+    swaps the bank's arrays for memory maps of the same files, the read
+    path before ``BankArray`` (diagnostic).
+    """
+    if variant == 'memmap':
         bank = mix.bank
-        for arr in (bank.images, bank.cond_labels, bank.teacher_labels):
-            arr._mmap.madvise(mmap.MADV_RANDOM)
-    elif variant == 'pread':
-        proxy = _PreadBank(mix.bank)
-        original = smd.SyntheticMixDataset._fake_info
-        smd.SyntheticMixDataset._fake_info = staticmethod(
-            lambda bank, j: original(proxy, j))
-    elif variant != 'mmap':
+        for name in ('images', 'cond_labels', 'teacher_labels'):
+            setattr(bank, name, getattr(bank, name).memmap())
+    elif variant != 'pread':
         raise ValueError(f'unknown variant {variant!r}')
 
 
@@ -194,12 +155,13 @@ def main() -> None:
     parser.add_argument('--tmpdir', default=None,
                         help='where the banks go (default: $TMPDIR, /tmp)')
     parser.add_argument('--diagnose', action='store_true',
-                        help='also run the large bank with madvise('
-                        'MADV_RANDOM) and with pread reads (patched in the '
-                        'child only)')
+                        help='also run the large bank read through memory '
+                        'maps (the former read path, patched in the child '
+                        'only)')
     parser.add_argument('--child', action='store_true',
                         help=argparse.SUPPRESS)
-    parser.add_argument('--variant', default='mmap', help=argparse.SUPPRESS)
+    parser.add_argument('--variant', default='pread',
+                        help=argparse.SUPPRESS)
     parser.add_argument('--bank', help=argparse.SUPPRESS)
     parser.add_argument('--cifar', help=argparse.SUPPRESS)
     parser.add_argument('--num-fake', type=int, help=argparse.SUPPRESS)
@@ -221,9 +183,9 @@ def main() -> None:
               f'~{need / 2**30:.1f} GiB needed; use --small or --tmpdir')
         return
     root = tempfile.mkdtemp(prefix='cgankd_bench_mem_', dir=tmp)
-    cases = [(small_n, 'mmap'), (large_n, 'mmap')]
+    cases = [(small_n, 'pread'), (large_n, 'pread')]
     if args.diagnose:
-        cases += [(large_n, 'madv_random'), (large_n, 'pread')]
+        cases.append((large_n, 'memmap'))
     results = {case: [] for case in cases}
     try:
         sys.path.insert(0, os.path.join(bu.REPO_ROOT, 'tests'))
@@ -275,7 +237,7 @@ def main() -> None:
     for case in cases:
         rows.append({
             'bank': f'{case[0]}',
-            'read path': case[1] + ('' if case[1] == 'mmap' else
+            'read path': case[1] + ('' if case[1] == 'pread' else
                                     ' (diagnostic)'),
             'peak RSS': f'{med(case, "maxrss"):.1f}',
             'peak before reads': f'{med(case, "maxrss_before_reads"):.1f}',
@@ -284,19 +246,18 @@ def main() -> None:
             'reads/s': f'{med(case, "reads_per_s"):.0f}'
         })
     bu.print_table(rows)
-    small, large = (small_n, 'mmap'), (large_n, 'mmap')
+    small, large = (small_n, 'pread'), (large_n, 'pread')
     ratio = med(large, 'maxrss') / med(small, 'maxrss')
     print(f'RATIO peak RSS {large_n} / {small_n} = {ratio:.3f}; '
           f'{bu.verdict(ratio, TARGET)}')
     anon = med(large, 'rss_anon') / med(small, 'rss_anon')
     print(f'ratio RssAnon {large_n} / {small_n} = {anon:.3f} (memory the '
-          'process owns; the rest of RSS is mapped files: the bank, and '
-          'the shared libraries)')
-    for variant in ('madv_random', 'pread'):
-        if (large_n, variant) in results:
-            r = med((large_n, variant), 'maxrss') / med(small, 'maxrss')
-            print(f'diagnostic: peak RSS {large_n} with {variant} / '
-                  f'{small_n} = {r:.3f}')
+          'process owns; the rest of RSS is mapped files: the shared '
+          'libraries, and the bank when it is memory-mapped)')
+    if (large_n, 'memmap') in results:
+        r = med((large_n, 'memmap'), 'maxrss') / med(small, 'maxrss')
+        print(f'diagnostic: peak RSS {large_n} read through memory maps / '
+              f'{small_n} = {r:.3f}')
     print(f'load average at the end: {bu.load_average()}')
 
 

@@ -13,7 +13,9 @@ A bank is built by :class:`BankWriter` in a sibling directory
 so a killed build resumes where it stopped. :meth:`BankWriter.finalize`
 concatenates the chunks and swaps the result into place; a reader never
 sees a half-written bank. :class:`SyntheticBank` opens a finished bank
-memory-mapped, so opening it does not read the images into memory.
+without reading the images into memory, and reads each sample with
+``os.pread`` (:class:`BankArray`), so a reader's memory does not grow
+with the bank's size.
 """
 import datetime
 import hashlib
@@ -622,30 +624,247 @@ def _install(partial_dir: str, bank_dir: str) -> None:
 # --------------------------------------------------------------------------
 # reader
 # --------------------------------------------------------------------------
-class SyntheticBank:
-    """A finished bank, opened memory-mapped (read-only).
+def _read_npy_header(path: str) -> Tuple[Tuple[int, ...], np.dtype, int]:
+    """Shape, dtype and data offset of a C-ordered ``.npy`` file.
 
-    Use :meth:`open` rather than the constructor.
+    Raises:
+        OSError: if the file cannot be read.
+        ValueError: if it is not a ``.npy`` file, holds Python objects or
+            Fortran-ordered data, or is shorter than its header says.
+    """
+    with open(path, 'rb') as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            header = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            header = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f'unsupported .npy format version {version}')
+        shape, fortran_order, dtype = header
+        offset = f.tell()
+        size = os.fstat(f.fileno()).st_size
+    if dtype.hasobject:
+        raise ValueError('the array holds Python objects')
+    if fortran_order and len(shape) > 1:
+        raise ValueError('the array is stored in Fortran order')
+    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size < needed:
+        raise ValueError(f'the file holds {size} bytes, its header needs '
+                         f'{needed}')
+    return tuple(shape), dtype, offset
+
+
+class BankArray:
+    """One array of a bank, read from its ``.npy`` file with ``os.pread``.
+
+    Indexing with an integer, a slice (or a tuple starting with one) or a
+    1-D array of integers reads just those rows, so reading samples does
+    not map the file: the memory of a process reading a bank does not grow
+    with the bank's size (pages of a memory map touched at random stay in
+    the process's RSS). The file descriptor is opened on the first read in
+    each process and opened again when the process id changes (forked
+    DataLoader workers); it is not pickled.
+
+    ``np.asarray(bank_array)`` (and any other indexing) goes through a
+    read-only memory map of the whole file, made afresh for each call and
+    released with the returned array: use it for bulk access.
+
+    Rows are returned read-only, as a memory map opened with mode ``'r'``
+    returns them; a 1-D array gives numpy scalars.
+
+    Args:
+        filename: The ``.npy`` file.
+        offset: Where the data starts in the file (after the header).
+        dtype: dtype of the elements.
+        shape: Shape of the whole array, C order.
+    """
+
+    def __init__(self, filename: str, offset: int, dtype: Any,
+                 shape: Sequence[int]) -> None:
+        self.filename = filename
+        self.offset = int(offset)
+        self.dtype = np.dtype(dtype)
+        self.shape = tuple(int(s) for s in shape)
+        self._row_shape = self.shape[1:]
+        self._row_bytes = self.dtype.itemsize * int(
+            np.prod(self._row_shape, dtype=np.int64))
+        self._fd: Optional[int] = None
+        self._fd_pid: Optional[int] = None
+
+    @classmethod
+    def from_npy(cls, path: str) -> 'BankArray':
+        """Open a C-ordered ``.npy`` file; only its header is read.
+
+        Raises:
+            OSError: if the file cannot be read.
+            ValueError: if it is not a usable ``.npy`` file (see
+                :func:`_read_npy_header`).
+        """
+        shape, dtype, offset = _read_npy_header(path)
+        return cls(path, offset, dtype, shape)
+
+    # ------------------------------------------------------- array facts
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of data (the file less its header)."""
+        return self.size * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}({self.filename!r}, '
+                f'dtype={self.dtype}, shape={self.shape})')
+
+    # ------------------------------------------------------------ reading
+    def __getitem__(self, key: Any) -> Any:
+        rest: Tuple = ()
+        if (isinstance(key, tuple) and key
+                and isinstance(key[0], (int, np.integer, slice))):
+            key, rest = key[0], key[1:]
+        if isinstance(key, (bool, np.bool_)):
+            rows = None
+        elif isinstance(key, (int, np.integer)):
+            return self._read_rows(self._check_index(key), 1)[(0, ) + rest]
+        elif isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step == 1:
+                rows = self._read_rows(start, max(0, stop - start))
+            else:
+                rows = self._gather(range(start, stop, step))
+        else:
+            index = np.asarray(key)
+            rows = (self._gather(index) if not rest and index.ndim == 1
+                    and index.dtype.kind in 'iu' else None)
+        if rows is None:  # anything else: through a memory map
+            return np.asarray(self)[key if not rest else (key, ) + rest]
+        return rows[(slice(None), ) + rest] if rest else rows
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None):
+        array = self.memmap().view(np.ndarray)
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            if copy is False:
+                raise ValueError(f'{self!r} cannot be viewed as {dtype} '
+                                 'without a copy')
+            return array.astype(dtype)
+        return np.array(array) if copy else array
+
+    def memmap(self) -> np.memmap:
+        """A new read-only memory map of the whole array.
+
+        The mapping lives as long as the returned array (and the views of
+        it); pages touched through it count in the process's RSS.
+        """
+        return np.memmap(self.filename, dtype=self.dtype, mode='r',
+                         offset=self.offset, shape=self.shape)
+
+    def _check_index(self, index: Any) -> int:
+        position = int(index)
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(f'index {int(index)} is out of bounds for '
+                             f'axis 0 with size {len(self)}')
+        return position
+
+    def _descriptor(self) -> int:
+        """This process's file descriptor, opened on first use."""
+        pid = os.getpid()
+        if self._fd is None or self._fd_pid != pid:
+            # A descriptor inherited through fork() is left alone: the
+            # parent's object owns it.
+            self._fd = os.open(self.filename, os.O_RDONLY)
+            self._fd_pid = pid
+        return self._fd
+
+    def _read_rows(self, start: int, count: int) -> np.ndarray:
+        """Rows ``start .. start + count - 1`` as a read-only array."""
+        size = count * self._row_bytes
+        position = self.offset + start * self._row_bytes
+        pieces = []
+        while size:
+            data = os.pread(self._descriptor(), size, position)
+            if not data:
+                raise BankCorruptError(
+                    f'synthetic bank file {self.filename!r} ended before '
+                    f'row {start + count - 1}: it changed since the bank '
+                    'was opened.')
+            pieces.append(data)
+            size -= len(data)
+            position += len(data)
+        data = pieces[0] if len(pieces) == 1 else b''.join(pieces)
+        return np.frombuffer(data, self.dtype).reshape((count, ) +
+                                                       self._row_shape)
+
+    def _gather(self, indices: Sequence[int]) -> np.ndarray:
+        """The rows at ``indices`` (any order), as a new array."""
+        rows = np.empty((len(indices), ) + self._row_shape, self.dtype)
+        for k, index in enumerate(indices):
+            rows[k] = self._read_rows(self._check_index(index), 1)[0]
+        rows.flags.writeable = False
+        return rows
+
+    # --------------------------------------------------------- lifetime
+    def close(self) -> None:
+        """Close this process's file descriptor, if open."""
+        fd, self._fd = self._fd, None
+        if fd is not None and self._fd_pid == os.getpid():
+            os.close(fd)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing left to do
+            pass
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update(_fd=None, _fd_pid=None)
+        return state
+
+
+class SyntheticBank:
+    """A finished bank (read-only); its arrays are read with ``os.pread``.
+
+    Use :meth:`open` rather than the constructor. Opening reads only the
+    ``.npy`` headers (and, with ``verify``, hashes the files); reading a
+    sample reads just that sample's bytes (see :class:`BankArray`), so the
+    memory of a reader does not grow with the bank's size.
 
     Attributes:
         path: The bank directory.
         meta: Contents of ``meta.json``.
         key: The key the bank was built with.
-        images: uint8 ``(N, C, H, W)`` memmap.
-        cond_labels: ``(N,)`` memmap of the conditioning labels.
-        teacher_labels: ``(N,)`` memmap of the teacher labels.
-        teacher_probs: ``(N, K)`` float32 memmap, or None if not stored.
+        images: uint8 ``(N, C, H, W)`` :class:`BankArray`.
+        cond_labels: ``(N,)`` :class:`BankArray` of the conditioning labels.
+        teacher_labels: ``(N,)`` :class:`BankArray` of the teacher labels.
+        teacher_probs: ``(N, K)`` float32 :class:`BankArray`, or None if not
+            stored.
     """
 
     def __init__(self, path: str, meta: Dict[str, Any]) -> None:
         self.path = path
         self.meta = meta
         self.key: str = meta['key']
-        self.images: np.ndarray
-        self.cond_labels: np.ndarray
-        self.teacher_labels: np.ndarray
-        self.teacher_probs: Optional[np.ndarray] = None
-        self._map_arrays()
+        self.images: BankArray
+        self.cond_labels: BankArray
+        self.teacher_labels: BankArray
+        self.teacher_probs: Optional[BankArray] = None
+        self._open_arrays()
 
     @classmethod
     def open(cls,
@@ -725,15 +944,25 @@ class SyntheticBank:
         return (f'{type(self).__name__}(path={self.path!r}, '
                 f'num_samples={len(self)}, key={self.key!r})')
 
-    # Pickling (e.g. to spawned DataLoader workers) must not copy the
-    # memmaps: send the path and meta, and map the files again.
+    def close(self) -> None:
+        """Close the file descriptors this process opened for reading.
+
+        The bank stays usable: the next read opens them again.
+        """
+        for name in ARRAY_NAMES:
+            array = getattr(self, name, None)
+            if array is not None:
+                array.close()
+
+    # Pickling (e.g. to spawned DataLoader workers) sends the path and meta
+    # only: the copy reads the headers again and opens its own descriptors.
     def __getstate__(self) -> Dict[str, Any]:
         return dict(path=self.path, meta=self.meta)
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__init__(state['path'], state['meta'])
 
-    def _map_arrays(self) -> None:
+    def _open_arrays(self) -> None:
         files = self.meta.get('files')
         if not isinstance(files, dict) or not set(
                 ARRAY_NAMES[:3]) <= set(files):
@@ -742,14 +971,14 @@ class SyntheticBank:
                 f'files; delete the directory {self.path!r} to rebuild.')
         for name in ARRAY_NAMES:
             if name in files:
-                setattr(self, name, self._map_array(name, files[name]))
+                setattr(self, name, self._open_array(name, files[name]))
 
-    def _map_array(self, name: str, info: Mapping) -> np.ndarray:
-        """Memory-map one ``.npy`` file and check it against ``meta``."""
+    def _open_array(self, name: str, info: Mapping) -> BankArray:
+        """Read one ``.npy`` header and check it against ``meta``."""
         path = osp.join(self.path, name + '.npy')
         hint = f'Delete the directory {self.path!r} to rebuild the bank.'
         try:
-            array = np.load(path, mmap_mode='r', allow_pickle=False)
+            array = BankArray.from_npy(path)
         except (OSError, ValueError) as exc:
             raise BankCorruptError(
                 f'cannot read synthetic bank file {path!r}: {exc}. {hint}'
