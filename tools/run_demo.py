@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -45,7 +45,6 @@ CONFIG_DIR = osp.join('configs', 'fashion_mnist')
 # The official test set; --smoke evaluates on its first 200 images only.
 NUM_TEST_IMAGES = 10000
 SMOKE_TEST_IMAGES = 200
-TOP1_KEY = 'accuracy/top1'
 # Lines of the training log echoed to the console as progress.
 PROGRESS_MARKERS = ('Iter(train)', 'Iter(val)', 'Saving checkpoint')
 
@@ -57,23 +56,52 @@ class Stage(NamedTuple):
         name (str): Its folder under the work dir and its tag in the log.
         config (str): Its config, relative to the repository root.
         model (str): How the results table names the model.
-        needs_teacher (bool): Whether it distils from the first stage.
+        task (str): ``'classification'`` or ``'regression'``.
+        teacher (str, optional): The stage whose final checkpoint is this
+            one's ``model.teacher_ckpt``.
+        cgan_from (str, optional): The stage whose trained cGAN and bank
+            this one reuses (so two students see the same fake samples).
     """
     name: str
     config: str
     model: str
-    needs_teacher: bool
+    task: str = 'classification'
+    teacher: Optional[str] = None
+    cgan_from: Optional[str] = None
+
+
+def _config(name: str) -> str:
+    return osp.join(CONFIG_DIR, name)
 
 
 STAGES = (
-    Stage('teacher', osp.join(CONFIG_DIR, 'vgg8_fashion_mnist.py'),
-          'vgg8 (teacher)', False),
-    Stage('student', osp.join(CONFIG_DIR, 'resnet8_fashion_mnist.py'),
-          'resnet8 (student alone)', False),
-    Stage('student_kd',
-          osp.join(CONFIG_DIR, 'kd_vgg8_resnet8_fashion_mnist.py'),
-          'resnet8 + KD from vgg8 (tau 4)', True),
+    Stage('teacher', _config('vgg8_fashion_mnist.py'), 'vgg8 (teacher)'),
+    Stage('student', _config('resnet8_fashion_mnist.py'),
+          'resnet8 (student alone)'),
+    Stage('student_kd', _config('kd_vgg8_resnet8_fashion_mnist.py'),
+          'resnet8 + KD from vgg8 (tau 4)', teacher='teacher'),
+    Stage('student_cgankd', _config('cgankd_vgg8_resnet8_fashion_mnist.py'),
+          'resnet8 + cGAN-KD', teacher='teacher'),
+    Stage('student_kd_cgankd',
+          _config('kd_cgankd_vgg8_resnet8_fashion_mnist.py'),
+          'resnet8 + KD + cGAN-KD', teacher='teacher',
+          cgan_from='student_cgankd'),
+    Stage('teacher_rotation', _config('vgg8_rotated_fashion_mnist.py'),
+          'vgg8 (teacher)', task='regression'),
+    Stage('student_rotation', _config('resnet8_rotated_fashion_mnist.py'),
+          'resnet8 (student alone)', task='regression'),
+    Stage('student_rotation_cgankd',
+          _config('cgankd_vgg8_resnet8_rotated_fashion_mnist.py'),
+          'resnet8 + cGAN-KD (CcGAN)', task='regression',
+          teacher='teacher_rotation'),
 )
+
+# What each task reports, read from the run's scalars.json.
+METRIC_KEYS = dict(classification='accuracy/top1', regression='regression/mae')
+METRIC_NAMES = dict(classification='Top-1 (%)', regression='MAE (degrees)')
+TASK_TITLES = dict(
+    classification='Classification (10 classes)',
+    regression='Regression: rotation angle in [-45, 45] degrees')
 
 # A few iterations on a few images, single-process loaders (starting
 # workers would cost more than the work), a few hundred test images.
@@ -83,7 +111,6 @@ SMOKE_OPTIONS = (
     'default_hooks.checkpoint.interval=3',
     'default_hooks.logger.interval=1',
     'train_dataloader.batch_size=16',
-    'train_dataloader.dataset.indices=64',
     'train_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False',
     'val_dataloader.batch_size=100',
@@ -91,16 +118,27 @@ SMOKE_OPTIONS = (
     'val_dataloader.num_workers=0',
     'val_dataloader.persistent_workers=False',
 )
+SMOKE_TRAIN_IMAGES = 64
+# ... and a cGAN of a few iterations making a few dozen samples.
+SMOKE_CGAN_OPTIONS = (
+    'custom_hooks.0.gan_iters=4',
+    'custom_hooks.0.gan_checkpoint_interval=2',
+    'custom_hooks.0.filter.burn_in=4',
+    'custom_hooks.0.bank_batch_size=16',
+    'custom_hooks.0.quality_samples=32',
+    'train_dataloader.dataset.num_fake=32',
+)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        description='Fashion-MNIST demo: teacher, student alone, student '
-        'with KD, then a results table.')
+        description='Fashion-MNIST demo of cGAN-KD: a teacher, students '
+        'alone, with KD, with cGAN-KD and with both, and a rotation-angle '
+        'regression task; then the results tables.')
     parser.add_argument(
         '--work-dir',
-        help='where the stages train and the table goes (default: '
+        help='where the stages train and the tables go (default: '
         f'{DEFAULT_WORK_DIR}, or {SMOKE_WORK_DIR} with --smoke)')
     parser.add_argument(
         '--force',
@@ -111,16 +149,104 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='a few iterations per stage on a few images, to check the '
         'plumbing; the numbers mean nothing')
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0],
+        help='run the whole demo once per seed (each in <work-dir>/seed_N '
+        'when more than one) and report the mean and standard deviation')
+    parser.add_argument(
+        '--eval-split',
+        choices=('test', 'val'),
+        default='test',
+        help="evaluate on the official test images ('test', what is "
+        "reported) or on the 5,000 training images held out ('val', for "
+        'choosing settings)')
+    parser.add_argument(
+        '--stages',
+        nargs='+',
+        choices=[stage.name for stage in STAGES],
+        help='run only these stages (and the ones they need)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        metavar='STAGE:KEY=VALUE',
+        help='extra --cfg-options of one stage, e.g. '
+        'student_cgankd:train_dataloader.dataset.num_fake=4000')
     return parser.parse_args(argv)
 
 
-def stage_options(stage: Stage, smoke: bool,
-                  teacher_ckpt: Optional[str]) -> List[str]:
+def needed_stages(names: Optional[Sequence[str]]) -> List[Stage]:
+    """The stages to run, in order: ``names`` and those they depend on."""
+    if not names:
+        return list(STAGES)
+    by_name = {stage.name: stage for stage in STAGES}
+    wanted = set()
+    todo = list(names)
+    while todo:
+        stage = by_name[todo.pop()]
+        if stage.name not in wanted:
+            wanted.add(stage.name)
+            todo += [dep for dep in (stage.teacher, stage.cgan_from) if dep]
+    return [stage for stage in STAGES if stage.name in wanted]
+
+
+def train_dataset_key(cfg: Config) -> str:
+    """The option path of the real training set (inside a cGAN-KD mix)."""
+    if cfg.train_dataloader.dataset.get('type') == 'SyntheticMixDataset':
+        return 'train_dataloader.dataset.dataset'
+    return 'train_dataloader.dataset'
+
+
+def uses_cgan(cfg: Config) -> bool:
+    """Whether the config trains with a CGANHook (first custom hook)."""
+    hooks = cfg.get('custom_hooks') or []
+    return bool(hooks) and hooks[0].get('type') == 'CGANHook'
+
+
+def stage_options(stage: Stage, root: str, args: argparse.Namespace,
+                  seed: int) -> List[str]:
     """The ``--cfg-options`` of one stage."""
-    options = list(SMOKE_OPTIONS) if smoke else []
-    if stage.needs_teacher:
-        options.append(f'model.teacher_ckpt={teacher_ckpt}')
+    base = load_config(stage, [])
+    options = [f'randomness.seed={seed}']
+    if args.smoke:
+        options += SMOKE_OPTIONS
+        options.append(
+            f'{train_dataset_key(base)}.indices={SMOKE_TRAIN_IMAGES}')
+    if uses_cgan(base):
+        options.append(f'custom_hooks.0.seed={seed}')
+        if args.smoke:
+            options += SMOKE_CGAN_OPTIONS
+    if args.eval_split != 'test':
+        options.append(f'val_dataloader.dataset.split={args.eval_split}')
+    if stage.task == 'regression':
+        errors = osp.join(root, stage.name, 'errors.json')
+        options.append(f'val_evaluator.errors_file={errors}')
+    if stage.teacher:
+        teacher = next(s for s in STAGES if s.name == stage.teacher)
+        teacher_cfg = load_config(teacher, options_for_size(args))
+        options.append('model.teacher_ckpt=' + final_checkpoint(
+            teacher_cfg, osp.join(root, teacher.name)))
+    if stage.cgan_from:
+        source = osp.join(root, stage.cgan_from)
+        options += [
+            'custom_hooks.0.generator_ckpt=' +
+            osp.join(source, 'cgan', 'cgan_final.pth'),
+            'train_dataloader.dataset.bank_dir=' +
+            osp.join(source, 'synthetic_bank'),
+        ]
+    for option in args.cfg_options:
+        name, _, option = option.partition(':')
+        if name == stage.name:
+            options.append(option)
     return options
+
+
+def options_for_size(args: argparse.Namespace) -> List[str]:
+    """The options that set a stage's length (its checkpoint's name)."""
+    return list(SMOKE_OPTIONS) if args.smoke else []
 
 
 def load_config(stage: Stage, options: List[str]) -> Config:
@@ -146,14 +272,21 @@ def final_checkpoint(cfg: Config, work_dir: str) -> str:
 
 def describe_training_data(cfg: Config) -> str:
     """The table's "training data" cell, read from the config."""
-    indices = as_int(cfg.train_dataloader.dataset.get('indices'))
+    dataset = cfg.train_dataloader.dataset
+    fake = None
+    if dataset.get('type') == 'SyntheticMixDataset':
+        fake = as_int(dataset.num_fake)
+        dataset = dataset.dataset
+    indices = as_int(dataset.get('indices'))
     if indices is None:
-        return 'all 60,000 training images'
-    return f'first {indices:,} training images'
+        real = 'all 55,000 training images'
+    else:
+        real = f'first {indices:,} training images'
+    return real if fake is None else f'{real} + {fake:,} cGAN samples'
 
 
-def read_top1(work_dir: str) -> Optional[float]:
-    """The last top-1 of the newest run in ``work_dir``, or ``None``.
+def read_metric(work_dir: str, key: str) -> Optional[float]:
+    """The last value of ``key`` in the newest run in ``work_dir``.
 
     MMEngine writes one ``<timestamp>/vis_data/scalars.json`` per run.
     """
@@ -163,15 +296,23 @@ def read_top1(work_dir: str) -> Optional[float]:
         path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
         if not osp.isfile(path):
             continue
-        top1 = None
+        value = None
         with open(path) as f:
             for line in f:
                 if line.strip():
                     record = json.loads(line)
-                    top1 = record.get(TOP1_KEY, top1)
-        if top1 is not None:
-            return float(top1)
+                    value = record.get(key, value)
+        if value is not None:
+            return float(value)
     return None
+
+
+def read_json(path: str) -> Optional[dict]:
+    """A JSON file's content, or None when it is not there."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
 
 
 def format_seconds(seconds: Optional[float]) -> str:
@@ -234,24 +375,22 @@ def run_training(stage: Stage, work_dir: str, options: List[str]) -> None:
                  f'full log: {log_path}\n' + ''.join(tail))
 
 
-def run_stage(stage: Stage, root: str, smoke: bool, force: bool,
-              teacher_ckpt: Optional[str]) -> Dict:
+def run_stage(stage: Stage, root: str, args: argparse.Namespace, seed: int,
+              force: bool) -> Dict:
     """Run one stage unless it is already done; its row of the table."""
     work_dir = osp.join(root, stage.name)
-    options = stage_options(stage, smoke, teacher_ckpt)
+    options = stage_options(stage, root, args, seed)
     cfg = load_config(stage, options)
     ckpt = final_checkpoint(cfg, work_dir)
+    key = METRIC_KEYS[stage.task]
     timing_path = osp.join(work_dir, 'demo_stage.json')
+    record = read_json(timing_path) or {}
+    # A stage trained with other options (seed, split, smoke) is not done.
     done = (not force and osp.isfile(ckpt)
-            and read_top1(work_dir) is not None)
+            and record.get('options') == options
+            and read_metric(work_dir, key) is not None)
     if done:
         print(f'== {stage.name}: already done ({ckpt}), skipped', flush=True)
-        wall_time = cpu_time = None
-        if osp.isfile(timing_path):
-            with open(timing_path) as f:
-                timing = json.load(f)
-            wall_time = timing.get('wall_time_s')
-            cpu_time = timing.get('cpu_time_s')
     else:
         # A clean folder: no stale checkpoint or log of an earlier run can
         # be taken for this one's.
@@ -261,26 +400,87 @@ def run_stage(stage: Stage, root: str, smoke: bool, force: bool,
               f'{describe_training_data(cfg)}) in {work_dir}', flush=True)
         start, start_cpu = time.time(), children_cpu_seconds()
         run_training(stage, work_dir, options)
-        wall_time = time.time() - start
         # On a shared machine wall time depends on the others' load; the
         # CPU time says what the stage itself cost.
-        cpu_time = children_cpu_seconds() - start_cpu
+        record = dict(
+            wall_time_s=time.time() - start,
+            cpu_time_s=children_cpu_seconds() - start_cpu,
+            options=options)
         with open(timing_path, 'w') as f:
-            json.dump(dict(wall_time_s=wall_time, cpu_time_s=cpu_time), f)
-    top1 = read_top1(work_dir)
-    if top1 is None or not osp.isfile(ckpt):
+            json.dump(record, f, indent=2)
+    value = read_metric(work_dir, key)
+    if value is None or not osp.isfile(ckpt):
         sys.exit(f'Stage {stage.name!r} finished without its checkpoint '
-                 f'{ckpt} or a {TOP1_KEY} in its scalars.json')
-    print(f'== {stage.name}: top-1 {top1:.2f} %, '
-          f'{format_seconds(wall_time)}', flush=True)
+                 f'{ckpt} or a {key} in its scalars.json')
+    quality = read_json(osp.join(work_dir, 'cgan', 'quality.json'))
+    print(f'== {stage.name}: {key} {value:.2f}, '
+          f'{format_seconds(record.get("wall_time_s"))}', flush=True)
     return dict(
+        stage=stage.name,
+        task=stage.task,
         model=stage.model,
         data=describe_training_data(cfg),
-        top1=top1,
-        wall_time=wall_time,
-        cpu_time=cpu_time,
+        value=value,
+        wall_time=record.get('wall_time_s'),
+        cpu_time=record.get('cpu_time_s'),
         checkpoint=ckpt,
+        gan_quality=quality,
         ran=not done)
+
+
+def run_demo(root: str, args: argparse.Namespace, seed: int) -> List[Dict]:
+    """Every needed stage for one seed, in order; their rows."""
+    os.makedirs(root, exist_ok=True)
+    rows: Dict[str, Dict] = {}
+    for stage in needed_stages(args.stages):
+        # A student of a retrained teacher or cGAN would be stale.
+        force = args.force or any(
+            rows[dep]['ran'] for dep in (stage.teacher, stage.cgan_from)
+            if dep)
+        rows[stage.name] = run_stage(stage, root, args, seed, force)
+    plot_errors_against_angle(root, list(rows.values()))
+    return list(rows.values())
+
+
+def plot_errors_against_angle(root: str, rows: List[Dict]) -> None:
+    """``error_vs_angle.png``: each regression student's MAE per angle."""
+    students = [
+        row for row in rows
+        if row['task'] == 'regression' and row['stage'] != 'teacher_rotation'
+    ]
+    series = []
+    for row in students:
+        errors = read_json(osp.join(root, row['stage'], 'errors.json'))
+        if errors:
+            series.append((row['model'], errors))
+    if not series:
+        return
+    import matplotlib  # late: only this plot needs it
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+    edges = np.linspace(-45, 45, 19)
+    centres = (edges[:-1] + edges[1:]) / 2
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    for name, errors in series:
+        truth = np.asarray(errors['gt_value'])
+        error = np.abs(np.asarray(errors['pred_value']) - truth)
+        bins = np.clip(np.digitize(truth, edges) - 1, 0, len(centres) - 1)
+        mae = [
+            error[bins == b].mean() if np.any(bins == b) else np.nan
+            for b in range(len(centres))
+        ]
+        ax.plot(centres, mae, marker='o', label=name)
+    ax.set_xlabel('true angle (degrees)')
+    ax.set_ylabel('mean absolute error (degrees)')
+    ax.set_title('Rotated Fashion-MNIST: error against label')
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path = osp.join(root, 'error_vs_angle.png')
+    fig.savefig(path + '.tmp.png')
+    plt.close(fig)
+    os.replace(path + '.tmp.png', path)
 
 
 def hardware() -> str:
@@ -292,57 +492,107 @@ def hardware() -> str:
     return where
 
 
-def results_table(rows: List[Dict], smoke: bool) -> str:
-    """The results as a markdown table."""
-    if smoke:
-        test = f'Top-1 (%), first {SMOKE_TEST_IMAGES} test images'
+def format_value(values: List[float]) -> str:
+    """One run's value, or the mean +- standard deviation of several."""
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    mean = sum(values) / len(values)
+    std = (sum((v - mean)**2 for v in values) / (len(values) - 1))**0.5
+    return f'{mean:.2f} +- {std:.2f}'
+
+
+def results_tables(runs: Dict[int, List[Dict]], args: argparse.Namespace
+                   ) -> str:
+    """The results of every seed as one markdown table per task."""
+    if args.smoke:
+        where = f'first {SMOKE_TEST_IMAGES} test images'
+    elif args.eval_split == 'val':
+        where = '5,000 held-out training images (validation)'
     else:
-        test = f'Top-1 (%), {NUM_TEST_IMAGES:,} test images'
-    lines = [
-        f'| Model | Training data | {test} | Wall time |',
-        '| --- | --- | ---: | ---: |',
-    ]
-    for row in rows:
-        lines.append(f'| {row["model"]} | {row["data"]} | '
-                     f'{row["top1"]:.2f} | {format_seconds(row["wall_time"])}'
-                     ' |')
-    return '\n'.join(lines)
+        where = f'{NUM_TEST_IMAGES:,} test images'
+    seeds = sorted(runs)
+    first = runs[seeds[0]]
+    over = '' if len(seeds) == 1 else (f', mean +- std over seeds '
+                                       f'{", ".join(map(str, seeds))}')
+    blocks = []
+    for task in ('classification', 'regression'):
+        rows = [i for i, row in enumerate(first) if row['task'] == task]
+        if not rows:
+            continue
+        lines = [
+            f'### {TASK_TITLES[task]}', '',
+            f'| Model | Training data | {METRIC_NAMES[task]}, {where}{over} '
+            '| Wall time |', '| --- | --- | ---: | ---: |'
+        ]
+        for i in rows:
+            values = [runs[seed][i]['value'] for seed in seeds]
+            times = [runs[seed][i]['wall_time'] for seed in seeds]
+            known = [t for t in times if t is not None]
+            wall = sum(known) / len(known) if known else None
+            lines.append(f'| {first[i]["model"]} | {first[i]["data"]} | '
+                         f'{format_value(values)} | {format_seconds(wall)} |')
+        blocks.append('\n'.join(lines))
+    return '\n\n'.join(blocks)
+
+
+def gan_notes(runs: Dict[int, List[Dict]]) -> str:
+    """The cGANs' quality figures, as logged when their training ended."""
+    notes = []
+    for seed in sorted(runs):
+        for row in runs[seed]:
+            quality = row.get('gan_quality')
+            if quality:
+                figures = ', '.join(
+                    f'{k} {v:.3f}' for k, v in sorted(quality.items())
+                    if isinstance(v, (int, float)))
+                notes.append(f'- seed {seed}, {row["stage"]}: {figures}')
+    if not notes:
+        return ''
+    return ('cGAN quality when its training ended (teacher-feature Frechet '
+            'distance and teacher agreement, see docs):\n' +
+            '\n'.join(notes))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """Run the stages in order, then print and write the table."""
+    """Run the stages for every seed, then print and write the tables."""
     args = parse_args(argv)
     root = args.work_dir or (SMOKE_WORK_DIR if args.smoke else
                              DEFAULT_WORK_DIR)
     root = osp.abspath(osp.join(REPO_ROOT, root))
-    os.makedirs(root, exist_ok=True)
     start = time.time()
-    rows: List[Dict] = []
-    teacher_ckpt: Optional[str] = None
-    teacher_ran = False
-    for stage in STAGES:
-        # A student distilled from an older teacher would be stale.
-        force = args.force or (stage.needs_teacher and teacher_ran)
-        row = run_stage(stage, root, args.smoke, force, teacher_ckpt)
-        if stage is STAGES[0]:
-            teacher_ckpt, teacher_ran = row['checkpoint'], row['ran']
-        rows.append(row)
+    runs: Dict[int, List[Dict]] = {}
+    for seed in args.seeds:
+        seed_root = root if len(args.seeds) == 1 else osp.join(
+            root, f'seed_{seed}')
+        runs[seed] = run_demo(seed_root, args, seed)
     total = time.time() - start
 
-    table = results_table(rows, args.smoke)
+    tables = results_tables(runs, args)
     title = 'Fashion-MNIST demo' + (' (SMOKE: numbers mean nothing)'
                                     if args.smoke else '')
-    cpu = ', '.join(f'{stage.name} {format_seconds(row["cpu_time"])}'
-                    for stage, row in zip(STAGES, rows))
-    notes = (f'Seed 0. Hardware: {hardware()}. Total wall time of this '
-             f'invocation: {format_seconds(total)} (a stage skipped as '
-             'already done counts as 0). CPU time of the stages, all '
-             f'threads: {cpu}.')
-    report = f'# {title}\n\n{table}\n\n{notes}\n'
+    cpu = sum(row['cpu_time'] or 0.0 for rows in runs.values()
+              for row in rows)
+    seeds = ', '.join(map(str, args.seeds))
+    notes = (f'Seed(s) {seeds}. Hardware: {hardware()}. Total wall time of '
+             f'this invocation: {format_seconds(total)} (a stage skipped as '
+             'already done counts as 0); CPU time of the stages, all '
+             f'threads: {format_seconds(cpu)}. Plots: '
+             '<stage>/cgankd_vis/bank_samples.png and filter_histogram.png '
+             'for the cGAN-KD stages, error_vs_angle.png for the '
+             'regression students.')
+    report = f'# {title}\n\n{tables}\n\n{notes}\n'
+    quality = gan_notes(runs)
+    if quality:
+        report += f'\n{quality}\n'
+    os.makedirs(root, exist_ok=True)
     results_path = osp.join(root, 'results.md')
-    with open(results_path, 'w') as f:
+    with open(results_path + '.tmp', 'w') as f:
         f.write(report)
-    print(f'\n{table}\n\n{notes}\nWritten to {results_path}', flush=True)
+    os.replace(results_path + '.tmp', results_path)
+    with open(osp.join(root, 'results.json'), 'w') as f:
+        json.dump({str(seed): rows for seed, rows in runs.items()}, f,
+                  indent=2)
+    print(f'\n{report}\nWritten to {results_path}', flush=True)
 
 
 if __name__ == '__main__':

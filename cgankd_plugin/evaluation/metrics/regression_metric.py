@@ -7,6 +7,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 
 from cgankd_plugin.registry import METRICS
+from cgankd_plugin.utils.atomic_io import atomic_write_json
 
 
 def _to_float(value: Union[torch.Tensor, np.ndarray, float]) -> float:
@@ -34,14 +35,20 @@ class RegressionMetric(BaseMetric):
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the reported keys, giving e.g.
             ``regression/mae``. Defaults to ``'regression'``.
+        errors_file (str, optional): Also write every evaluated sample's
+            ``gt_value`` and ``pred_value`` to this JSON file (atomically,
+            replaced at each evaluation), e.g. to plot the error against
+            the label. Defaults to None (no file).
     """
 
     default_prefix: Optional[str] = 'regression'
 
     def __init__(self,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = 'regression') -> None:
+                 prefix: Optional[str] = 'regression',
+                 errors_file: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.errors_file = errors_file
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Store ``(pred_value, gt_value)`` of each sample of a batch.
@@ -71,6 +78,13 @@ class RegressionMetric(BaseMetric):
             dict[str, float]: ``mae`` and ``rmse`` in original units.
         """
         predictions, ground_truths = np.asarray(results, dtype=np.float64).T
+        if self.errors_file:
+            # compute_metrics runs on the main process only
+            atomic_write_json(
+                self.errors_file,
+                dict(
+                    gt_value=ground_truths.tolist(),
+                    pred_value=predictions.tolist()))
         return self.calculate(predictions, ground_truths)
 
     @staticmethod

@@ -7,6 +7,7 @@ from .ccgan_generator import CcGANGenerator
 from .class_conditional_gan import ClassConditionalGAN
 from .conditional_batch_norm import ConditionalBatchNorm2d
 from .continuous_conditional_gan import ContinuousConditionalGAN
+from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .diff_augment import diff_augment
 from .ema import update_ema
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
@@ -21,7 +22,8 @@ from .vicinity import (draw_vicinal_batch, hard_vicinal_weights,
 __all__ = [
     'BaseConditionalGAN', 'BigGANGenerator', 'CcGANDiscriminator',
     'CcGANGenerator', 'ClassConditionalGAN', 'ConditionalBatchNorm2d',
-    'ContinuousConditionalGAN', 'DiscriminatorBatch', 'LabelEmbedding',
+    'ContinuousConditionalGAN', 'DCGANDiscriminator', 'DCGANGenerator',
+    'DiscriminatorBatch', 'LabelEmbedding',
     'ProjectionDiscriminator', 'ResidualDownBlock', 'ResidualUpBlock',
     'diff_augment', 'draw_vicinal_batch', 'hard_vicinal_weights',
     'has_spectral_norm', 'hinge_discriminator_loss', 'hinge_generator_loss',

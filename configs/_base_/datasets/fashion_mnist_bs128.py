@@ -2,9 +2,12 @@
 #   data/fashion_mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte
 # Nothing downloads. The 28x28 grayscale images are presented as CIFAR
 # ones (32x32, 3 channels), so the CIFAR zoo and its augmentation apply
-# unchanged.
-dataset_type = 'mmpretrain.FashionMNIST'
+# unchanged. Splits (the plugin's FashionMNISTSplit): 'train' is the first
+# 55,000 official training images, 'val' the last 5,000 (for choosing
+# settings), 'test' the 10,000 official test images (what is reported).
+dataset_type = 'mmrazor.FashionMNISTSplit'
 data_root = 'data/fashion_mnist'
+val_size = 5000
 data_preprocessor = dict(
     type='mmpretrain.ClsDataPreprocessor',
     num_classes=10,
@@ -14,8 +17,8 @@ data_preprocessor = dict(
     std=[90.02, 90.02, 90.02],
     to_rgb=False)
 
-# The data set is built in mmpretrain's scope, so the plugin's transform
-# needs its `mmrazor.` prefix.
+# The data set is built in mmpretrain's scope, so the plugin's dataset and
+# transform need their `mmrazor.` prefix.
 train_pipeline = [
     dict(type='mmrazor.GrayToRGB'),
     dict(type='mmpretrain.Resize', scale=(32, 32)),
@@ -39,8 +42,8 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        download=False,
-        test_mode=False,
+        split='train',
+        val_size=val_size,
         pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
@@ -51,10 +54,10 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        download=False,
-        # FashionMNIST picks its files by `test_mode`, not by `split`:
-        # without it this would silently be the 60,000 training images.
+        # `--cfg-options val_dataloader.dataset.split=val` evaluates on
+        # the held-out training images instead
         split='test',
+        val_size=val_size,
         test_mode=True,
         pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),

@@ -1,0 +1,49 @@
+# cGAN-KD for regression on real images: resnet8 regressing the rotation
+# angle from the first 2,000 rotated Fashion-MNIST training images plus
+# CcGAN samples that the vgg8 teacher filtered and relabelled with its
+# predicted angle. The CcGAN is trained on the same 2,000 images.
+#   python tools/train.py \
+#       configs/fashion_mnist/cgankd_vgg8_resnet8_rotated_fashion_mnist.py \
+#       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth
+# Same schedule as the student alone (resnet8_rotated_fashion_mnist.py).
+_base_ = [
+    './resnet8_rotated_fashion_mnist.py',
+    '../_base_/cgankd/rotated_fashion_mnist_ccgan.py',
+]
+
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    type='StrictTeacherDistill',
+    architecture=dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(
+            type='mmrazor.RegressionHead',
+            in_channels=64,
+            label_range=(-45.0, 45.0),
+            loss_type='l1')),
+    teacher=dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(
+            type='mmrazor.RegressionHead',
+            in_channels=512,
+            label_range=(-45.0, 45.0),
+            loss_type='l1')),
+    # the demo's regression teacher (vgg8_rotated_fashion_mnist.py);
+    # tools/run_demo.py passes it explicitly
+    teacher_ckpt='work_dirs/demo_fashion_mnist/teacher_rotation/'
+    'iter_300.pth',
+    # no distillation loss: the teacher only serves the bank
+    distiller=dict(type='ConfigurableDistiller', distill_losses=dict()))
+find_unused_parameters = True
+
+train_dataloader = dict(
+    dataset=dict(_delete_=True, **_base_.cgankd_train_dataset))
+# knobs: --cfg-options custom_hooks.0.gan_iters=... (CGANHook first)
+custom_hooks = [_base_.cgan_hook]
