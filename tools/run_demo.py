@@ -1,27 +1,51 @@
 # Copyright (c) cgankd_plugin contributors.
-"""The default demo: KD on real Fashion-MNIST, end to end, with a table.
+"""The default demo: cGAN-KD on real Fashion-MNIST, end to end, with tables.
 
     python tools/run_demo.py [--work-dir DIR] [--force] [--smoke]
+                             [--seeds N ...] [--eval-split {test,val}]
+                             [--stages NAME ...]
+                             [--cfg-options STAGE:KEY=VALUE ...]
 
-Three stages, each a plain ``tools/train.py`` run of a config in
-``configs/fashion_mnist/``, so any stage can be reproduced by hand:
+Eight stages, each a plain ``tools/train.py`` run of a config in
+``configs/fashion_mnist/``, so any stage can be reproduced by hand.
+Classification (10 classes):
 
-1. the teacher on all 60,000 training images;
-2. the student alone on the first 2,000 training images;
-3. the same student, same data, distilled from the teacher (KD).
+1. ``teacher``: vgg8 on the 55,000 training images (the last 5,000 of the
+   official 60,000 are held out for validation);
+2. ``student``: resnet8 alone on the first 2,000 training images;
+3. ``student_kd``: the same, distilled from the teacher (KD);
+4. ``student_cgankd``: the same, on the 2,000 real images plus cGAN
+   samples the teacher filtered and relabelled; the cGAN is trained on the
+   same 2,000 images (cGAN-KD);
+5. ``student_kd_cgankd``: KD and cGAN-KD together, reusing the cGAN and
+   the bank of stage 4.
+
+Regression (each image rotated by an angle drawn uniformly from
+[-45, 45] degrees; the target is the angle; test images get their own):
+
+6. ``teacher_rotation``: vgg8 on the 55,000 rotated training images;
+7. ``student_rotation``: resnet8 alone on the first 2,000;
+8. ``student_rotation_cgankd``: the same plus CcGAN samples (cGAN-KD).
 
 Each stage trains in its own folder under the work dir and is skipped when
-its final checkpoint and its final top-1 are already there, so a killed
-demo resumes at the stage it stopped in (``--force`` redoes everything).
-The top-1 of each stage on the 10,000 official test images is read from
-the run's ``scalars.json``; the table is printed and written to
-``<work-dir>/results.md``. The seed is fixed (``randomness.seed=0`` in
-``configs/_base_/default_runtime.py``).
+its final checkpoint and metric are there and it ran with the same
+options, so a killed demo resumes at the stage it stopped in (``--force``
+redoes everything; a stage is redone when a stage it depends on was). The
+metric of each stage (top-1 or MAE) on the 10,000 official test images
+(``--eval-split val``: on the 5,000 held-out training images, which is
+what settings are chosen on) is read from the run's ``scalars.json``; the
+tables are printed and written to ``<work-dir>/results.md`` (and
+``results.json``), with ``error_vs_angle.png`` next to them and the
+cGAN-KD stages' ``cgankd_vis/bank_samples.png`` and
+``filter_histogram.png`` in their folders. ``--seeds 0 1 2`` runs the
+whole demo per seed (under ``<work-dir>/seed_N``) and reports mean and
+standard deviation.
 
-``--smoke`` shrinks every stage (a few iterations on a few images, a few
-hundred test images) to check the plumbing in a minute or two; its
-numbers mean nothing. It trains under ``work_dirs/demo_fashion_mnist_smoke``
-so it never replaces the stages of a real run.
+``--smoke`` shrinks every stage (a few iterations on a few images, a cGAN
+of a few steps, a few hundred test images) to check the plumbing in a few
+minutes; its numbers mean nothing. It trains under
+``work_dirs/demo_fashion_mnist_smoke`` so it never replaces the stages of
+a real run.
 """
 import argparse
 import json

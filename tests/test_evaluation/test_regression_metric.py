@@ -1,6 +1,8 @@
 # Copyright (c) cgankd_plugin contributors.
+import json
 import math
 
+import numpy as np
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
@@ -54,3 +56,19 @@ def test_missing_field_is_named():
     sample.set_field(torch.tensor([1.]), 'gt_value', dtype=torch.Tensor)
     with pytest.raises(KeyError, match='pred_value'):
         metric.process(None, [sample.to_dict()])
+
+
+def test_errors_file_holds_every_pair_in_original_units(tmp_path):
+    path = tmp_path / 'sub' / 'errors.json'
+    metric = RegressionMetric(errors_file=str(path))
+    metric.process(None, [
+        dict(pred_value=torch.tensor([12.5]), gt_value=10.0),
+        dict(pred_value=np.array(-3.0), gt_value=-1.0),
+    ])
+    results = metric.compute_metrics(metric.results)
+    with open(path) as f:
+        written = json.load(f)
+    assert written == dict(gt_value=[10.0, -1.0], pred_value=[12.5, -3.0])
+    assert results['mae'] == pytest.approx(2.25)
+    # no temporary file is left behind
+    assert sorted(p.name for p in path.parent.iterdir()) == ['errors.json']
