@@ -6,8 +6,8 @@ Usage::
     .venv/bin/python benchmarks/bank_build_overhead.py [--small]
         [--repeats N] [--num-fake N] [--no-profile]
 
-Measured, interleaved (build, bare, bare+burn-in, then the reverse order,
-...) over ``--repeats`` rounds, medians reported:
+Measured, interleaved (build, bare, bare in full batches, then the
+reverse order, ...) over ``--repeats`` rounds, medians reported:
 
 * ``build``: ``BankBuilder.build`` of a fresh bank (no cDR-RS, filter
   quantile 0.9, relabel 'hard', burn-in 100 per class, bank_batch_size
@@ -15,15 +15,17 @@ Measured, interleaved (build, bare, bare+burn-in, then the reverse order,
   the finalized bank: burn-in, rounds, per-round chunk commits, final
   assembly and checksums.
 * ``bare``: a loop of ``gan.sample`` (+ the uint8 conversion the teacher
-  takes) and ``TeacherAdapter`` over exactly ``builder.num_candidates``
-  candidates (counted after a build) in batches of 256: the rounds the
-  build ran, nothing else.
-* ``bare+burn-in``: the same plus the burn-in draw (100 per class, one
-  batch per class), to separate the burn-in from the bookkeeping and
-  storage overhead.
+  takes) and ``TeacherAdapter`` over every candidate the build drew,
+  burn-in included (its survivors go into the bank, so it is candidates
+  like the rounds), in the very batches the build drew
+  (``builder.draws``, recorded after a build): the same images through G
+  and T, nothing else.
+* ``bare, full batches``: the same number of images in batches of 256,
+  to show what the smaller rounds (sized on what a class still needs)
+  cost in throughput.
 
 Target: build / bare <= 1.15. A cProfile of one build follows, with the
-time of each stage (burn-in, rounds, chunk writes, finalize).
+time of each stage (burn-in draws, rounds, chunk writes, finalize).
 
 ``--small``: every size / 4 (num_fake 500, bank_batch_size 64, burn-in 25),
 2 repeats: the same shape of work, about 4x quicker.
@@ -52,7 +54,7 @@ import _bench_utils as bu  # noqa: I100 (adds the repo to sys.path)
 import cgankd_plugin  # noqa: E402,F401,I100
 from cgankd_plugin.synthesis import BankBuilder, TeacherAdapter  # noqa: E402
 from cgankd_plugin.synthesis.bank_builder import (  # noqa: E402
-    _BURN_IN_STREAM, _ROUND_STREAM, seeded, to_uint8)
+    _ROUND_STREAM, seeded, to_uint8)
 
 TARGET = 1.15
 GAN_CHANNELS = 16
@@ -83,22 +85,20 @@ def run_build(gan, adapter, cfg, root: str, tag: str):
     return elapsed, builder
 
 
-def run_bare(gan, adapter, cfg, num_candidates: int,
-             with_burn_in: bool) -> float:
-    """gan.sample + uint8 + teacher over num_candidates (and the burn-in)."""
+def run_bare(gan, adapter, batches) -> float:
+    """gan.sample + uint8 + teacher over batches of the given sizes."""
     start = time.perf_counter()
-    if with_burn_in:
-        for c in range(bu.NUM_CLASSES):
-            labels = torch.full((cfg.burn_in, ), c, dtype=torch.long)
-            images = to_uint8(
-                gan.sample(labels, rng=seeded(0, _BURN_IN_STREAM, c)))
-            adapter(images)
-    for r in range(math.ceil(num_candidates / cfg.batch)):
-        labels = torch.full((cfg.batch, ), r % bu.NUM_CLASSES,
-                            dtype=torch.long)
+    for r, size in enumerate(batches):
+        labels = torch.full((size, ), r % bu.NUM_CLASSES, dtype=torch.long)
         images = to_uint8(gan.sample(labels, rng=seeded(0, _ROUND_STREAM, r)))
         adapter(images)
     return time.perf_counter() - start
+
+
+def full_batches(total: int, batch: int):
+    """``total`` images in batches of ``batch`` (the last one smaller)."""
+    return [batch] * (total // batch) + ([total % batch]
+                                         if total % batch else [])
 
 
 def profile_build(gan, adapter, cfg, root: str) -> None:
@@ -110,9 +110,10 @@ def profile_build(gan, adapter, cfg, root: str) -> None:
     total = time.perf_counter() - total_start
     stats = pstats.Stats(profiler)
     wanted = {
-        ('bank_builder.py', 'run_burn_in'): 'burn-in (sample + teacher)',
-        ('bank_builder.py', 'fill'): 'rounds (fill)',
-        ('bank_builder.py', '_accept'): '  _accept (sample+teacher+filter)',
+        ('bank_builder.py', '_fill_classes'): 'all streams (_fill_classes)',
+        ('bank_builder.py', '_class_burn_in'):
+        '  burn-in draws + burn-in chunks',
+        ('bank_builder.py', '_round'): '  rounds (sample+teacher+filter)',
         ('bank_storage.py', 'append_chunk'): '  append_chunk (commit)',
         ('bank_storage.py', '_write_chunk'): '    savez + fsync of chunk',
         ('bank_storage.py', '_write_partial_record'):
@@ -142,8 +143,8 @@ def profile_build(gan, adapter, cfg, root: str) -> None:
                      seconds=f'{fsync:.3f}',
                      share=f'{100 * fsync / total:.1f}%'))
     bu.print_table(rows)
-    print(f'rounds: {builder.num_candidates // cfg.batch}, candidates '
-          f'{builder.num_candidates}, burn-in images '
+    print(f'draws: {len(builder.draws)} (sizes {builder.draws}), '
+          f'candidates {builder.num_candidates}, of which burn-in '
           f'{cfg.burn_in * bu.NUM_CLASSES}')
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats('cumulative').print_stats(
@@ -180,53 +181,61 @@ def main() -> None:
     root = tempfile.mkdtemp(prefix='cgankd_bench_build_')
     try:
         # warm-up (allocator, lazy inits), not timed; the first repeat
-        # starts with a build, which fixes the number of candidates
-        run_bare(gan, adapter, cfg, cfg.batch, False)
-        candidates = None
-        builds, bares, bares_bi = [], [], []
+        # starts with a build, which fixes the batches the bare sides draw
+        run_bare(gan, adapter, [cfg.batch, cfg.burn_in])
+        draws = None
+        builds, bares, fulls = [], [], []
         for i in range(repeats):
-            order = ('build', 'bare', 'bare_bi') if i % 2 == 0 else (
-                'bare_bi', 'bare', 'build')
+            order = ('build', 'bare', 'full') if i % 2 == 0 else (
+                'full', 'bare', 'build')
             for what in order:
                 if what == 'build':
                     t, builder = run_build(gan, adapter, cfg, root, str(i))
-                    candidates = candidates or builder.num_candidates
-                    assert builder.num_candidates == candidates
+                    # every image through G and T is a candidate now
+                    assert sum(builder.draws) == builder.num_candidates
+                    draws = draws or list(builder.draws)
+                    assert builder.draws == draws  # deterministic
                     builds.append(t)
                 elif what == 'bare':
-                    bares.append(
-                        run_bare(gan, adapter, cfg, candidates, False))
+                    bares.append(run_bare(gan, adapter, draws))
                 else:
-                    bares_bi.append(
-                        run_bare(gan, adapter, cfg, candidates, True))
+                    fulls.append(
+                        run_bare(gan, adapter,
+                                 full_batches(sum(draws), cfg.batch)))
             print(f'  repeat {i}: build {builds[-1]:.3f} s, bare '
-                  f'{bares[-1]:.3f} s, bare+burn-in {bares_bi[-1]:.3f} s '
-                  f'(load {bu.load_average()})')
+                  f'{bares[-1]:.3f} s, bare in full batches '
+                  f'{fulls[-1]:.3f} s (load {bu.load_average()})')
         if not cfg.no_profile:
             profile_build(gan, adapter, cfg, root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    b, r, rb = bu.median(builds), bu.median(bares), bu.median(bares_bi)
+    b, r = bu.median(builds), bu.median(bares)
     paired = bu.median([x / y for x, y in zip(builds, bares)])
+    candidates = sum(draws)
     burn = cfg.burn_in * bu.NUM_CLASSES
     print('\nresults (seconds, median [min..max]):')
-    print(f'  build           {bu.spread(builds)}')
-    print(f'  bare            {bu.spread(bares)}')
-    print(f'  bare + burn-in  {bu.spread(bares_bi)}')
-    print(f'candidates per build: {candidates} ({candidates // cfg.batch} '
-          f'rounds of {cfg.batch}) + burn-in {burn} '
-          f'(= {100 * burn / candidates:.0f}% more images through G and T)')
-    print(f'acceptance rate (accepted / candidates, burn-in excluded): '
-          f'{cfg.num_fake / candidates:.4f}; the filter alone keeps ~0.9, '
-          'the rest is the last round of each class cut at its quota')
+    print(f'  build                 {bu.spread(builds)}')
+    print(f'  bare                  {bu.spread(bares)}')
+    print(f'  bare, full batches    {bu.spread(fulls)}')
+    print(f'images through G and T per build: {candidates} = burn-in {burn} '
+          f'(its survivors are committed) + {candidates - burn} in '
+          f'{len(draws) - bu.NUM_CLASSES} rounds; draw sizes in order: '
+          f'{draws}')
+    old = burn + bu.NUM_CLASSES * cfg.batch * math.ceil(
+        (cfg.num_fake / bu.NUM_CLASSES) / (0.9 * cfg.batch))
+    print(f'the builder before issue #5 drew {old} at acceptance 0.9 '
+          f'(burn-in thrown away + full rounds of {cfg.batch}): '
+          f'{100 * (1 - candidates / old):.0f}% fewer now')
+    print(f'acceptance rate (accepted / candidates, burn-in included): '
+          f'{cfg.num_fake / candidates:.4f}')
     print(f'accepted images/s (build): {cfg.num_fake / b:.1f}; candidate '
           f'images/s (bare): {candidates / r:.1f}')
     ratio = b / r
     print(f'RATIO build / bare = {ratio:.3f} (median of per-repeat ratios '
           f'{paired:.3f}); {bu.verdict(ratio, TARGET)}')
-    print(f'ratio build / (bare + burn-in) = {b / rb:.3f} (the overhead '
-          'left once the burn-in draw is counted as work)')
+    print(f'ratio bare / bare in full batches = {r / bu.median(fulls):.3f} '
+          '(what the smaller rounds do to throughput; < 1: faster)')
     print(f'load average at the end: {bu.load_average()}')
 
 

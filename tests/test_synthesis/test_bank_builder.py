@@ -2,7 +2,8 @@
 """BankBuilder: a tiny (untrained) cGAN and a tiny teacher build real banks.
 
 Everything runs on one thread at 32x32 with 10 classes, a width-4 BigGAN
-and a ResNet-8 teacher: a build of 23 samples takes well under a second.
+and a ResNet-8 teacher: a build of 123 samples (burn-in 8 per class, rounds
+of at most 4) takes about a second.
 """
 import copy
 
@@ -14,11 +15,16 @@ import torch.nn.functional as F
 from cgankd_plugin.registry import MODELS
 from cgankd_plugin.synthesis import (BankBuilder, BankWriter, SyntheticBank,
                                      TeacherAdapter)
+from cgankd_plugin.synthesis import bank_builder as bank_builder_module
 from cgankd_plugin.synthesis.layout import (condition_of_positions,
                                             condition_quotas)
+from cgankd_plugin.synthesis.teacher_filter import classification_statistic
 
 NUM_CLASSES = 10
-NUM_FAKE = 23  # uneven quotas: 3 for classes 0-2, 2 for the rest
+# uneven quotas, 13 for classes 0-2 and 12 for the rest: more than the
+# burn-in of 8 per class can fill, so every class needs rounds
+NUM_FAKE = 123
+BURN_IN = 8
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -74,7 +80,7 @@ def make_builder(gan, teacher, **kwargs):
         bank_labels=np.arange(NUM_CLASSES),
         relabel='hard',
         filter_quantile=0.9,
-        burn_in=8,
+        burn_in=BURN_IN,
         batch_size=4,
         seed=0,
         max_rounds_per_condition=20,
@@ -152,6 +158,65 @@ def test_every_sample_is_under_its_class_cutoff(hard_bank, teacher):
     assert 0.8 <= summary['kept_fraction'] < 1
 
 
+def test_burn_in_survivors_open_each_class_block(hard_bank, gan, teacher):
+    """The burn-in is not thrown away: the candidates of class c's burn-in
+    draw (seeded by (seed, c)) under its cut-off are the first samples of
+    class c's block, in draw order, with the teacher's labels."""
+    builder, bank = hard_bank
+    starts = np.concatenate([[0], np.cumsum(builder.quotas)])
+    for c in range(NUM_CLASSES):
+        rng = bank_builder_module.seeded(
+            0, bank_builder_module._BURN_IN_STREAM, c)
+        labels = torch.full((BURN_IN, ), c)
+        images = bank_builder_module.to_uint8(gan.sample(labels, rng=rng))
+        _, logits = TeacherAdapter(teacher)(images)
+        stat = classification_statistic(logits, labels)
+        keep = np.flatnonzero(stat <= np.quantile(stat, 0.9))
+        assert 1 <= len(keep) < builder.quotas[c]
+        block = slice(starts[c], starts[c] + len(keep))
+        np.testing.assert_array_equal(bank.images[block],
+                                      images[keep].numpy())
+        np.testing.assert_array_equal(bank.teacher_labels[block],
+                                      logits[keep].argmax(1).numpy())
+    # the burn-in draws are candidates: every draw of the build is counted
+    assert sum(builder.draws) == builder.num_candidates
+    assert builder.chunk_candidates[0] == BURN_IN
+
+
+def test_rounds_are_sized_on_what_the_class_still_needs(
+        gan, teacher, tmp_path, monkeypatch):
+    """bank_batch_size 32, burn-in 8 (7 pass): a class of 12 or 13 needs
+    about 6 more samples, so its round draws the floor of 16 candidates,
+    not 32. Before, a class drew a thrown-away burn-in of 8 plus at least
+    one full round of 32 (40 candidates); now 8 + 16, all of them
+    candidates."""
+    sizes = []
+    original = BankWriter.append_chunk
+
+    def spy(self, images, *args, **kwargs):
+        sizes.append(len(images))
+        return original(self, images, *args, **kwargs)
+
+    monkeypatch.setattr(BankWriter, 'append_chunk', spy)
+    builder = make_builder(gan, teacher, batch_size=32)
+    bank = build(builder, tmp_path / 'bank')
+    assert len(bank) == NUM_FAKE
+    np.testing.assert_array_equal(
+        bank.cond_labels, condition_of_positions(NUM_FAKE, NUM_CLASSES))
+    candidates = iter(builder.chunk_candidates)
+    for c, chunks in enumerate(
+            bank_builder_module.split_by_quota(sizes, builder.quotas)):
+        drawn = [next(candidates) for _ in chunks]
+        assert drawn[0] == BURN_IN  # the burn-in chunk opens the class
+        assert all(16 <= n < 32 for n in drawn[1:])
+        assert sum(drawn) < BURN_IN + 32
+    assert builder.num_candidates == sum(builder.chunk_candidates) == sum(
+        builder.draws)
+    assert builder.num_candidates < NUM_CLASSES * (BURN_IN + 32)
+    assert bank.meta['acceptance_rate'] == pytest.approx(
+        NUM_FAKE / builder.num_candidates, abs=1e-4)
+
+
 def test_relabel_none_keeps_the_generating_class(gan, teacher, hard_bank,
                                                  tmp_path):
     _, hard = hard_bank
@@ -212,7 +277,10 @@ def test_killed_build_resumes_to_the_same_bank(gan, teacher, hard_bank,
     assert builder.num_candidates < NUM_FAKE + 4 * 100
     uninterrupted = make_builder(gan, teacher)
     build(uninterrupted, tmp_path / 'whole')
-    assert builder.num_candidates == uninterrupted.num_candidates - 5 * 4
+    # the same chunks from the same candidates as the uninterrupted build
+    assert builder.chunk_candidates == uninterrupted.chunk_candidates[5:]
+    assert builder.num_candidates == sum(
+        uninterrupted.chunk_candidates[5:])
 
 
 def test_filter_that_rejects_everything_stops(gan, teacher, tmp_path):
@@ -224,7 +292,8 @@ def test_filter_that_rejects_everything_stops(gan, teacher, tmp_path):
         build(builder, tmp_path / 'bank')
     assert 'condition 0' in str(info.value)
     assert '3 rounds' in str(info.value)
-    assert builder.num_candidates == 3 * 4
+    # the burn-in (which accepted nothing either), then 3 full rounds
+    assert builder.num_candidates == BURN_IN + 3 * 4
     assert not SyntheticBank.is_complete(str(tmp_path / 'bank'))
 
 
@@ -287,19 +356,19 @@ def test_cdr_rs_subsampling(gan, teacher, tmp_path):
 
 def test_rejection_sampling_uses_each_candidates_ratio(
         gan, teacher, tmp_path, monkeypatch):
-    """With ratio 1 for the first candidate of a round and 0 for the
-    others (M = 1 from the burn-in), exactly the first candidates that pass
-    the filter are kept: the ratios reach the right samples."""
-    import cgankd_plugin.synthesis.bank_builder as bank_builder
-
+    """With ratio 1 for every burn-in candidate and, in a round, for the
+    first candidate only (M = 1 from the burn-in), a class's block is the
+    burn-in's filter survivors, then only first candidates of rounds: the
+    ratios reach the right samples."""
     def ratios(model, feats, labels):
-        if len(feats) == 8:  # burn-in draw
+        if len(feats) == BURN_IN:  # burn-in draw (rounds draw at most 4)
             return torch.ones(len(feats))
         out = torch.zeros(len(feats))
         out[0] = 1.0
         return out
 
-    monkeypatch.setattr(bank_builder, 'predict_density_ratio', ratios)
+    monkeypatch.setattr(bank_builder_module, 'predict_density_ratio',
+                        ratios)
     sizes = []
     original = BankWriter.append_chunk
 
@@ -314,15 +383,28 @@ def test_rejection_sampling_uses_each_candidates_ratio(
                  real_labels=labels)
     np.testing.assert_array_equal(builder.max_ratios, np.ones(NUM_CLASSES))
     assert len(bank) == NUM_FAKE and sum(sizes) == NUM_FAKE
-    assert max(sizes) == 1  # never more than the one candidate of ratio 1
-    assert builder.num_candidates == 4 * len(sizes)
-    # each stored image is the first candidate of the round that kept it
-    kept_rounds = [r for r, n in enumerate(sizes) if n]
-    conds = condition_of_positions(NUM_FAKE, NUM_CLASSES)
-    for j, r in enumerate(kept_rounds):
-        rng = bank_builder.seeded(0, bank_builder._ROUND_STREAM, r)
-        first = builder._generate(np.full(4, conds[j]), rng)[0].numpy()
-        np.testing.assert_array_equal(bank.images[j], first)
+    assert builder.num_candidates == sum(builder.chunk_candidates)
+    chunks = bank_builder_module.split_by_quota(
+        sizes, condition_quotas(NUM_FAKE, NUM_CLASSES))
+    candidates = iter(builder.chunk_candidates)
+    pos = 0
+    for c, class_sizes in enumerate(chunks):
+        # the burn-in chunk: every candidate under the cut-off
+        burn_in, *rounds = class_sizes
+        assert next(candidates) == BURN_IN
+        stat = builder.burn_in_statistic[builder.burn_in_conditions == c]
+        assert burn_in == np.sum(stat <= builder.cutoffs[c]) >= 1
+        pos += burn_in
+        for k, n in enumerate(rounds):
+            size = next(candidates)
+            assert n <= 1  # never more than the one candidate of ratio 1
+            if n:
+                rng = bank_builder_module.seeded(
+                    0, bank_builder_module._ROUND_STREAM, c, k)
+                first = builder._generate(np.full(size, c), rng)[0].numpy()
+                np.testing.assert_array_equal(bank.images[pos], first)
+                pos += 1
+    assert pos == NUM_FAKE
 
 
 def test_cdr_rs_collapsed_ratio_model_is_a_clear_error(

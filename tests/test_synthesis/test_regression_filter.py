@@ -4,8 +4,10 @@
 The regression filter of cGAN-KD: the 0.7 quantile of |teacher - label| on
 a burn-in draw pooled over every label value is the one cut-off; a sample
 is kept iff its error is at or under it, and is stored with its label in
-original units and the teacher's prediction as its target. Everything runs
-on one thread at 32x32 (a width-4 CcGAN, a ResNet-8 teacher).
+original units and the teacher's prediction as its target. The burn-in's
+survivors (shuffled) open the bank; rounds spread over the grid follow.
+Everything runs on one thread at 32x32 (a width-4 CcGAN, a ResNet-8
+teacher).
 """
 import numpy as np
 import pytest
@@ -14,12 +16,14 @@ import torch
 from cgankd_plugin.engine.hooks.cgan_hook import CGANHook
 from cgankd_plugin.registry import MODELS
 from cgankd_plugin.synthesis import BankBuilder, SyntheticBank, TeacherAdapter
-from cgankd_plugin.synthesis.bank_builder import _ROUND_STREAM, seeded
+from cgankd_plugin.synthesis.bank_builder import (
+    _BURN_IN_CHUNK_STREAM, _BURN_IN_STREAM, _CONDITION_STREAM, _ROUND_STREAM,
+    seeded, to_uint8)
 
 AGES = np.linspace(1.0, 60.0, 4).astype(np.float32)  # 1, 20.67, 40.33, 60
 NORM = 60.0  # UTKFace's official normalisation: age / 60
 LABEL_RANGE = (1.0, 60.0)
-NUM_FAKE = 10  # quotas 3, 3, 2, 2
+NUM_FAKE = 60  # more than the burn-in's ~45 survivors: rounds follow
 QUANTILE = 0.7
 BURN_IN = 16
 BATCH = 8
@@ -75,12 +79,11 @@ def teacher():
     return model.eval()
 
 
-@pytest.fixture(scope='module')
-def built(gan, teacher, tmp_path_factory):
-    builder = BankBuilder(
+def make_builder(gan, teacher, num_fake=NUM_FAKE):
+    return BankBuilder(
         gan,
         TeacherAdapter(teacher),
-        NUM_FAKE,
+        num_fake,
         gan_labels=torch.from_numpy(AGES / NORM),
         bank_labels=AGES,
         filter_quantile=QUANTILE,
@@ -89,6 +92,11 @@ def built(gan, teacher, tmp_path_factory):
         seed=0,
         max_rounds_per_condition=50,
         log=lambda line: None)
+
+
+@pytest.fixture(scope='module')
+def built(gan, teacher, tmp_path_factory):
+    builder = make_builder(gan, teacher)
     bank_dir = str(tmp_path_factory.mktemp('bank'))
     builder.build(bank_dir, 'key', dict(test=True))
     return builder, SyntheticBank.open(bank_dir, verify=True)
@@ -148,25 +156,80 @@ def test_teacher_labels_are_the_teachers_predictions(built, teacher):
         atol=1e-3)
 
 
-def test_a_round_keeps_exactly_the_samples_under_the_cut_off(built, teacher):
-    """Replay round 0 by hand: same draws over the grid, same decisions."""
+def _burn_in_by_hand(gan, teacher):
+    """Every label's burn-in draw, the teacher's values and the cut-off."""
+    images, values, targets = [], [], []
+    for c, age in enumerate(AGES):
+        labels = torch.full((BURN_IN, ), float(age / NORM))
+        images.append(
+            to_uint8(gan.sample(labels, rng=seeded(0, _BURN_IN_STREAM, c))))
+        values.append(TeacherAdapter(teacher)(images[-1])[1])
+        targets.append(np.full(BURN_IN, age, np.float64))
+    images, values = torch.cat(images), torch.cat(values)
+    targets = np.concatenate(targets)
+    errors = np.abs(values.numpy() - targets.astype(np.float32))
+    return images, values, targets, errors, np.quantile(errors, QUANTILE)
+
+
+def test_the_burn_in_survivors_open_the_bank_shuffled(built, gan, teacher):
+    """The pooled burn-in is not thrown away: its candidates under the
+    cut-off, in a seeded shuffled order, are the bank's first samples."""
     builder, bank = built
-    conditions = builder._round_conditions(0, 0)
+    images, values, targets, errors, cut = _burn_in_by_hand(gan, teacher)
+    assert cut == pytest.approx(builder.cutoffs[0])
+    keep = errors <= builder.cutoffs[0]
+    perm = np.random.default_rng([0, _BURN_IN_CHUNK_STREAM,
+                                  1]).permutation(len(keep))
+    order = perm[keep[perm]]
+    assert 0 < len(order) < NUM_FAKE
+    n = len(order)
+    np.testing.assert_array_equal(bank.images[:n], images[order].numpy())
+    np.testing.assert_allclose(bank.cond_labels[:n], targets[order])
+    np.testing.assert_allclose(bank.teacher_labels[:n],
+                               values[order].numpy(), rtol=1e-6)
+    # shuffled: not in label order
+    assert not np.all(np.diff(np.asarray(bank.cond_labels[:n])) >= 0)
+    assert builder.chunk_candidates[0] == BURN_IN * len(AGES)
+    assert builder.num_candidates == sum(builder.draws)
+
+
+def test_a_round_keeps_exactly_the_samples_under_the_cut_off(built, teacher):
+    """Replay round 0 by hand: same draws over the grid, same decisions;
+    it follows the burn-in chunk in the bank."""
+    builder, bank = built
+    size = builder.chunk_candidates[1]
+    assert size <= BATCH
+    conditions = np.random.default_rng([0, _CONDITION_STREAM,
+                                        0]).integers(0, len(AGES), size)
+    np.testing.assert_array_equal(
+        builder._round_conditions(0, 0, size), conditions)
     assert len(np.unique(conditions)) > 1  # a round spans the label grid
     images = builder._generate(conditions, seeded(0, _ROUND_STREAM, 0))
     _, predicted = TeacherAdapter(teacher)(images)
     targets = np.asarray(AGES, np.float64)[conditions]
     errors = np.abs(predicted.double().numpy() - targets)
     keep = np.flatnonzero(errors <= builder.cutoffs[0])
-    chunk = builder._accept(conditions, 0)
+    chunk = builder._round(0, 0, size)
     np.testing.assert_array_equal(chunk['images'], images[keep].numpy())
     np.testing.assert_allclose(
         chunk['teacher_labels'], predicted[keep].numpy(), rtol=1e-6)
     np.testing.assert_allclose(chunk['cond_labels'], targets[keep])
-    # the bank starts with this round's kept samples
-    taken = min(len(keep), NUM_FAKE)
+    # the burn-in chunk comes first (no cDR-RS: every survivor)
+    start = int(np.sum(builder.burn_in_statistic <= builder.cutoffs[0]))
+    taken = min(len(keep), NUM_FAKE - start)
     np.testing.assert_array_equal(
-        np.asarray(bank.images[:taken]), images[keep[:taken]].numpy())
+        np.asarray(bank.images[start:start + taken]),
+        images[keep[:taken]].numpy())
+
+
+def test_a_bank_the_burn_in_fills_still_spans_the_grid(gan, teacher,
+                                                       tmp_path):
+    builder = make_builder(gan, teacher, num_fake=10)
+    bank = builder.build(str(tmp_path / 'bank'), 'key', dict(test=True))
+    assert len(bank) == 10
+    assert builder.chunk_candidates == [BURN_IN * len(AGES)]  # no round
+    # the first 10 survivors in label order would hold 1 or 2 labels
+    assert len(np.unique(bank.cond_labels)) >= 3
 
 
 class _Real:

@@ -213,7 +213,7 @@ class CGANHook(Hook):
 
     def _settings(self, mix, real_shape, num_conditions) -> dict:
         return dict(
-            version=1,
+            version=2,  # 2: burn-in recycled, rounds sized on the need
             num_fake=mix.num_fake,
             image_shape=list(real_shape),
             num_conditions=num_conditions,
