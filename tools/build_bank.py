@@ -7,8 +7,14 @@ cGAN and builds the bank exactly as it would before training.
 
     python tools/build_bank.py CONFIG [--work-dir DIR]
         [--cfg-options key=value ...]
+
+Split over N processes (each draws a share of the bank; rank 0 writes it,
+see ``CGANHook``)::
+
+    torchrun --nproc_per_node=N tools/build_bank.py CONFIG --launcher pytorch
 """
 import argparse
+import os
 import os.path as osp
 import sys
 
@@ -18,6 +24,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
 from cgankd_plugin.engine.hooks import CGANHook  # noqa: E402
+from train import setup_cpu_distributed  # noqa: E402 (tools/train.py)
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,12 +37,22 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value pairs')
-    return parser.parse_args()
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (split the build over the launched processes)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
@@ -43,6 +60,8 @@ def main() -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if args.launcher == 'pytorch':
+        setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     hooks = [h for h in runner.hooks if isinstance(h, CGANHook)]
     if not hooks:
@@ -51,7 +70,9 @@ def main() -> None:
     runner.train_loop  # noqa: B018
     hooks[0].before_train(runner)
     bank = hooks[0].bank
-    print(f'bank: {bank.path} ({len(bank)} samples, key {bank.key[:12]})')
+    if runner.rank == 0:
+        print(f'bank: {bank.path} ({len(bank)} samples, key '
+              f'{bank.key[:12]})')
 
 
 if __name__ == '__main__':

@@ -36,6 +36,7 @@ from the staging folder (:class:`BankStaging`) in the order a one-process
 build commits them, runs the rare top-up rounds of regression, and
 finalizes. Nothing waits in a collective: ranks poll files.
 """
+import shutil
 import time
 from typing import Callable, Dict, List, Optional
 
@@ -43,7 +44,7 @@ import numpy as np
 import torch
 
 from ..utils.atomic_io import atomic_torch_save
-from .bank_staging import PROGRESS_FILE, BankStaging
+from .bank_staging import PROGRESS_FILE, BankStaging, staging_dir
 from .bank_storage import BankWriter, SyntheticBank
 from .density_ratio import (DensityRatioMLP, estimate_max_ratio,
                             fit_density_ratio, predict_density_ratio,
@@ -866,6 +867,8 @@ class BankBuilder:
         bank = writer.finalize(meta)
         if self.staging is not None:
             self.staging.remove()
+        else:  # left by a killed distributed build, finished by one rank
+            shutil.rmtree(staging_dir(bank_dir), ignore_errors=True)
         return bank
 
     def _build_as_helper(self) -> None:

@@ -288,6 +288,7 @@ def test_killed_writer_resumes_to_the_same_bank(gan, teacher, reference,
     assert not errors
     assert bank.content_hash() == ref.content_hash()
     assert builders[0].num_accepted < NUM_FAKE  # resumed, not redone
+    assert not osp.exists(staging_dir(str(path)))  # also with one rank
 
 
 def test_killed_helper_stops_the_writer_and_resumes(gan, teacher, reference,

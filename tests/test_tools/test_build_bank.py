@@ -1,8 +1,11 @@
 # Copyright (c) cgankd_plugin contributors.
 """tools/build_bank.py and tools/browse_bank.py on a real config: reuse,
-rebuild when stale (and say why), refuse when corrupt."""
+rebuild when stale (and say why), refuse when corrupt; split over two
+processes (torchrun), the same bank."""
 import json
+import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
@@ -69,3 +72,31 @@ def test_build_reuse_rebuild_refuse_and_browse(tiny_cifar100, tmp_path):
     assert summary['samples'] == 100 and summary['conditions'] == 100
     assert osp.getsize(osp.join(vis, 'samples.png')) > 0
     assert osp.getsize(osp.join(vis, 'labels.png')) > 0
+
+
+@pytest.mark.slow
+def test_two_processes_build_the_one_process_bank(tiny_cifar100, tmp_path):
+    opts = cgankd_kd_tiny_options(tiny_cifar100, num_fake=100)
+    one = str(tmp_path / 'one')
+    run_tool('build_bank', CONFIG, ['--work-dir', one], opts)
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    two = str(tmp_path / 'two')
+    cmd = [
+        osp.join(osp.dirname(sys.executable), 'torchrun'),
+        '--nproc_per_node=2', f'--master_port={port}',
+        osp.join(REPO_ROOT, 'tools', 'build_bank.py'),
+        osp.join(REPO_ROOT, CONFIG), '--launcher', 'pytorch', '--work-dir',
+        two, '--cfg-options', *opts
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT,
+                          timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert 'built by 2 ranks' in _out(proc)
+    bank = SyntheticBank.open(osp.join(two, 'synthetic_bank'))
+    reference = SyntheticBank.open(osp.join(one, 'synthetic_bank'))
+    assert bank.content_hash() == reference.content_hash()
+    shares = {s['rank']: s for s in bank.meta['by_rank_this_session']}
+    assert shares[0]['accepted'] == shares[1]['accepted'] == 50

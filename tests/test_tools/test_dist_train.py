@@ -1,6 +1,8 @@
 # Copyright (c) cgankd_plugin contributors.
-"""Two processes (gloo, CPU) through tools/dist_train.sh: the run finishes
-and rank 0's bank equals the bank of a single-process run."""
+"""Two processes (gloo, CPU) through tools/dist_train.sh: the run finishes,
+both ranks generate part of the bank (rank r the classes r, r + 2, ...,
+handed to rank 0 through the staging folder), and the bank equals the bank
+of a single-process run."""
 import os
 import os.path as osp
 import socket
@@ -51,3 +53,12 @@ def test_two_rank_training_builds_the_single_rank_bank(
     bank = SyntheticBank.open(osp.join(multi, 'synthetic_bank'))
     reference = SyntheticBank.open(osp.join(single, 'synthetic_bank'))
     assert bank.content_hash() == reference.content_hash()
+    # both ranks drew their half of the 100 classes (one sample each)
+    assert bank.meta['world_size'] == 2
+    shares = {s['rank']: s for s in bank.meta['by_rank_this_session']}
+    assert shares[0]['accepted'] == shares[1]['accepted'] == 50
+    assert shares[1]['candidates'] >= 50
+    output = proc.stdout + proc.stderr
+    assert 'building the bank with 2 ranks' in output
+    assert 'bank: built by 2 ranks (rank 0: 50 samples' in output
+    assert not osp.exists(osp.join(multi, 'synthetic_bank.staging'))

@@ -4,17 +4,18 @@ import copy
 import os
 import os.path as osp
 import time
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmengine.dist import barrier, is_main_process
+from mmengine.dist import barrier, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ...datasets.synthetic_mix_dataset import SyntheticMixDataset
 from ...registry import HOOKS, MODELS
 from ...synthesis.bank_builder import BankBuilder
+from ...synthesis.bank_staging import BankStaging, StagingFailure
 from ...synthesis.bank_storage import (BankStaleError, SyntheticBank,
                                        hash_settings, hash_state_dict)
 from ...synthesis.gan_quality import teacher_gan_quality
@@ -27,21 +28,36 @@ from ...utils.atomic_io import atomic_write_json, read_json
 from ...utils.checkpoint import load_weights_strictly
 
 
-def wait_for_file(path: str, logger, poll: float = 2.0) -> None:
+def wait_for_file(path: Union[str, Sequence[str]],
+                  logger,
+                  poll: float = 2.0) -> str:
     """Wait (without a collective, so no timeout) for rank 0's signal.
 
-    The cGAN and the bank are made by rank 0 alone and may take hours:
-    longer than a process group's collective timeout, so the other ranks
-    poll a file instead of blocking in a barrier. If rank 0 dies, the
-    launcher (torchrun, slurm) ends them.
+    The cGAN is trained by rank 0 alone and may take hours, and so may the
+    bank build: longer than a process group's collective timeout, so the
+    other ranks poll a file instead of blocking in a barrier. If rank 0
+    dies, the launcher (torchrun, slurm) ends them.
+
+    Args:
+        path (str | Sequence[str]): The file, or files of which the first
+            to appear ends the wait.
+        logger: Where a waiting notice goes every 5 minutes.
+        poll (float): Seconds between two looks.
+
+    Returns:
+        str: The file that appeared (the first of ``path`` that exists).
     """
+    paths = [path] if isinstance(path, str) else list(path)
     waited = 0.0
-    while not osp.exists(path):
+    while True:
+        for candidate in paths:
+            if osp.exists(candidate):
+                return candidate
         time.sleep(poll)
         waited += poll
         if waited % 300 < poll:
-            logger.info(f'CGANHook: waiting for rank 0 to build the bank '
-                        f'({waited / 60:.0f} min)')
+            logger.info(f'CGANHook: waiting for rank 0 (cGAN and bank, '
+                        f'{waited / 60:.0f} min)')
 
 
 def find_mix_dataset(dataset) -> Optional[SyntheticMixDataset]:
@@ -64,9 +80,35 @@ class CGANHook(Hook):
     ``SyntheticMixDataset`` reads. The bank's path and size live on that
     dataset (``bank_dir``, ``num_fake``); everything else lives here.
 
-    Under distributed training rank 0 alone trains the cGAN and builds the
-    bank (both are deterministic, so the bank is the one a single process
-    makes); the other ranks wait for it, then every rank reads it.
+    Under distributed training (``W`` ranks) the bank build is split, and
+    the bank is byte for byte the one a single process makes:
+
+    1. rank 0 alone trains (or loads) the cGAN, logs its quality and
+       decides whether the bank must be built; the other ranks wait for a
+       file (``cgan/bank_ready_<timestamp>.json``: nothing to build, or
+       ``cgan/bank_build_<timestamp>.json``: build), never in a collective,
+       so hours of cGAN training cannot hit a process-group timeout;
+    2. on ``bank_build``, every rank loads the cGAN weights rank 0 names
+       there, checks that its cGAN and filtering network hash as rank 0's,
+       and runs :class:`~cgankd_plugin.synthesis.BankBuilder` with its rank:
+       for classification rank ``r`` draws the burn-in and the rounds of
+       the classes ``r, r + W, ...``; for regression the burn-in of the
+       labels ``r, r + W, ...`` (every rank reads all of them and computes
+       the same pooled cut-off) and the planned rounds ``r, r + W, ...``.
+       Every draw is seeded by its class / label and round, and round
+       sizes depend only on the burn-in and on the committed chunks, so
+       the result does not depend on ``W``;
+    3. ranks other than 0 hand their accepted samples over through atomic
+       files in ``<bank_dir>.staging`` (polled, no collective); rank 0
+       holds the only ``BankWriter``, commits its own rounds and the
+       staged ones in the order a one-process build commits them, fits
+       cDR-RS alone (and publishes the model there), and finalizes;
+    4. rank 0 writes ``bank_ready``; every rank opens the bank.
+
+    A killed distributed build resumes from rank 0's partial bank and the
+    staging folder, with any number of ranks (files are named by class /
+    round, not by rank). The bank's meta records the share of each rank
+    (``by_rank_this_session``).
 
     Args:
         gan (dict): Config of a ``ClassConditionalGAN`` or
@@ -105,6 +147,8 @@ class CGANHook(Hook):
     """
 
     priority = 'VERY_HIGH'
+    # how often a rank looks for the file it waits for (distributed runs)
+    poll_seconds = 2.0
 
     def __init__(self,
                  gan: dict,
@@ -242,22 +286,32 @@ class CGANHook(Hook):
         if mix.num_fake == 0:
             runner.logger.info('CGANHook: num_fake=0, nothing to generate')
             return
-        ready = osp.join(runner.work_dir, 'cgan',
-                         f'bank_ready_{runner.timestamp}.json')
-        if is_main_process():
-            self._prepare_bank(runner, mix)
+        rank, world_size = get_dist_info()
+        work = osp.join(runner.work_dir, 'cgan')
+        ready = osp.join(work, f'bank_ready_{runner.timestamp}.json')
+        start = osp.join(work, f'bank_build_{runner.timestamp}.json')
+        if rank == 0:
+            self._prepare_bank(runner, mix, start, world_size)
             os.makedirs(osp.dirname(ready), exist_ok=True)
             atomic_write_json(ready, dict(bank_dir=mix.bank_dir))
         else:
-            wait_for_file(ready, runner.logger)
+            # rank 0 writes the build signal (if it builds) before the
+            # ready file, and the ready file once every rank's share is in
+            wait_for_file((start, ready), runner.logger, self.poll_seconds)
+            if not osp.exists(ready):
+                self._build_share(runner, mix, read_json(start), rank,
+                                  world_size)
+                wait_for_file(ready, runner.logger, self.poll_seconds)
         barrier()
         self.bank = SyntheticBank.open(mix.bank_dir, verify=False)
 
-    def _prepare_bank(self, runner, mix: SyntheticMixDataset) -> None:
-        model = runner.model.module if is_model_wrapper(
+    @staticmethod
+    def _unwrapped(runner):
+        return runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        device = next(model.parameters()).device
-        real = mix.dataset
+
+    def _build_gan(self, device):
+        """The cGAN with its seeded initial weights."""
         # the cGAN's initial weights depend on the seed alone, not on what
         # else drew from torch's global generator before (the model, the
         # dataloader, the number of processes)
@@ -265,9 +319,18 @@ class CGANHook(Hook):
             torch.manual_seed(self.seed)
             gan = MODELS.build(copy.deepcopy(self.gan_cfg))
             gan.init_weights()
-        gan = gan.to(device)
-        regression = bool(gan.is_continuous)
-        if regression:
+        return gan.to(device)
+
+    def _conditions(self, gan, mix: SyntheticMixDataset) -> dict:
+        """The bank's conditions, as the cGAN takes them and as stored.
+
+        Returns:
+            dict: ``gan_labels``, ``bank_labels``, ``target`` (a data info
+            -> GAN label function) and, for regression, ``label_range``
+            and ``label_grid``.
+        """
+        real = mix.dataset
+        if gan.is_continuous:
             lo, hi = self._label_range(real)
             grid_lo, grid_hi = self._label_grid_range(real, lo, hi)
             bank_labels = np.linspace(grid_lo, grid_hi,
@@ -276,14 +339,51 @@ class CGANHook(Hook):
             gan_labels = torch.tensor(
                 (bank_labels.astype(np.float64) - lo) / (hi - lo),
                 dtype=torch.float32).clamp_(0.0, 1.0)
-            target = lambda info: (info['gt_value'] - lo) / (hi - lo)  # noqa
-        else:
-            gan.check_compatible(num_classes=mix.num_classes)
-            gan_labels = torch.arange(mix.num_classes)
-            bank_labels = np.arange(mix.num_classes)
-            target = lambda info: info['gt_label']  # noqa
-        real_images, real_labels = load_real_images(real, gan.img_size,
-                                                    target)
+            return dict(
+                gan_labels=gan_labels,
+                bank_labels=bank_labels,
+                target=lambda info: (info['gt_value'] - lo) / (hi - lo),
+                label_range=(lo, hi),
+                label_grid=(grid_lo, grid_hi))
+        gan.check_compatible(num_classes=mix.num_classes)
+        return dict(
+            gan_labels=torch.arange(mix.num_classes),
+            bank_labels=np.arange(mix.num_classes),
+            target=lambda info: info['gt_label'])
+
+    def _builder(self, runner, gan, adapter, mix, conditions, device,
+                 rank: int = 0, world_size: int = 1) -> BankBuilder:
+        return BankBuilder(
+            gan, adapter, mix.num_fake, conditions['gan_labels'].to(device),
+            conditions['bank_labels'], relabel=self.relabel,
+            subsample=self.subsample, filter_quantile=self.filter_quantile,
+            filter_threshold=self.filter_threshold, burn_in=self.burn_in,
+            batch_size=self.bank_batch_size, seed=self.seed,
+            max_rounds_per_condition=self.max_rounds,
+            log=runner.logger.info, rank=rank, world_size=world_size,
+            session=str(runner.timestamp), poll_seconds=self.poll_seconds)
+
+    def _prepare_bank(self,
+                      runner,
+                      mix: SyntheticMixDataset,
+                      start_signal: Optional[str] = None,
+                      world_size: int = 1) -> None:
+        """Rank 0: the cGAN, then the bank (its share of it when split).
+
+        Args:
+            runner: The runner.
+            mix (SyntheticMixDataset): The training set.
+            start_signal (str, optional): Where to tell the other ranks to
+                join the build (distributed runs).
+            world_size (int): The number of ranks.
+        """
+        model = self._unwrapped(runner)
+        device = next(model.parameters()).device
+        gan = self._build_gan(device)
+        regression = bool(gan.is_continuous)
+        conditions = self._conditions(gan, mix)
+        real_images, real_labels = load_real_images(mix.dataset, gan.img_size,
+                                                    conditions['target'])
         gan.check_compatible(img_size=gan.img_size,
                              img_channels=real_images.shape[1])
         real_labels = torch.as_tensor(
@@ -294,25 +394,31 @@ class CGANHook(Hook):
                                   'CGANHook.generator_ckpt')
             runner.logger.info(f'CGANHook: cGAN loaded from '
                                f'{self.generator_ckpt}')
+            weights = self.generator_ckpt
         else:
-            GANTrainer(gan, self.gan_optimizers, self.gan_iters,
-                       self.gan_batch_size, self.gan_checkpoint_interval,
-                       work, self.seed, runner.logger).run(
-                           real_images, real_labels)
+            trainer = GANTrainer(gan, self.gan_optimizers, self.gan_iters,
+                                 self.gan_batch_size,
+                                 self.gan_checkpoint_interval, work,
+                                 self.seed, runner.logger)
+            trainer.run(real_images, real_labels)
+            weights = trainer.final_path
         adapter, _ = self._filter_network(runner, model)
         generator_hash = hash_state_dict(gan.state_dict())
+        filter_hash = hash_state_dict(adapter.model.state_dict())
         self._report_quality(
             runner, gan, adapter, real_images, real_labels, generator_hash,
             osp.join(work, 'quality.json'),
-            label_range=(lo, hi) if regression else (0.0, 1.0))
-        settings = self._settings(mix, real_images.shape[1:], len(gan_labels))
+            label_range=conditions.get('label_range', (0.0, 1.0)))
+        settings = self._settings(mix, real_images.shape[1:],
+                                  len(conditions['gan_labels']))
         if regression:
-            settings['label_grid'] = [float(grid_lo), float(grid_hi)]
+            settings['label_grid'] = [float(v)
+                                      for v in conditions['label_grid']]
         key = hash_settings(
             dict(
                 settings=hash_settings(settings),
                 generator=generator_hash,
-                filter_net=hash_state_dict(adapter.model.state_dict())))
+                filter_net=filter_hash))
         bank_dir = mix.bank_dir
         if SyntheticBank.is_complete(bank_dir):
             try:
@@ -322,14 +428,16 @@ class CGANHook(Hook):
                 return
             except BankStaleError as err:
                 runner.logger.warning(f'CGANHook: rebuilding the bank: {err}')
-        builder = BankBuilder(
-            gan, adapter, mix.num_fake, gan_labels.to(device), bank_labels,
-            relabel=self.relabel, subsample=self.subsample,
-            filter_quantile=self.filter_quantile,
-            filter_threshold=self.filter_threshold, burn_in=self.burn_in,
-            batch_size=self.bank_batch_size, seed=self.seed,
-            max_rounds_per_condition=self.max_rounds,
-            log=runner.logger.info)
+        if world_size > 1:
+            atomic_write_json(
+                start_signal,
+                dict(key=key, generator=generator_hash,
+                     filter_net=filter_hash,
+                     generator_weights=osp.abspath(weights)))
+            runner.logger.info(f'CGANHook: building the bank with '
+                               f'{world_size} ranks')
+        builder = self._builder(runner, gan, adapter, mix, conditions, device,
+                                0, world_size)
         bank = builder.build(bank_dir, key, settings, real_images,
                              real_labels.to(device))
         self.regenerated = True
@@ -338,6 +446,50 @@ class CGANHook(Hook):
             f'(acceptance rate {bank.meta.get("acceptance_rate")}, '
             f'{bank.meta.get("build_seconds")} s)')
         self._visualize(runner, bank, builder, regression)
+
+    def _build_share(self, runner, mix: SyntheticMixDataset, signal: dict,
+                     rank: int, world_size: int) -> None:
+        """A rank other than 0: its share of the bank, into staging.
+
+        Loads the cGAN weights rank 0 trained (or loaded) and checks that
+        the cGAN and the filtering network are the ones rank 0 hashed into
+        the bank's key, so every rank draws from the same models. A failure
+        is reported to rank 0 through the staging folder, so that it does
+        not wait forever.
+        """
+        try:
+            self._run_share(runner, mix, signal, rank, world_size)
+        except Exception as err:
+            if not isinstance(err, StagingFailure):
+                staging = BankStaging(mix.bank_dir, signal['key'],
+                                      str(runner.timestamp), rank,
+                                      self.poll_seconds, runner.logger.info)
+                staging.wait_ready()
+                staging.fail(err)
+            raise
+
+    def _run_share(self, runner, mix: SyntheticMixDataset, signal: dict,
+                   rank: int, world_size: int) -> None:
+        model = self._unwrapped(runner)
+        device = next(model.parameters()).device
+        gan = self._build_gan(device)
+        conditions = self._conditions(gan, mix)
+        load_weights_strictly(gan, signal['generator_weights'],
+                              f'the cGAN weights rank 0 named (rank {rank})')
+        adapter, _ = self._filter_network(runner, model)
+        for what, module, expected in (
+                ('cGAN', gan, signal['generator']),
+                ('filtering network', adapter.model, signal['filter_net'])):
+            if hash_state_dict(module.state_dict()) != expected:
+                raise RuntimeError(
+                    f'CGANHook: rank {rank}\'s {what} differs from rank '
+                    "0's (its weights hash differently): every rank must "
+                    'load the same teacher / filter_model checkpoint.')
+        runner.logger.info(f'CGANHook: rank {rank}/{world_size} joins the '
+                           'bank build')
+        builder = self._builder(runner, gan, adapter, mix, conditions, device,
+                                rank, world_size)
+        builder.build(mix.bank_dir, signal['key'], {})
 
     def _report_quality(self, runner, gan, adapter, real_images, real_labels,
                         generator_hash: str, path: str, label_range) -> None:

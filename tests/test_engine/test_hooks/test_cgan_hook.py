@@ -262,3 +262,103 @@ def test_gan_of_the_wrong_number_of_classes(teacher_model, tmp_path):
     hook = HOOKS.build(hook_cfg(gan=dict(GAN, num_classes=7)))
     with pytest.raises(ValueError, match='num_classes'):
         hook.before_train(runner)
+
+
+# ----------------------------------------------------- distributed split
+def _fake_dist(monkeypatch):
+    """Each thread is a rank: get_dist_info reads a thread-local value."""
+    import threading
+
+    from cgankd_plugin.engine.hooks import cgan_hook
+    local = threading.local()
+    monkeypatch.setattr(cgan_hook, 'get_dist_info',
+                        lambda: (local.rank, local.world))
+    monkeypatch.setattr(cgan_hook, 'barrier', lambda: None)
+    return local
+
+
+def _run_ranks(local, hooks, runners):
+    """Run ``before_train`` of each rank, rank 0 in this thread."""
+    import threading
+    errors = {}
+
+    def go(rank):
+        local.rank, local.world = rank, len(hooks)
+        try:
+            hooks[rank].before_train(runners[rank])
+        except BaseException as err:  # noqa: B902
+            errors[rank] = err
+
+    threads = [
+        threading.Thread(target=go, args=(r, ), daemon=True)
+        for r in range(1, len(hooks))
+    ]
+    for t in threads:
+        t.start()
+    go(0)
+    for t in threads:
+        t.join(timeout=300)
+        assert not t.is_alive()
+    assert not errors, errors
+
+
+def _rank_hooks(world, **kwargs):
+    hooks = [HOOKS.build(hook_cfg(**kwargs)) for _ in range(world)]
+    for hook in hooks:
+        hook.poll_seconds = 0.02
+    return hooks
+
+
+def test_two_ranks_split_the_build_into_the_one_rank_bank(
+        teacher_model, tmp_path, monkeypatch):
+    import copy
+    single = make_runner(teacher_model, tmp_path / 'single', crd=False)
+    HOOKS.build(hook_cfg()).before_train(single)
+    reference = SyntheticBank.open(osp.join(tmp_path, 'single',
+                                            'synthetic_bank'))
+
+    local = _fake_dist(monkeypatch)
+    work = tmp_path / 'multi'
+    runners = [
+        make_runner(copy.deepcopy(teacher_model), work, crd=False)
+        for _ in range(2)
+    ]
+    hooks = _rank_hooks(2)
+    _run_ranks(local, hooks, runners)
+    bank = SyntheticBank.open(osp.join(work, 'synthetic_bank'))
+    assert bank.content_hash() == reference.content_hash()
+    assert bank.key == reference.key
+    assert hooks[0].regenerated and not hooks[1].regenerated
+    assert hooks[1].bank.content_hash() == bank.content_hash()
+    # rank 1 loaded rank 0's cGAN and drew its classes (1, 3, 5, 7, 9)
+    assert runners[1].logger.has('rank 1/2 joins the bank build')
+    assert not runners[1].logger.has('cGAN: iter')
+    shares = {s['rank']: s for s in bank.meta['by_rank_this_session']}
+    assert shares[1]['accepted'] == NUM_FAKE // 2 == shares[0]['accepted']
+    assert runners[0].logger.has('bank: built by 2 ranks')
+    assert not osp.exists(osp.join(work, 'synthetic_bank.staging'))
+
+    # a second run: rank 0 finds the bank complete, rank 1 only waits
+    again = [
+        make_runner(copy.deepcopy(teacher_model), work, crd=False,
+                    stamp='t2') for _ in range(2)
+    ]
+    _run_ranks(local, _rank_hooks(2), again)
+    assert again[0].logger.has('complete and matches; reusing it')
+    assert not again[1].logger.has('joins the bank build')
+
+
+def test_a_rank_with_another_teacher_refuses_to_build(teacher_model, tmp_path,
+                                                      monkeypatch):
+    import copy
+    local = _fake_dist(monkeypatch)
+    other = copy.deepcopy(teacher_model)
+    with torch.no_grad():
+        next(other.teacher.parameters()).add_(1.0)
+    runners = [make_runner(copy.deepcopy(teacher_model), tmp_path,
+                           crd=False),
+               make_runner(other, tmp_path, crd=False)]
+    hooks = _rank_hooks(2)
+    with pytest.raises(AssertionError) as info:
+        _run_ranks(local, hooks, runners)
+    assert 'filtering network differs' in str(info.value)
