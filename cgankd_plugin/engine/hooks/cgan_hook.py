@@ -69,6 +69,28 @@ def find_mix_dataset(dataset) -> Optional[SyntheticMixDataset]:
     return None
 
 
+def restart_train_loader_workers(runner) -> None:
+    """Give the training loader's workers the dataset as it is now.
+
+    An iteration-based loop starts its loader (and forks its workers)
+    when it is built, before any hook runs, so those workers hold a copy
+    of the mix dataset without the ``bank_dir`` this hook has just set.
+    Their iterator is replaced by a fresh one; an epoch-based loop starts
+    its loader per epoch and needs nothing.
+    """
+    loop = runner.train_loop
+    iterator = getattr(loop, 'dataloader_iterator', None)
+    if iterator is None:
+        return
+    dataloader = loop.dataloader
+    # persistent workers are cached on the loader: drop them too
+    stale = getattr(dataloader, '_iterator', None)
+    if stale is not None:
+        dataloader._iterator = None
+        stale._shutdown_workers()
+    loop.dataloader_iterator = type(iterator)(dataloader)
+
+
 @HOOKS.register_module()
 class CGANHook(Hook):
     """cGAN-KD's data stage: cGAN -> generate -> subsample -> filter.
@@ -304,6 +326,7 @@ class CGANHook(Hook):
                 wait_for_file(ready, runner.logger, self.poll_seconds)
         barrier()
         self.bank = SyntheticBank.open(mix.bank_dir, verify=False)
+        restart_train_loader_workers(runner)
 
     @staticmethod
     def _unwrapped(runner):
