@@ -70,7 +70,8 @@ CONFIG_DIR = osp.join('configs', 'fashion_mnist')
 NUM_TEST_IMAGES = 10000
 SMOKE_TEST_IMAGES = 200
 # Lines of the training log echoed to the console as progress.
-PROGRESS_MARKERS = ('Iter(train)', 'Iter(val)', 'Saving checkpoint')
+PROGRESS_MARKERS = ('Iter(train)', 'Iter(val)', 'Saving checkpoint', 'cGAN:',
+                    'bank:', 'CGANHook:')
 
 
 class Stage(NamedTuple):
