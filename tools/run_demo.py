@@ -2,7 +2,8 @@
 """The default demo: cGAN-KD on real Fashion-MNIST, end to end, with tables.
 
     python tools/run_demo.py [--work-dir DIR] [--force] [--smoke]
-                             [--seeds N ...] [--eval-split {test,val}]
+                             [--seeds N ...] [--jobs N]
+                             [--eval-split {test,val}]
                              [--stages NAME ...]
                              [--cfg-options STAGE:KEY=VALUE ...]
 
@@ -27,7 +28,9 @@ Regression (each image rotated by an angle drawn uniformly from
 7. ``student_rotation``: resnet8 alone on the first 2,000;
 8. ``student_rotation_cgankd``: the same plus CcGAN samples (cGAN-KD).
 
-Each stage trains in its own folder under the work dir and is skipped when
+Up to ``--jobs`` stages (default 2) train at once, each with one torch
+thread, as soon as the stages they need are done. Each stage trains in
+its own folder under the work dir and is skipped when
 its final checkpoint and metric are there and it ran with the same
 options, so a killed demo resumes at the stage it stopped in (``--force``
 redoes everything; a stage is redone when a stage it depends on was). The
@@ -52,11 +55,13 @@ import json
 import os
 import os.path as osp
 import platform
-import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import (FIRST_COMPLETED, Future, ThreadPoolExecutor,
+                                wait)
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 from mmengine.config import Config
@@ -70,6 +75,9 @@ CONFIG_DIR = osp.join('configs', 'fashion_mnist')
 NUM_TEST_IMAGES = 10000
 SMOKE_TEST_IMAGES = 200
 # Lines of the training log echoed to the console as progress.
+# The training processes running now, to stop when another fails.
+_RUNNING: set = set()
+_RUNNING_LOCK = threading.Lock()
 PROGRESS_MARKERS = ('Iter(train)', 'Iter(val)', 'Saving checkpoint', 'cGAN:',
                     'bank:', 'CGANHook:')
 
@@ -180,6 +188,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=[0],
         help='run the whole demo once per seed (each in <work-dir>/seed_N '
         'when more than one) and report the mean and standard deviation')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=2,
+        help='stages that train at once, one torch thread each (default 2: '
+        'the two chains, classification and regression, overlap on a '
+        '2-core machine)')
     parser.add_argument(
         '--eval-split',
         choices=('test', 'val'),
@@ -347,13 +362,7 @@ def format_seconds(seconds: Optional[float]) -> str:
     return f'{minutes}m {secs:02d}s'
 
 
-def children_cpu_seconds() -> float:
-    """CPU time (user + system) of this process's finished children."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_training(stage: Stage, work_dir: str, options: List[str]) -> None:
+def run_training(stage: Stage, work_dir: str, options: List[str]) -> float:
     """Train one stage with ``tools/train.py`` in a fresh interpreter.
 
     The full log goes to ``<work_dir>/train.log``; iteration lines are
@@ -363,6 +372,9 @@ def run_training(stage: Stage, work_dir: str, options: List[str]) -> None:
         stage (Stage): The stage.
         work_dir (str): Its work dir.
         options (list[str]): Its ``--cfg-options``.
+
+    Returns:
+        float: CPU time (user + system) of the run and its loader workers.
     """
     cmd = [
         sys.executable,
@@ -393,16 +405,33 @@ def run_training(stage: Stage, work_dir: str, options: List[str]) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True) as proc:
-        for line in proc.stdout:
-            log.write(line)
-            tail = (tail + [line])[-40:]
-            if any(marker in line for marker in PROGRESS_MARKERS):
-                # drop MMEngine's date/logger prefix, keep the numbers
-                print(f'  [{stage.name}] {line.split(" - ")[-1].strip()}',
-                      flush=True)
+        with _RUNNING_LOCK:
+            _RUNNING.add(proc)
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                tail = (tail + [line])[-40:]
+                if any(marker in line for marker in PROGRESS_MARKERS):
+                    # drop MMEngine's date/logger prefix, keep the numbers
+                    print(f'  [{stage.name}] '
+                          f'{line.split(" - ")[-1].strip()}', flush=True)
+            # reap it ourselves: wait4 also gives its CPU time
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(proc)
     if proc.returncode != 0:
         sys.exit(f'Stage {stage.name!r} failed (exit {proc.returncode}); '
                  f'full log: {log_path}\n' + ''.join(tail))
+    return usage.ru_utime + usage.ru_stime
+
+
+def stop_all_training() -> None:
+    """Terminate every stage still training (another one failed)."""
+    with _RUNNING_LOCK:
+        for proc in _RUNNING:
+            proc.terminate()
 
 
 def run_stage(stage: Stage, root: str, args: argparse.Namespace, seed: int,
@@ -428,13 +457,13 @@ def run_stage(stage: Stage, root: str, args: argparse.Namespace, seed: int,
         print(f'== {stage.name}: training {stage.config} '
               f'({as_int(cfg.train_cfg.max_iters)} iterations, '
               f'{describe_training_data(cfg)}) in {work_dir}', flush=True)
-        start, start_cpu = time.time(), children_cpu_seconds()
-        run_training(stage, work_dir, options)
-        # On a shared machine wall time depends on the others' load; the
-        # CPU time says what the stage itself cost.
+        start = time.time()
+        cpu_time = run_training(stage, work_dir, options)
+        # On a shared machine (or beside another stage) wall time depends
+        # on the others' load; the CPU time says what the stage cost.
         record = dict(
             wall_time_s=time.time() - start,
-            cpu_time_s=children_cpu_seconds() - start_cpu,
+            cpu_time_s=cpu_time,
             options=options)
         with open(timing_path, 'w') as f:
             json.dump(record, f, indent=2)
@@ -459,17 +488,39 @@ def run_stage(stage: Stage, root: str, args: argparse.Namespace, seed: int,
 
 
 def run_demo(root: str, args: argparse.Namespace, seed: int) -> List[Dict]:
-    """Every needed stage for one seed, in order; their rows."""
+    """Every needed stage for one seed; their rows, in stage order.
+
+    Up to ``args.jobs`` stages train at once, each as soon as the stages
+    it needs are done (each stage uses one torch thread).
+    """
     os.makedirs(root, exist_ok=True)
+    stages = needed_stages(args.stages)
     rows: Dict[str, Dict] = {}
-    for stage in needed_stages(args.stages):
-        # A student of a retrained teacher or cGAN would be stale.
-        force = args.force or any(
-            rows[dep]['ran'] for dep in (stage.teacher, stage.cgan_from)
-            if dep)
-        rows[stage.name] = run_stage(stage, root, args, seed, force)
+    pending = list(stages)
+    running: Dict[Future, Stage] = {}
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        while pending or running:
+            for stage in list(pending):
+                deps = [dep for dep in (stage.teacher, stage.cgan_from) if dep]
+                if len(running) >= args.jobs or any(dep not in rows
+                                                    for dep in deps):
+                    continue
+                # A student of a retrained teacher or cGAN would be stale.
+                force = args.force or any(rows[dep]['ran'] for dep in deps)
+                running[pool.submit(run_stage, stage, root, args, seed,
+                                    force)] = stage
+                pending.remove(stage)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                stage = running.pop(future)
+                try:
+                    rows[stage.name] = future.result()
+                except BaseException:
+                    # one stage failed: stop the others, then report
+                    stop_all_training()
+                    raise
     plot_errors_against_angle(root, list(rows.values()))
-    return list(rows.values())
+    return [rows[stage.name] for stage in stages]
 
 
 def plot_errors_against_angle(root: str, rows: List[Dict]) -> None:
