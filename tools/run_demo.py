@@ -642,10 +642,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     root = osp.abspath(osp.join(REPO_ROOT, root))
     start = time.time()
     runs: Dict[int, List[Dict]] = {}
+    seed_times = []
     for seed in args.seeds:
         seed_root = root if len(args.seeds) == 1 else osp.join(
             root, f'seed_{seed}')
+        seed_start = time.time()
         runs[seed] = run_demo(seed_root, args, seed)
+        seed_times.append(
+            f'seed {seed} {format_seconds(time.time() - seed_start)}')
     total = time.time() - start
 
     tables = results_tables(runs, args)
@@ -655,8 +659,9 @@ def main(argv: Optional[List[str]] = None) -> None:
               for row in rows)
     seeds = ', '.join(map(str, args.seeds))
     notes = (f'Seed(s) {seeds}. Hardware: {hardware()}. Total wall time of '
-             f'this invocation: {format_seconds(total)} (a stage skipped as '
-             'already done counts as 0); CPU time of the stages, all '
+             f'this invocation: {format_seconds(total)} '
+             f'({", ".join(seed_times)}; a stage skipped as already done '
+             'counts as 0); CPU time of the stages, all '
              f'threads: {format_seconds(cpu)}. Plots: '
              '<stage>/cgankd_vis/bank_samples.png and filter_histogram.png '
              'for the cGAN-KD stages, error_vs_angle.png for the '
