@@ -88,6 +88,12 @@ def restart_train_loader_workers(runner) -> None:
     if stale is not None:
         dataloader._iterator = None
         stale._shutdown_workers()
+    sampler = getattr(dataloader, 'sampler', None)
+    if hasattr(sampler, '_indices_of_rank'):
+        # MMEngine's InfiniteSampler iterates one generator made at its
+        # construction, which closing the old iterator closes too: a new
+        # one, from the same seed, gives the order of an untouched loader.
+        sampler.indices = sampler._indices_of_rank()
     loop.dataloader_iterator = type(iterator)(dataloader)
 
 

@@ -362,3 +362,62 @@ def test_a_rank_with_another_teacher_refuses_to_build(teacher_model, tmp_path,
     with pytest.raises(AssertionError) as info:
         _run_ranks(local, hooks, runners)
     assert 'filtering network differs' in str(info.value)
+
+
+class _TaggedDataset(torch.utils.data.Dataset):
+    """Each item is (index, tag): shows what a worker's copy holds."""
+
+    def __init__(self):
+        self.tag = 'before'
+
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, index):
+        return index, self.tag
+
+
+def test_loader_workers_forked_before_the_bank_are_restarted():
+    import gc
+
+    from mmengine.dataset import InfiniteSampler
+    from mmengine.runner.loops import _InfiniteDataloaderIterator
+
+    from cgankd_plugin.engine.hooks.cgan_hook import \
+        restart_train_loader_workers
+
+    def loader():
+        dataset = _TaggedDataset()
+        sampler = InfiniteSampler(dataset, shuffle=True, seed=3)
+        return dataset, torch.utils.data.DataLoader(
+            dataset, batch_size=4, sampler=sampler, num_workers=2,
+            persistent_workers=True, collate_fn=list)
+
+    # an untouched loader whose workers start after the tag is set
+    reference_set, reference = loader()
+    reference_set.tag = 'after'
+    expected = [next(iter_) for iter_ in [_InfiniteDataloaderIterator(
+        reference)] for _ in range(6)]
+
+    # an iteration-based loop starts its workers when it is built
+    dataset, dataloader = loader()
+    loop = SimpleNamespace(
+        dataloader=dataloader,
+        dataloader_iterator=_InfiniteDataloaderIterator(dataloader))
+    assert next(loop.dataloader_iterator)[0][1] == 'before'
+    dataset.tag = 'after'  # what the hook does: bank_dir set in the parent
+    restart_train_loader_workers(SimpleNamespace(train_loop=loop))
+    gc.collect()  # the old iterator's generators are closed by now
+    got = [next(loop.dataloader_iterator) for _ in range(6)]
+    # 6 batches of 4 from 10 items: the sampler went past one permutation
+    # without stopping, in the same order as a loader never started early
+    assert got == expected
+    assert all(tag == 'after' for batch in got for _, tag in batch)
+
+
+def test_epoch_based_loops_need_no_restart():
+    from cgankd_plugin.engine.hooks.cgan_hook import \
+        restart_train_loader_workers
+    loop = SimpleNamespace(dataloader=object())
+    restart_train_loader_workers(SimpleNamespace(train_loop=loop))
+    assert not hasattr(loop, 'dataloader_iterator')
