@@ -51,6 +51,7 @@ minutes; its numbers mean nothing. It trains under
 a real run.
 """
 import argparse
+import hashlib
 import json
 import os
 import os.path as osp
@@ -444,9 +445,12 @@ def run_stage(stage: Stage, root: str, args: argparse.Namespace, seed: int,
     key = METRIC_KEYS[stage.task]
     timing_path = osp.join(work_dir, 'demo_stage.json')
     record = read_json(timing_path) or {}
-    # A stage trained with other options (seed, split, smoke) is not done.
+    # A stage trained from another config or with other options (seed,
+    # split, smoke) is not done.
+    config_hash = hashlib.sha256(cfg.pretty_text.encode()).hexdigest()
     done = (not force and osp.isfile(ckpt)
             and record.get('options') == options
+            and record.get('config_sha256') == config_hash
             and read_metric(work_dir, key) is not None)
     if done:
         print(f'== {stage.name}: already done ({ckpt}), skipped', flush=True)
@@ -464,7 +468,8 @@ def run_stage(stage: Stage, root: str, args: argparse.Namespace, seed: int,
         record = dict(
             wall_time_s=time.time() - start,
             cpu_time_s=cpu_time,
-            options=options)
+            options=options,
+            config_sha256=config_hash)
         with open(timing_path, 'w') as f:
             json.dump(record, f, indent=2)
     value = read_metric(work_dir, key)
