@@ -78,7 +78,8 @@ def restart_train_loader_workers(runner) -> None:
     Their iterator is replaced by a fresh one; an epoch-based loop starts
     its loader per epoch and needs nothing.
     """
-    loop = runner.train_loop
+    # (a runner-like object without a built loop, e.g. a tool's, has none)
+    loop = getattr(runner, 'train_loop', None)
     iterator = getattr(loop, 'dataloader_iterator', None)
     if iterator is None:
         return
