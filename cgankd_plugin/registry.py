@@ -5,7 +5,9 @@ The plugin's modules live in mmrazor's scope, so configs whose default
 scope is ``mmrazor`` find them by their bare names, and configs of other
 scopes by ``mmrazor.<Name>``.
 """
-from mmrazor.registry import (DATASETS, HOOKS, METRICS, MODELS,  # noqa: F401
-                              TRANSFORMS)
+from mmrazor.registry import (DATA_SAMPLERS, DATASETS, HOOKS,  # noqa: F401
+                              METRICS, MODELS, TRANSFORMS)
 
-__all__ = ['DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'TRANSFORMS']
+__all__ = [
+    'DATA_SAMPLERS', 'DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'TRANSFORMS'
+]

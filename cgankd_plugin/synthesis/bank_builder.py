@@ -9,10 +9,11 @@ atomically:
 
 1. the burn-in chunk: a burn-in draw per condition fixes the filter
    cut-offs (per class; pooled over the label grid for regression) and,
-   with cDR-RS, the largest density ratio ``M``; its candidates that pass
-   the cut-off (and cDR-RS) are the stream's first accepted samples, so
-   the burn-in is not thrown away (for regression the pooled burn-in is
-   shuffled first, so a cut at the quota keeps a spread of labels);
+   with cDR-RS, each condition's largest density ratio ``M``; its
+   candidates that pass the cut-off (and cDR-RS) are the stream's first
+   accepted samples, so the burn-in is not thrown away (for regression
+   the pooled burn-in is shuffled first, so a cut at the quota keeps a
+   spread of labels);
 2. rounds of candidates (for regression spread over the whole label
    grid), each subsampled (cDR-RS), filtered by the teacher and
    relabelled; their sizes follow the burn-in's acceptance, bounded by
@@ -47,8 +48,8 @@ from ..utils.atomic_io import atomic_torch_save
 from .bank_staging import PROGRESS_FILE, BankStaging, staging_dir
 from .bank_storage import BankWriter, SyntheticBank
 from .density_ratio import (DensityRatioMLP, estimate_max_ratio,
-                            fit_density_ratio, predict_density_ratio,
-                            rejection_sample)
+                            estimate_max_ratios, fit_density_ratio,
+                            predict_density_ratio, rejection_sample)
 from .layout import condition_quotas
 from .round_schedule import RoundSchedule
 from .teacher_adapter import TeacherAdapter
@@ -333,7 +334,15 @@ class BankBuilder:
     # ------------------------------------------------------------ cDR-RS
     def fit_subsampler(self, real_images: torch.Tensor,
                        real_labels: torch.Tensor) -> None:
-        """Fit the cDR-RS density-ratio model (teacher features)."""
+        """Fit the cDR-RS density-ratio model (teacher features).
+
+        The fakes are generated at the real labels, ``num_fake_train`` of
+        them (default: as many as real images). Classification cycles the
+        shuffled real labels, so every real class gets fakes; regression
+        pairs fake ``j`` with real image ``j % N_real`` and generates it at
+        that image's label (at least one fake per real image), so the model
+        compares each real image with fakes of its own label.
+        """
         cfg = dict(self.subsample or {})
         num_train = int(cfg.pop('num_fake_train', len(real_images)))
         real_feats = torch.cat([
@@ -341,10 +350,12 @@ class BankBuilder:
             for i in range(0, len(real_images), self.batch_size)
         ])
         rng = seeded(self.seed, _DRE_STREAM)
-        # the real labels, cycled: every real class gets fakes to compare
-        order = torch.randperm(len(real_labels), generator=rng)
-        fake_labels = real_labels.cpu()[order][torch.arange(num_train) %
-                                               len(real_labels)]
+        base = real_labels.cpu()
+        if self.is_regression:  # fake j at the label of real image j % N
+            num_train = max(num_train, len(base))
+        else:  # the shuffled real labels, cycled: every class gets fakes
+            base = base[torch.randperm(len(base), generator=rng)]
+        fake_labels = base[torch.arange(num_train) % len(base)]
         fake_feats = []
         for i in range(0, num_train, self.batch_size):
             labels = fake_labels[i:i + self.batch_size].to(
@@ -447,7 +458,8 @@ class BankBuilder:
 
         Each rank draws the labels it owns (publishing them when
         distributed) and reads the others'; every rank then computes the
-        same pooled cut-off and ``M`` from the same numbers.
+        same pooled cut-off, and the same ``M`` of each label value from
+        that label's burn-in (as the official code), from the same numbers.
 
         Returns:
             dict: ``statistic``, ``conditions`` and ``ratios`` of all
@@ -491,8 +503,7 @@ class BankBuilder:
         all_ratios = None
         if self.dre is not None:
             all_ratios = np.concatenate(ratios)
-            self.max_ratios = np.full(self.num_conditions,
-                                      estimate_max_ratio(all_ratios))
+            self.max_ratios = estimate_max_ratios(ratios)
         self.burn_in_statistic = statistic
         self.burn_in_conditions = conditions
         return dict(statistic=statistic, conditions=conditions,

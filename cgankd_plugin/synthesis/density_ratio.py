@@ -7,7 +7,8 @@ of a frozen, pre-trained CNN estimates the conditional density ratio
 ``r(x | y) = p_real(x | y) / p_fake(x | y)``; it is trained with the
 penalised Softplus loss (:func:`penalized_softplus_loss`). Fake images are
 then kept with probability ``r / M`` (:func:`rejection_sample`), where
-``M`` is the largest ratio of a burn-in draw (:func:`estimate_max_ratio`).
+``M`` is the largest ratio of a burn-in draw of the same condition (class
+or label value; :func:`estimate_max_ratio`, :func:`estimate_max_ratios`).
 
 The design follows the authors' code (``UBCDingXin/cDR-RS``): the label is
 embedded (an ``nn.Embedding(C, C)`` for classes) and concatenated in front
@@ -16,7 +17,10 @@ of the features; hidden layers are Linear + GroupNorm(8) + ReLU + Dropout
 with ``betas=(0.5, 0.999)`` and weight decay 1e-4, learning rate 1e-4
 divided by 10 at epochs 150 and 250 of 350. For a continuous label the
 authors feed the embedding of their CcGAN's label network; here a label in
-``[0, 1]`` goes through a small learned ``Linear(1, 128) + ReLU``.
+``[0, 1]`` goes through a small learned ``Linear(1, 128) + ReLU``. In
+every training step the authors generate the fakes at the real batch's
+labels; here each real sample is paired with fakes generated beforehand at
+its label (a class's fakes, or those generated for that real sample).
 """
 from typing import Callable, Optional, Sequence, Tuple, Union
 
@@ -183,9 +187,15 @@ def fit_density_ratio(
 
     Each epoch walks the real features once in shuffled batches. As in the
     official code, where fakes are generated with the real batch's labels,
-    each real sample is paired with a fake sample of the same class (a
-    random fake sample for a continuous label). Adam; the learning rate is
-    multiplied by ``lr_decay_factor`` at each of ``lr_decay_epochs``.
+    each real sample is paired with a fake sample of its own label: for
+    classes, a fake sample of the same class; for a continuous label, one
+    of the fakes generated for that very real sample. For a continuous
+    label, fake sample ``j`` must have been generated at the label of real
+    sample ``j % N_real`` (so ``N_fake >= N_real``), e.g. ``k`` fakes per
+    real sample as ``fake_labels = real_labels.repeat(k)``: a fake sample
+    of another label would make the model estimate ``p_real(x | y) /
+    p_fake(x)`` instead of the conditional ratio. Adam; the learning rate
+    is multiplied by ``lr_decay_factor`` at each of ``lr_decay_epochs``.
 
     Training is deterministic given ``rng`` (one seed is drawn from it;
     the global torch RNG is left untouched). The model is built on the
@@ -195,7 +205,9 @@ def fit_density_ratio(
         real_feats: ``(N_real, D)`` features of real images.
         real_labels: ``(N_real,)`` their labels.
         fake_feats: ``(N_fake, D)`` features of generated images.
-        fake_labels: ``(N_fake,)`` the labels they were generated with.
+        fake_labels: ``(N_fake,)`` the labels they were generated with;
+            for a continuous label ``real_labels[j % N_real]`` for fake
+            ``j``.
         num_classes: Number of classes; None for a continuous label.
         epochs: Passes over the real features.
         batch_size: Real (and fake) samples per step.
@@ -225,7 +237,7 @@ def fit_density_ratio(
         torch.manual_seed(seed)  # weight init and dropout
         model = DensityRatioMLP(real_feats.shape[1], num_classes, hidden_dims,
                                 dropout).to(device)
-        sampler = _FakeSampler(fake_labels, num_classes, seed)
+        sampler = _FakeSampler(real_labels, fake_labels, num_classes, seed)
         optimizer = torch.optim.Adam(model.parameters(),
                                      lr=lr,
                                      betas=betas,
@@ -271,6 +283,15 @@ def _check_fit_inputs(real_feats: Tensor, real_labels: Tensor,
         if missing:
             raise ValueError(f'no fake samples for classes {missing[:10]} '
                              'present in the real data')
+        return
+    num_real = len(real_labels)
+    paired = real_labels.cpu()[torch.arange(len(fake_labels)) % num_real]
+    if len(fake_labels) < num_real or not torch.allclose(
+            fake_labels.cpu().float(), paired.float()):
+        raise ValueError(
+            'for a continuous label, fake sample j must be generated at the '
+            f'label of real sample j % {num_real} (at least one fake per '
+            f'real sample); the {len(fake_labels)} fake labels are not')
 
 
 def _cuda_devices(device: torch.device) -> list:
@@ -299,32 +320,33 @@ def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 
 class _FakeSampler:
-    """Draws fake indices whose labels match a batch of real labels.
+    """Draws, for each real sample of a batch, a fake sample of its label.
 
-    For classes, a fake sample of the same class, uniformly; for a
-    continuous label, any fake sample, uniformly.
+    For classes, a fake sample of the same class, uniformly. For a
+    continuous label, fake ``j`` was generated for real sample ``j %
+    N_real``: one of the fakes of each real sample, uniformly.
     """
 
-    def __init__(self, fake_labels: Tensor, num_classes: Optional[int],
-                 seed: int) -> None:
+    def __init__(self, real_labels: Tensor, fake_labels: Tensor,
+                 num_classes: Optional[int], seed: int) -> None:
         self.gen = torch.Generator().manual_seed(seed + 2)
-        self.num_fake = len(fake_labels)
-        self.classes = num_classes is not None
-        if self.classes:
-            labels = fake_labels.long().cpu()
-            self.order = torch.argsort(labels, stable=True)
-            self.counts = torch.bincount(labels, minlength=num_classes)
-            self.starts = torch.cumsum(self.counts, 0) - self.counts
+        if num_classes is not None:  # group the fakes by class
+            self.real_keys = real_labels.long().cpu()
+            keys, num_keys = fake_labels.long().cpu(), num_classes
+        else:  # group them by the real sample they were generated for
+            num_keys = len(real_labels)
+            self.real_keys = torch.arange(num_keys)
+            keys = torch.arange(len(fake_labels)) % num_keys
+        self.order = torch.argsort(keys, stable=True)
+        self.counts = torch.bincount(keys, minlength=num_keys)
+        self.starts = torch.cumsum(self.counts, 0) - self.counts
 
-    def __call__(self, real_labels: Tensor) -> Tensor:
-        n = len(real_labels)
-        if not self.classes:
-            return torch.randint(self.num_fake, (n, ), generator=self.gen)
-        labels = real_labels.long().cpu()
-        counts = self.counts[labels]
-        offsets = (torch.rand(n, generator=self.gen) * counts).long()
+    def __call__(self, real_index: Tensor) -> Tensor:
+        keys = self.real_keys[real_index.cpu()]
+        counts = self.counts[keys]
+        offsets = (torch.rand(len(keys), generator=self.gen) * counts).long()
         offsets = torch.minimum(offsets, counts - 1)
-        return self.order[self.starts[labels] + offsets]
+        return self.order[self.starts[keys] + offsets]
 
 
 def _train_epoch(model: DensityRatioMLP, optimizer: torch.optim.Optimizer,
@@ -337,9 +359,10 @@ def _train_epoch(model: DensityRatioMLP, optimizer: torch.optim.Optimizer,
     order = torch.randperm(len(real_feats), generator=order_gen)
     total, steps = 0.0, 0
     for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size].to(device)
+        batch = order[start:start + batch_size]
+        fake_idx = sampler(batch).to(device)
+        idx = batch.to(device)
         labels = real_labels[idx]
-        fake_idx = sampler(labels).to(device)
         ratio_real = model(real_feats[idx], labels)
         ratio_fake = model(fake_feats[fake_idx], labels)
         loss = penalized_softplus_loss(ratio_real, ratio_fake, penalty)
@@ -426,6 +449,34 @@ def estimate_max_ratio(burnin_ratios: ArrayLike,
             'rejection sampling would accept nothing. Retrain it (e.g. with '
             'a larger penalty) or disable subsampling.')
     return bound
+
+
+def estimate_max_ratios(burnin_ratios: Sequence[ArrayLike]) -> np.ndarray:
+    """Estimate one bound ``M`` per condition from its own burn-in draw.
+
+    As the official code does for each label value of a continuous label
+    (and for each class): ``M`` of a condition is the largest ratio of its
+    burn-in draw, so the samples of a condition whose ratios are all small
+    are not rejected for the large ratios of another. A condition whose
+    burn-in ratios are all 0 (the model rejects that condition, not every
+    sample) takes the largest bound of all, so a later candidate of it
+    with a positive ratio can still be kept, rarely.
+
+    Args:
+        burnin_ratios: The density ratios of each condition's burn-in draw.
+
+    Returns:
+        ``(C,)`` float64 bounds ``M > 0``.
+
+    Raises:
+        ValueError: if a draw is empty or not finite, or every ratio of
+            every draw is 0 (see :func:`estimate_max_ratio`).
+    """
+    draws = [_as_numpy(r, 'burnin_ratios') for r in burnin_ratios]
+    if not draws or any(d.size == 0 for d in draws):
+        raise ValueError('every condition needs a non-empty burn-in draw')
+    largest = estimate_max_ratio(np.concatenate(draws))
+    return np.array([d.max() if d.max() > 0 else largest for d in draws])
 
 
 def rejection_sample(ratios: ArrayLike, max_ratio: ArrayLike,

@@ -8,7 +8,7 @@ import torch
 from mmengine.utils import ProgressBar
 
 
-def _image_of(info: dict) -> np.ndarray:
+def image_of(info: dict) -> np.ndarray:
     image = info.get('img')
     if image is None:
         if 'img_path' not in info:
@@ -46,7 +46,7 @@ def load_real_images(dataset,
     bar = ProgressBar(num) if show_progress and num > 1000 else None
     for i in range(num):
         info = dataset.get_data_info(i)
-        image = _image_of(info)
+        image = image_of(info)
         if image.shape[:2] != (img_size, img_size):
             image = mmcv.imresize(image, (img_size, img_size))
             if image.ndim == 2:

@@ -1,6 +1,6 @@
 # Copyright (c) cgankd_plugin contributors.
 """One call that turns uint8 images into a network's features and outputs."""
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 from torch import nn
@@ -9,22 +9,30 @@ from torch import nn
 class TeacherAdapter:
     """Run an mmpretrain ``ImageClassifier`` on bank-format images.
 
-    Images arrive exactly as they will be stored (uint8, N x C x H x W), go
+    Images arrive exactly as they will be stored (uint8, N x C x H x W), are
+    rendered by ``view`` as the student's pipeline will present them (the
+    teacher-view contract, :mod:`cgankd_plugin.synthesis.teacher_view`), go
     through ``data_preprocessor`` (the one the model is trained with: for a
-    distiller, the algorithm's) and the network. Grey images are repeated to
-    the three channels the preprocessor expects.
+    distiller, the algorithm's) and the network. Without a view, grey
+    images are repeated to the three channels the preprocessor expects.
 
     Args:
         model (nn.Module): An ``ImageClassifier`` with a classification head
             (``fc`` logits) or the plugin's ``RegressionHead``.
         data_preprocessor (nn.Module, optional): Normalisation; defaults to
             ``model.data_preprocessor``.
+        view (callable, optional): Maps uint8 (N, C, H, W) bank images to
+            the student's view of them, e.g. a
+            :class:`~cgankd_plugin.synthesis.teacher_view.TeacherView`.
     """
 
     def __init__(self,
                  model: nn.Module,
-                 data_preprocessor: Optional[nn.Module] = None) -> None:
+                 data_preprocessor: Optional[nn.Module] = None,
+                 view: Optional[Callable[[torch.Tensor],
+                                         torch.Tensor]] = None) -> None:
         self.model = model
+        self.view = view
         self.data_preprocessor = (
             data_preprocessor
             if data_preprocessor is not None else model.data_preprocessor)
@@ -51,6 +59,8 @@ class TeacherAdapter:
         was_training = self.model.training
         self.model.eval()
         try:
+            if self.view is not None:
+                images = self.view(images)
             x = images.to(self.device)
             if x.shape[1] == 1 and self.channels == 3:
                 x = x.expand(-1, 3, -1, -1)

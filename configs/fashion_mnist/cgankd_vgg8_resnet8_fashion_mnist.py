@@ -1,12 +1,13 @@
-# cGAN-KD alone, vgg8 -> resnet8, on the first 2,000 Fashion-MNIST training
-# images: resnet8 trained with cross-entropy on the 2,000 real images plus
-# cGAN samples that the vgg8 teacher filtered and relabelled. The cGAN is
-# trained on the same 2,000 images. Stage 4 of the demo (tools/run_demo.py).
+# cGAN-KD alone, vgg8 -> resnet8, the paper's protocol: the converged
+# student (resnet8_fashion_mnist.py) fine-tuned with cross-entropy on its
+# 2,000 real images plus 4,000 cGAN samples that the vgg8 teacher filtered
+# (q 0.9) and relabelled (hard), for the epochs of every fine-tune of the
+# experiment (16 over real + fake). The cGAN learns from the teacher's
+# 55,000 training images.
 #   python tools/train.py \
 #       configs/fashion_mnist/cgankd_vgg8_resnet8_fashion_mnist.py \
-#       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth
-# Same schedule and batch as the student alone (240 x 128): the same
-# training cost, part of each batch now fake.
+#       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
+#       load_from=PATH/TO/STUDENT.pth
 _base_ = [
     './kd_vgg8_resnet8_fashion_mnist.py',
     '../_base_/cgankd/fashion_mnist_dcgan.py',

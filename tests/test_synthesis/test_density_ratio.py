@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from cgankd_plugin.synthesis.density_ratio import (
-    DensityRatioMLP, estimate_max_ratio, fit_density_ratio,
-    penalized_softplus_loss, predict_density_ratio, rejection_sample)
+    DensityRatioMLP, estimate_max_ratio, estimate_max_ratios,
+    fit_density_ratio, penalized_softplus_loss, predict_density_ratio,
+    rejection_sample)
 
 SMALL = dict(hidden_dims=(32, 16), dropout=0.0, lr_decay_epochs=())
 
@@ -150,9 +151,9 @@ def test_fit_is_deterministic_given_rng():
 def test_fit_continuous_label_runs():
     gen = torch.Generator().manual_seed(0)
     real = torch.randn(64, 3, generator=gen)
-    fake = torch.randn(64, 3, generator=gen) + 1
-    y_real, y_fake = torch.rand(64, generator=gen), torch.rand(64,
-                                                               generator=gen)
+    fake = torch.randn(128, 3, generator=gen) + 1
+    y_real = torch.rand(64, generator=gen)
+    y_fake = y_real.repeat(2)  # two fakes per real sample, at its label
     logs = []
     model = fit_density_ratio(real,
                               y_real,
@@ -166,8 +167,61 @@ def test_fit_continuous_label_runs():
                               log_fn=logs.append,
                               **SMALL)
     out = predict_density_ratio(model, fake, y_fake)
-    assert out.shape == (64, ) and torch.isfinite(out).all()
+    assert out.shape == (128, ) and torch.isfinite(out).all()
     assert len(logs) == 3 and 'epoch 3/3' in logs[-1]
+
+
+def make_continuous_toy(n, seed):
+    """Two label values, real and fake modes swapped between them, in 2-D.
+
+    At y = 0.25 real ~ N(a, I) and fake ~ N(b, I); at y = 0.75 the other
+    way round, so the fakes of all labels together have the density of the
+    reals of all labels. Fake ``j`` is generated for real ``j``.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    a, b = torch.zeros(2), torch.full((2, ), 1.5)
+    labels = torch.tensor([0.25, 0.75]).repeat_interleave(n)
+    low = (labels < 0.5)[:, None]
+    real = torch.where(low, a, b) + torch.randn(2 * n, 2, generator=gen)
+    fake = torch.where(low, b, a) + torch.randn(2 * n, 2, generator=gen)
+    return real, fake, labels
+
+
+def test_continuous_ratio_is_conditional():
+    """The ratio is ``p_real(x | y) / p_fake(x | y)``: real samples are
+    compared with fakes of their own label.
+
+    Paired with fakes of any label, the model would estimate ``p_real(x |
+    y) / p_fake(x)``, at most 2 here (half the fakes lie at each mode);
+    the conditional ratio at a real mode is ``exp(1.5 ** 2) = 9.5``.
+    """
+    real, fake, labels = make_continuous_toy(500, seed=0)
+    model = fit_density_ratio(real,
+                              labels,
+                              fake,
+                              labels,
+                              num_classes=None,
+                              epochs=50,
+                              batch_size=64,
+                              lr=1e-3,
+                              hidden_dims=(64, 32),
+                              dropout=0.0,
+                              lr_decay_epochs=(),
+                              rng=torch.Generator().manual_seed(1))
+    held_real, held_fake, held_labels = make_continuous_toy(200, seed=2)
+    r_real = predict_density_ratio(model, held_real, held_labels)
+    r_fake = predict_density_ratio(model, held_fake, held_labels)
+    assert r_real.median() > 3.0, r_real.median()
+    assert r_fake.mean() < 1.0, r_fake.mean()
+
+
+def test_fit_rejects_continuous_fakes_of_other_labels():
+    real, fake, labels = make_continuous_toy(8, seed=0)
+    kwargs = dict(num_classes=None, epochs=1, **SMALL)
+    with pytest.raises(ValueError, match=r'real sample j % 16'):
+        fit_density_ratio(real, labels, fake, labels.flip(0), **kwargs)
+    with pytest.raises(ValueError, match='at least one fake'):
+        fit_density_ratio(real, labels, fake[:8], labels[:8], **kwargs)
 
 
 def test_fit_rejects_class_without_fakes():
@@ -213,3 +267,16 @@ def test_estimate_max_ratio():
         estimate_max_ratio(np.zeros(10))
     with pytest.raises(ValueError, match='empty'):
         estimate_max_ratio(np.zeros(0))
+
+
+def test_estimate_max_ratios_one_bound_per_condition():
+    burn_in = [np.array([0.5, 2.0]), torch.tensor([30.0, 10.0]), [0.0, 0.0]]
+    # a condition of zero ratios only takes the largest bound of all
+    np.testing.assert_array_equal(estimate_max_ratios(burn_in),
+                                  [2.0, 30.0, 30.0])
+    with pytest.raises(ValueError, match='collapsed'):
+        estimate_max_ratios([np.zeros(3), np.zeros(2)])
+    with pytest.raises(ValueError, match='non-empty'):
+        estimate_max_ratios([np.ones(3), np.zeros(0)])
+    with pytest.raises(ValueError, match='NaN'):
+        estimate_max_ratios([np.array([1.0, np.nan])])

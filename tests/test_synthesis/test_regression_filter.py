@@ -6,7 +6,9 @@ a burn-in draw pooled over every label value is the one cut-off; a sample
 is kept iff its error is at or under it, and is stored with its label in
 original units and the teacher's prediction as its target. The burn-in's
 survivors (shuffled) open the bank; rounds spread over the grid follow.
-Everything runs on one thread at 32x32 (a width-4 CcGAN, a ResNet-8
+cDR-RS for a continuous label compares each real image with fakes
+generated at its own label and bounds the ratios by one ``M`` per label
+value. Everything runs on one thread at 32x32 (a width-4 CcGAN, a ResNet-8
 teacher).
 """
 import numpy as np
@@ -16,6 +18,7 @@ import torch
 from cgankd_plugin.engine.hooks.cgan_hook import CGANHook
 from cgankd_plugin.registry import MODELS
 from cgankd_plugin.synthesis import BankBuilder, SyntheticBank, TeacherAdapter
+from cgankd_plugin.synthesis import bank_builder as bank_builder_module
 from cgankd_plugin.synthesis.bank_builder import (
     _BURN_IN_CHUNK_STREAM, _BURN_IN_STREAM, _CONDITION_STREAM, _ROUND_STREAM,
     seeded, to_uint8)
@@ -79,7 +82,7 @@ def teacher():
     return model.eval()
 
 
-def make_builder(gan, teacher, num_fake=NUM_FAKE):
+def make_builder(gan, teacher, num_fake=NUM_FAKE, **kwargs):
     return BankBuilder(
         gan,
         TeacherAdapter(teacher),
@@ -91,7 +94,8 @@ def make_builder(gan, teacher, num_fake=NUM_FAKE):
         batch_size=BATCH,
         seed=0,
         max_rounds_per_condition=50,
-        log=lambda line: None)
+        log=lambda line: None,
+        **kwargs)
 
 
 @pytest.fixture(scope='module')
@@ -230,6 +234,87 @@ def test_a_bank_the_burn_in_fills_still_spans_the_grid(gan, teacher,
     assert builder.chunk_candidates == [BURN_IN * len(AGES)]  # no round
     # the first 10 survivors in label order would hold 1 or 2 labels
     assert len(np.unique(bank.cond_labels)) >= 3
+
+
+SUBSAMPLE = dict(epochs=1, batch_size=8, hidden_dims=(16, 8), dropout=0.0,
+                 lr=1e-3, lr_decay_epochs=())
+
+
+def real_set(num=12):
+    """uint8 real images and their labels in [0, 1], each label different."""
+    gen = torch.Generator().manual_seed(3)
+    images = torch.randint(0, 256, (num, 3, 32, 32), dtype=torch.uint8,
+                           generator=gen)
+    return images, torch.rand(num, generator=gen)
+
+
+def test_cdr_rs_fakes_are_generated_at_each_real_images_label(
+        gan, teacher, monkeypatch):
+    """Fake j is generated at the label of real image j % N, which
+    fit_density_ratio pairs it with: the ratio is conditional."""
+    images, labels = real_set()
+    generated, fitted = [], {}
+    sample = gan.sample
+
+    def spy_sample(y, rng=None):
+        generated.append(y.cpu())
+        return sample(y, rng=rng)
+
+    def spy_fit(real_feats, real_labels, fake_feats, fake_labels, *args,
+                **kwargs):
+        fitted.update(real=real_labels, fake=fake_labels)
+        return fit(real_feats, real_labels, fake_feats, fake_labels, *args,
+                   **kwargs)
+
+    fit = bank_builder_module.fit_density_ratio
+    monkeypatch.setattr(gan, 'sample', spy_sample)
+    monkeypatch.setattr(bank_builder_module, 'fit_density_ratio', spy_fit)
+    builder = make_builder(
+        gan, teacher, subsample=dict(SUBSAMPLE, num_fake_train=30))
+    builder.fit_subsampler(images, labels)
+    paired = labels[torch.arange(30) % len(labels)]
+    assert torch.equal(fitted['real'], labels)
+    assert torch.equal(fitted['fake'], paired)
+    assert torch.equal(torch.cat(generated), paired)
+    # fewer fakes asked for than real images: still one per real image
+    generated.clear()
+    builder = make_builder(
+        gan, teacher, subsample=dict(SUBSAMPLE, num_fake_train=5))
+    builder.fit_subsampler(images, labels)
+    assert torch.equal(fitted['fake'], labels)
+    assert torch.equal(torch.cat(generated), labels)
+
+
+def test_cdr_rs_bound_is_per_label_value(gan, teacher, tmp_path,
+                                         monkeypatch):
+    """Each label value's ``M`` is the largest ratio of its own burn-in.
+
+    The ratio is 100 y^2 for every candidate of label y: 0.03 at the
+    lowest age, 100 at the highest. Bounded per label, cDR-RS keeps every
+    candidate; one bound pooled over the labels would keep 0.03% of the
+    lowest age's.
+    """
+    def ratios(model, feats, labels):
+        return 100.0 * labels.float()**2
+
+    monkeypatch.setattr(bank_builder_module, 'predict_density_ratio',
+                        ratios)
+    images, labels = real_set()
+    builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
+    bank = builder.build(str(tmp_path / 'bank'), 'key', dict(test=True),
+                         real_images=images, real_labels=labels)
+    # the bank opens with every burn-in survivor of the filter, of every
+    # label value
+    conditions = builder.burn_in_conditions
+    kept = builder.burn_in_statistic <= builder.cutoffs[conditions]
+    assert np.all(np.bincount(conditions[kept], minlength=len(AGES)) > 0)
+    n = int(kept.sum())
+    assert n < NUM_FAKE
+    np.testing.assert_array_equal(
+        np.sort(np.asarray(bank.cond_labels[:n])),
+        np.sort(AGES[conditions[kept]]))
+    np.testing.assert_allclose(builder.max_ratios, 100 * (AGES / NORM)**2,
+                               rtol=1e-5)
 
 
 class _Real:

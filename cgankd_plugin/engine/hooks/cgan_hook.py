@@ -20,8 +20,9 @@ from ...synthesis.bank_storage import (BankStaleError, SyntheticBank,
                                        hash_settings, hash_state_dict)
 from ...synthesis.gan_quality import teacher_gan_quality
 from ...synthesis.gan_training import GANTrainer
-from ...synthesis.real_data import load_real_images
+from ...synthesis.real_data import image_of, load_real_images
 from ...synthesis.teacher_adapter import TeacherAdapter
+from ...synthesis.teacher_view import TeacherView, check_view_sizes
 from ...synthesis.teacher_filter import check_filter_settings
 from ...synthesis.visualize import filter_histogram, sample_grid, save_png
 from ...utils.atomic_io import atomic_write_json, read_json
@@ -173,6 +174,18 @@ class CGANHook(Hook):
             figure, logged when the cGAN stage ends: the Frechet distance of
             the teacher's features (not Inception's) and the teacher's
             agreement with the generating labels. 0 switches it off.
+        teacher_view (list, optional): The transforms that show a bank
+            image to the teacher as the student will see it. None (the
+            default) takes the deterministic part of the training
+            pipeline (its random augmentations, loading, relabelling and
+            packing left out); give it (e.g. the test pipeline) where a
+            random transform sets the student's image size. Every teacher
+            pass of the build (filter, relabel, cDR-RS features, quality)
+            sees this view; a view in which fake and real images differ in
+            size is refused before the cGAN trains.
+        gan_dataset (dict, optional): The real set the cGAN (and cDR-RS)
+            trains on, e.g. the teacher's whole training set; None: the
+            real part of the ``SyntheticMixDataset`` (the student's).
     """
 
     priority = 'VERY_HIGH'
@@ -194,7 +207,9 @@ class CGANHook(Hook):
                  bank_batch_size: int = 256,
                  seed: int = 0,
                  max_rounds_per_condition: int = 100,
-                 quality_samples: int = 2000) -> None:
+                 quality_samples: int = 2000,
+                 teacher_view: Optional[list] = None,
+                 gan_dataset: Optional[dict] = None) -> None:
         self.gan_cfg = copy.deepcopy(gan)
         self.gan_iters = int(gan_iters)
         self.gan_batch_size = int(gan_batch_size)
@@ -237,6 +252,12 @@ class CGANHook(Hook):
         self.seed = int(seed)
         self.max_rounds = int(max_rounds_per_condition)
         self.quality_samples = int(quality_samples)
+        if teacher_view is not None and not isinstance(
+                teacher_view, (list, tuple)):
+            raise TypeError('CGANHook.teacher_view must be a list of '
+                            f'transform configs, got {teacher_view!r}')
+        self.teacher_view_cfg = copy.deepcopy(teacher_view)
+        self.gan_dataset_cfg = copy.deepcopy(gan_dataset)
         self.bank: Optional[SyntheticBank] = None
         self.regenerated = False
 
@@ -267,9 +288,34 @@ class CGANHook(Hook):
                              f'outside the normalisation range {(lo, hi)}')
         return grid_lo, grid_hi
 
-    def _filter_network(self, runner, model) -> Tuple[TeacherAdapter, dict]:
+    def _teacher_view(self, mix: SyntheticMixDataset) -> TeacherView:
+        if self.teacher_view_cfg is not None:
+            return TeacherView(self.teacher_view_cfg, 'CGANHook.teacher_view')
+        return TeacherView(mix.pipeline,
+                           'the training pipeline (train_dataloader)')
+
+    def _checked_view(self, mix: SyntheticMixDataset, gan) -> TeacherView:
+        """The teacher's view, refused if fake and real would differ."""
+        view = self._teacher_view(mix)
+        info = mix.dataset.get_data_info(0)
+        real = dict(info, img=image_of(info))
+        check_view_sizes(
+            view, (gan.img_channels, gan.img_size, gan.img_size), real,
+            train_pipeline=mix.pipeline
+            if self.teacher_view_cfg is None else None)
+        return view
+
+    def _gan_dataset(self, mix: SyntheticMixDataset):
+        if self.gan_dataset_cfg is None:
+            return mix.dataset
+        from ...registry import DATASETS
+        return DATASETS.build(copy.deepcopy(self.gan_dataset_cfg))
+
+    def _filter_network(self, runner, model,
+                        view: TeacherView) -> Tuple[TeacherAdapter, dict]:
         if self.filter_model_cfg is None:
-            return TeacherAdapter(model.teacher, model.data_preprocessor), {}
+            return TeacherAdapter(model.teacher, model.data_preprocessor,
+                                  view), {}
         cfg = copy.deepcopy(self.filter_model_cfg)
         net = MODELS.build(cfg['model'])
         if cfg.get('checkpoint'):
@@ -282,16 +328,23 @@ class CGANHook(Hook):
         if cfg.get('data_preprocessor'):
             preproc = MODELS.build(cfg['data_preprocessor'])
         device = next(model.parameters()).device
-        return TeacherAdapter(net.to(device), preproc.to(device)), cfg
+        return TeacherAdapter(net.to(device), preproc.to(device), view), cfg
 
-    def _settings(self, mix, real_shape, num_conditions) -> dict:
+    def _settings(self, mix, real_shape, num_conditions, view: TeacherView,
+                  gan) -> dict:
         return dict(
-            version=2,  # 2: burn-in recycled, rounds sized on the need
+            # 2: burn-in recycled, rounds sized on the need; 3: the teacher
+            # judges the student's view, regression cDR-RS pairs each real
+            # image with fakes of its own label and keeps one M per label
+            version=3,
+            teacher_view=view.settings(),
+            gan_dataset=self.gan_dataset_cfg,
             num_fake=mix.num_fake,
             image_shape=list(real_shape),
             num_conditions=num_conditions,
             gan=self.gan_cfg,
-            gan_iters=None if self.generator_ckpt else self.gan_iters,
+            gan_iters=None if self.generator_ckpt or not getattr(
+                gan, 'trainable', True) else self.gan_iters,
             subsample=self.subsample,
             filter_quantile=self.filter_quantile,
             filter_threshold=self.filter_threshold,
@@ -412,8 +465,11 @@ class CGANHook(Hook):
         gan = self._build_gan(device)
         regression = bool(gan.is_continuous)
         conditions = self._conditions(gan, mix)
-        real_images, real_labels = load_real_images(mix.dataset, gan.img_size,
-                                                    conditions['target'])
+        view = self._checked_view(mix, gan)
+        runner.logger.info(f'CGANHook: the teacher sees bank images through '
+                           f'{view.describe()}')
+        real_images, real_labels = load_real_images(
+            self._gan_dataset(mix), gan.img_size, conditions['target'])
         gan.check_compatible(img_size=gan.img_size,
                              img_channels=real_images.shape[1])
         real_labels = torch.as_tensor(
@@ -425,6 +481,11 @@ class CGANHook(Hook):
             runner.logger.info(f'CGANHook: cGAN loaded from '
                                f'{self.generator_ckpt}')
             weights = self.generator_ckpt
+        elif not getattr(gan, 'trainable', True):
+            # e.g. RealImagePool: real images in a cGAN's place
+            runner.logger.info(f'CGANHook: {type(gan).__name__} has '
+                               'nothing to train')
+            weights = None
         else:
             trainer = GANTrainer(gan, self.gan_optimizers, self.gan_iters,
                                  self.gan_batch_size,
@@ -432,7 +493,7 @@ class CGANHook(Hook):
                                  self.seed, runner.logger)
             trainer.run(real_images, real_labels)
             weights = trainer.final_path
-        adapter, _ = self._filter_network(runner, model)
+        adapter, _ = self._filter_network(runner, model, view)
         generator_hash = hash_state_dict(gan.state_dict())
         filter_hash = hash_state_dict(adapter.model.state_dict())
         self._report_quality(
@@ -440,7 +501,7 @@ class CGANHook(Hook):
             osp.join(work, 'quality.json'),
             label_range=conditions.get('label_range', (0.0, 1.0)))
         settings = self._settings(mix, real_images.shape[1:],
-                                  len(conditions['gan_labels']))
+                                  len(conditions['gan_labels']), view, gan)
         if regression:
             settings['label_grid'] = [float(v)
                                       for v in conditions['label_grid']]
@@ -463,7 +524,7 @@ class CGANHook(Hook):
                 start_signal,
                 dict(key=key, generator=generator_hash,
                      filter_net=filter_hash,
-                     generator_weights=osp.abspath(weights)))
+                     generator_weights=weights and osp.abspath(weights)))
             runner.logger.info(f'CGANHook: building the bank with '
                                f'{world_size} ranks')
         builder = self._builder(runner, gan, adapter, mix, conditions, device,
@@ -504,9 +565,12 @@ class CGANHook(Hook):
         device = next(model.parameters()).device
         gan = self._build_gan(device)
         conditions = self._conditions(gan, mix)
-        load_weights_strictly(gan, signal['generator_weights'],
-                              f'the cGAN weights rank 0 named (rank {rank})')
-        adapter, _ = self._filter_network(runner, model)
+        if signal['generator_weights']:
+            load_weights_strictly(
+                gan, signal['generator_weights'],
+                f'the cGAN weights rank 0 named (rank {rank})')
+        adapter, _ = self._filter_network(runner, model,
+                                          self._checked_view(mix, gan))
         for what, module, expected in (
                 ('cGAN', gan, signal['generator']),
                 ('filtering network', adapter.model, signal['filter_net'])):

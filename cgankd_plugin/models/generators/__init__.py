@@ -13,6 +13,7 @@ from .ema import update_ema
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
 from .label_embedding import LabelEmbedding
 from .projection_discriminator import ProjectionDiscriminator
+from .real_image_pool import RealImagePool
 from .residual_blocks import ResidualDownBlock, ResidualUpBlock
 from .sn_layers import has_spectral_norm
 from .vicinity import (draw_vicinal_batch, hard_vicinal_weights,
@@ -24,7 +25,7 @@ __all__ = [
     'CcGANGenerator', 'ClassConditionalGAN', 'ConditionalBatchNorm2d',
     'ContinuousConditionalGAN', 'DCGANDiscriminator', 'DCGANGenerator',
     'DiscriminatorBatch', 'LabelEmbedding',
-    'ProjectionDiscriminator', 'ResidualDownBlock', 'ResidualUpBlock',
+    'ProjectionDiscriminator', 'RealImagePool', 'ResidualDownBlock', 'ResidualUpBlock',
     'diff_augment', 'draw_vicinal_batch', 'hard_vicinal_weights',
     'has_spectral_norm', 'hinge_discriminator_loss', 'hinge_generator_loss',
     'rule_of_thumb_kappa', 'rule_of_thumb_sigma', 'soft_nu',

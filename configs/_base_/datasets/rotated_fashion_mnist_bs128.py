@@ -17,7 +17,6 @@ data_preprocessor = dict(
 # No flips: a mirrored image has the opposite angle.
 train_pipeline = [
     dict(type='mmrazor.GrayToRGB'),
-    dict(type='mmpretrain.Resize', scale=(32, 32)),
     dict(type='mmrazor.PackRegressionInputs'),
 ]
 test_pipeline = train_pipeline

@@ -1,0 +1,2 @@
+# Copyright (c) cgankd_plugin contributors.
+from .real_fake_ratio_sampler import RealFakeRatioSampler  # noqa: F401
