@@ -12,8 +12,9 @@ import pytest
 REPO_ROOT = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA_ROOT = os.path.join(REPO_ROOT, 'data', 'fashion_mnist')
-ROW = re.compile(r'^\| (?P<model>[^|]+) \| (?P<data>[^|]+) \| '
-                 r'(?P<top1>[0-9.]+) \| (?P<time>[^|]+) \|$')
+ROW = re.compile(r'^\| (?P<row>[a-z_]+) \| (?P<model>[^|]+) \| '
+                 r'(?P<data>[^|]+) \| (?P<value>[0-9.]+) \| '
+                 r'(?P<seed0>[0-9.]+) \| (?P<time>[^|]+) \|$')
 
 pytestmark = [
     pytest.mark.slow,
@@ -42,56 +43,65 @@ def table_rows(text):
     return [m.groupdict() for m in map(ROW.match, text.splitlines()) if m]
 
 
-CLASSIFICATION_MODELS = [
-    'vgg8 (teacher)', 'resnet8 (student alone)',
-    'resnet8 + KD from vgg8 (tau 4)', 'resnet8 + cGAN-KD',
-    'resnet8 + KD + cGAN-KD'
+CLASSIFICATION_ROWS = [
+    'teacher', 'student', 'finetune_real', 'finetune_kd', 'cgankd',
+    'kd_cgankd', 'real_bank'
 ]
-REGRESSION_MODELS = [
-    'vgg8 (teacher)', 'resnet8 (student alone)', 'resnet8 + cGAN-KD (CcGAN)'
-]
+ROTATION_ROWS = ['teacher', 'student', 'finetune_real', 'cgankd', 'real_bank']
 
 
-def test_smoke_demo_prints_and_writes_the_tables(tmp_path):
-    out = run_demo(tmp_path)
+def test_smoke_demo_prints_and_writes_the_results(tmp_path):
+    out = run_demo(tmp_path, '--results-dir', str(tmp_path / 'results'))
     rows = table_rows(out)
-    assert [row['model'] for row in rows
-            ] == CLASSIFICATION_MODELS + REGRESSION_MODELS
-    for row in rows[:5]:
-        assert 0.0 <= float(row['top1']) <= 100.0
-    for row in rows[5:]:
+    assert [row['row'] for row in rows] == CLASSIFICATION_ROWS + ROTATION_ROWS
+    for row in rows[:7]:
+        assert 0.0 <= float(row['value']) <= 100.0
+    for row in rows[7:]:
         # an MAE in degrees of angles in [-45, 45]
-        assert 0.0 <= float(row['top1']) <= 90.0
+        assert 0.0 <= float(row['value']) <= 90.0
     # the smoke subsets, read back from the configs as the stages ran
     datas = [row['data'] for row in rows]
-    assert datas.count('first 64 training images') == 5
-    assert datas.count('first 64 training images + 32 cGAN samples') == 3
-    assert '[teacher] Iter(train)' in out
-    assert 'regression/mae' in out
+    assert datas.count('first 64 training images x 3') == 3
+    assert datas.count('first 64 training images + 32 fake') == 5
+    assert '[student] Epoch(train)' in out
+    assert 'Gain > 2 SE' in out
     with open(tmp_path / 'results.md') as f:
         assert table_rows(f.read()) == rows
-    stages = ('teacher', 'student', 'student_kd', 'student_cgankd',
-              'student_kd_cgankd', 'teacher_rotation', 'student_rotation',
-              'student_rotation_cgankd')
-    for stage in stages:
-        assert (tmp_path / stage / 'iter_3.pth').is_file()
+    # shared stages once, the others per seed; fine-tunes start from the
+    # student's checkpoint, cGAN-KD students load the shared cGAN
+    assert (tmp_path / 'teacher' / 'iter_3.pth').is_file()
+    assert (tmp_path / 'cgan' / 'cgan' / 'cgan_final.pth').is_file()
+    seed = tmp_path / 'seed_0'
+    for stage in ('student', 'finetune_real', 'cgankd', 'real_bank',
+                  'student_rotation', 'cgankd_rotation'):
+        assert (seed / stage / 'epoch_1.pth').is_file()
+    assert not (seed / 'cgankd' / 'cgan' / 'cgan_final.pth').exists()
+    record = json.loads((seed / 'kd_cgankd' / 'demo_stage.json').read_text())
+    assert f'load_from={seed / "student" / "epoch_1.pth"}' in record[
+        'options']
+    assert ('custom_hooks.0.generator_ckpt=' +
+            str(tmp_path / 'cgan' / 'cgan' / 'cgan_final.pth')
+            in record['options'])
     # the pictures: the bank and its filter, the error against the label
-    for stage in ('student_cgankd', 'student_rotation_cgankd'):
+    for stage in ('cgankd', 'real_bank', 'cgankd_rotation'):
         for png in ('bank_samples.png', 'filter_histogram.png'):
-            assert (tmp_path / stage / 'cgankd_vis' / png).is_file()
-    assert (tmp_path / 'error_vs_angle.png').is_file()
-    # KD + cGAN-KD reused the cGAN and the bank of the cGAN-KD stage
-    assert not (tmp_path / 'student_kd_cgankd' / 'synthetic_bank').exists()
-    assert not (tmp_path / 'student_kd_cgankd' / 'cgan' /
-                'cgan_final.pth').exists()
-    with open(tmp_path / 'results.json') as f:
-        assert len(json.load(f)['0']) == len(stages)
+            assert (seed / stage / 'cgankd_vis' / png).is_file()
+    assert (seed / 'error_vs_angle.png').is_file()
+    # docs/results-style JSON, one figure per seed and row
+    for task, names in (('classification', CLASSIFICATION_ROWS),
+                        ('rotation', ROTATION_ROWS)):
+        results = json.loads(
+            (tmp_path / 'results' / f'{task}.json').read_text())
+        assert results['seeds'] == [0] and results['split'] == 'test'
+        assert list(results['rows']) == names
+        assert all(len(v) == 1 for v in results['rows'].values())
+    assert results['metric'] == 'mae' and not results['higher_is_better']
 
     # A second run finds every stage done and only rebuilds the tables.
     again = run_demo(tmp_path)
-    assert again.count(': already done (') == len(stages)
-    assert [row['top1'] for row in table_rows(again)] == [
-        row['top1'] for row in rows
+    assert again.count(': already done (') == 14
+    assert [row['value'] for row in table_rows(again)] == [
+        row['value'] for row in rows
     ]
 
 
@@ -105,26 +115,48 @@ def _load_run_demo():
 
 def test_a_stage_brings_the_stages_it_needs():
     demo = _load_run_demo()
-    names = [stage.name for stage in demo.needed_stages(['student_kd_cgankd'])]
-    assert names == ['teacher', 'student_cgankd', 'student_kd_cgankd']
+    names = [stage.name for stage in demo.needed_stages(['kd_cgankd'])]
+    assert names == ['teacher', 'cgan', 'student', 'kd_cgankd']
     assert len(demo.needed_stages(None)) == len(demo.STAGES)
+    assert all(stage.task == 'rotation'
+               for stage in demo.needed_stages(None, ['rotation']))
 
 
-def test_tables_over_seeds_give_mean_and_sample_std():
+def test_paired_difference_against_twice_its_standard_error():
+    demo = _load_run_demo()
+    # gains 1, 2, 3: mean 2, SE 1/sqrt(3) = 0.577 -> holds
+    diff = demo.paired_difference([81, 82, 83], [80, 80, 80], True)
+    assert diff['gain'] == pytest.approx(2.0)
+    assert diff['se'] == pytest.approx(1 / 3**0.5)
+    assert diff['holds']
+    # an MAE: lower is better, so 5 -> 4 is a gain of 1; one noisy seed
+    diff = demo.paired_difference([4.0, 4.0, 6.0], [5.0, 5.0, 5.0], False)
+    assert diff['gain'] == pytest.approx(1 / 3)
+    assert not diff['holds']
+
+
+def test_tables_and_json_over_seeds():
     demo = _load_run_demo()
 
-    def row(task, model, value):
-        return dict(task=task, model=model, data='d', value=value,
-                    wall_time=60.0)
+    def record(task, row, value):
+        return dict(task=task, row=row, model=row, data='d', value=value,
+                    wall_time=60.0, stage=row)
 
     runs = {
-        seed: [row('classification', 'a', 80.0 + seed),
-               row('regression', 'b', 5.0 * (seed + 1))]
+        seed: [record('classification', 'student', 80.0 + seed),
+               record('classification', 'cgankd', 82.0 + 2 * seed),
+               record('rotation', 'student', 5.0 * (seed + 1))]
         for seed in (0, 1, 2)
     }
     args = demo.parse_args(['--seeds', '0', '1', '2'])
     text = demo.results_tables(runs, args)
-    assert '| a | d | 81.00 +- 1.00 | 1m 00s |' in text
-    assert '| b | d | 10.00 +- 5.00 | 1m 00s |' in text
+    assert ('| student | student | d | 81.00 +- 1.00 | 80.00 | 81.00 | '
+            '82.00 | 1m 00s |') in text
+    assert '| cgankd vs student | +3.00 | 0.58 | yes |' in text
     assert 'mean +- std over seeds 0, 1, 2' in text
     assert 'MAE (degrees), 10,000 test images' in text
+    results = demo.task_results(runs, 'classification', args)
+    assert results == dict(
+        task='classification', metric='top1', higher_is_better=True,
+        split='test', seeds=[0, 1, 2],
+        rows=dict(student=[80.0, 81.0, 82.0], cgankd=[82.0, 84.0, 86.0]))
