@@ -11,25 +11,42 @@ from typing import Dict
 
 import numpy as np
 import torch
-from scipy import linalg
 
 from .teacher_adapter import TeacherAdapter
 
 
+def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+    """The square root of a symmetric positive semi-definite matrix."""
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
 def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
-    """Frechet distance between Gaussians fitted to two feature sets."""
+    """Frechet distance between Gaussians fitted to two feature sets.
+
+    ``tr sqrtm(A B)`` is taken as the sum of the square roots of the
+    eigenvalues of ``A^1/2 B A^1/2`` (similar to ``A B``, but symmetric):
+    no ``scipy.linalg.sqrtm``, whose ``disp`` argument SciPy 1.18 removed
+    and whose result can turn complex or non-finite on singular
+    covariances (few samples, wide features).
+
+    Raises:
+        ValueError: If the features are not finite.
+    """
+    feats_a = np.asarray(feats_a, np.float64)
+    feats_b = np.asarray(feats_b, np.float64)
+    if not (np.isfinite(feats_a).all() and np.isfinite(feats_b).all()):
+        raise ValueError('frechet_distance: the features are not finite')
     mu_a, mu_b = feats_a.mean(0), feats_b.mean(0)
-    cov_a = np.cov(feats_a, rowvar=False)
-    cov_b = np.cov(feats_b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a.dot(cov_b), disp=False)
-    if not np.isfinite(covmean).all():
-        eps = np.eye(cov_a.shape[0]) * 1e-6
-        covmean = linalg.sqrtm((cov_a + eps).dot(cov_b + eps))
-    covmean = np.real(covmean)
+    cov_a = np.atleast_2d(np.cov(feats_a, rowvar=False))
+    cov_b = np.atleast_2d(np.cov(feats_b, rowvar=False))
+    root_a = _sqrt_psd(cov_a)
+    middle = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
+    trace_covmean = float(np.sqrt(np.clip(middle, 0, None)).sum())
     diff = mu_a - mu_b
     return float(
         diff.dot(diff) + np.trace(cov_a) + np.trace(cov_b) -
-        2 * np.trace(covmean))
+        2 * trace_covmean)
 
 
 def _features(teacher: TeacherAdapter, images: torch.Tensor,

@@ -48,3 +48,17 @@ def test_teacher_gan_quality_on_a_tiny_gan():
     again = teacher_gan_quality(gan, TeacherAdapter(teacher), real, labels,
                                 num_samples=16, batch_size=8)
     assert again == out  # seeded: the same draw gives the same figure
+
+
+def test_frechet_distance_of_singular_covariances_is_finite():
+    """More dimensions than samples (rank-deficient covariances), where
+    ``scipy.linalg.sqrtm`` warns and can turn complex: still a finite,
+    non-negative figure, and 0 for a set against itself."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(10, 64))
+    b = rng.normal(size=(10, 64)) + 0.5
+    assert np.isfinite(frechet_distance(a, b))
+    assert frechet_distance(a, b) > 0
+    assert abs(frechet_distance(a, a)) < 1e-4  # of traces of ~64
+    with pytest.raises(ValueError, match='not finite'):
+        frechet_distance(np.full((4, 2), np.nan), a[:4, :2])
