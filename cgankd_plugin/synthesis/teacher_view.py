@@ -10,7 +10,7 @@ deterministic transforms of that pipeline; where even that does not give
 the student's size (e.g. the size is set by a random crop), the build is
 refused until the view is given explicitly.
 """
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -43,10 +43,20 @@ def is_random(transform) -> bool:
     return name.startswith('Random') or name in _RANDOM
 
 
-def _kept(transform) -> bool:
+def _looks(transform) -> bool:
+    """Whether ``transform`` changes how an image looks to a network."""
     name = _name(transform)
-    return not (is_random(transform) or name in _SKIPPED
-                or name.startswith(_SKIPPED_PREFIXES))
+    return not (name in _SKIPPED or name.startswith(_SKIPPED_PREFIXES))
+
+
+def _kept(transform) -> bool:
+    return _looks(transform) and not is_random(transform)
+
+
+def _compose(transforms) -> Compose:
+    return Compose([
+        TRANSFORMS.build(t) if isinstance(t, dict) else t for t in transforms
+    ])
 
 
 def _transforms_of(pipeline) -> list:
@@ -89,10 +99,7 @@ class TeacherView:
         transforms = [t for t in _transforms_of(pipeline) if _kept(t)]
         self.names: List[str] = [_name(t) for t in transforms]
         self.source = source
-        self._compose = Compose([
-            TRANSFORMS.build(t) if isinstance(t, dict) else t
-            for t in transforms
-        ])
+        self._compose = _compose(transforms)
 
     @property
     def is_identity(self) -> bool:
@@ -138,7 +145,7 @@ class TeacherView:
 
 def check_view_sizes(view: TeacherView, fake_shape: Sequence[int],
                      real_sample: dict,
-                     train_pipeline: Optional[Callable] = None,
+                     train_pipeline=None,
                      size_key: str = 'CGANHook.gan.img_size') -> Tuple:
     """Refuse a view in which fake and real images would differ.
 
@@ -146,10 +153,11 @@ def check_view_sizes(view: TeacherView, fake_shape: Sequence[int],
         view (TeacherView): The teacher's view.
         fake_shape (Sequence[int]): (C, H, W) of the cGAN's images.
         real_sample (dict): A raw real training sample (``img`` decoded).
-        train_pipeline (callable, optional): The whole training pipeline;
-            when given, the size it gives a real sample must be the view's
-            (a random crop or resize that sets the size cannot be left
-            out: give the view explicitly, e.g. the test pipeline).
+        train_pipeline (Sequence | Compose, optional): The training
+            pipeline; when given, the size its image transforms (random
+            ones included) give a real sample must be the view's (a random
+            crop or resize that sets the size cannot be left out: give the
+            view explicitly, e.g. the test pipeline).
         size_key (str): The config key of the cGAN's resolution.
 
     Returns:
@@ -172,9 +180,11 @@ def check_view_sizes(view: TeacherView, fake_shape: Sequence[int],
             'images\' size, or add a Resize to the pipeline so both reach '
             'the same size.')
     if train_pipeline is not None:
-        student = train_pipeline(dict(real_sample))
-        if student is not None and 'inputs' in student:
-            size = tuple(student['inputs'].shape[-2:])
+        augment = _compose(
+            [t for t in _transforms_of(train_pipeline) if _looks(t)])
+        student = augment(_sample_of(np.ascontiguousarray(real_chw)))
+        if student is not None:
+            size = tuple(np.asarray(student['img']).shape[:2])
             if size != tuple(real.shape[-2:]):
                 raise ValueError(
                     f'teacher view: the training pipeline gives the '
