@@ -118,6 +118,22 @@ def explain_pre_fix_checkpoints() -> None:
         prefixes='', loader=load_from_local, force=True)
 
 
+def give_kd_soft_ce_its_loss() -> None:
+    """``KDSoftCELoss`` calls mmcls's ``soft_cross_entropy``.
+
+    mmrazor 1.0.0 imports it from ``mmcls``, which is not installed beside
+    mmpretrain (its successor), so the module holds a placeholder and the
+    loss raises ``TypeError: PlaceHolder.__init__() got an unexpected
+    keyword argument 'reduction'`` on its first forward. mmpretrain keeps
+    the same function with the same signature; the loss module takes it
+    at construction, so setting the module global is enough.
+    """
+    from mmpretrain.models.losses.cross_entropy_loss import \
+        soft_cross_entropy
+    from mmrazor.models.losses import kd_soft_ce_loss
+    kd_soft_ce_loss.soft_cross_entropy = soft_cross_entropy
+
+
 def apply_shims() -> None:
     """Apply every shim once; safe to call repeatedly."""
     global _APPLIED
@@ -130,4 +146,5 @@ def apply_shims() -> None:
     allow_mmengine_checkpoints()
     explain_pre_fix_checkpoints()
     import_mmrazor()
+    give_kd_soft_ce_its_loss()
     _APPLIED = True
