@@ -498,6 +498,7 @@ def run_training(stage: Stage, work_dir: str, options: List[str]) -> float:
         try:
             for line in proc.stdout:
                 log.write(line)
+                log.flush()
                 tail = (tail + [line])[-40:]
                 if any(marker in line for marker in PROGRESS_MARKERS):
                     # drop MMEngine's date/logger prefix, keep the numbers

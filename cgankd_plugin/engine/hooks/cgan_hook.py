@@ -330,8 +330,8 @@ class CGANHook(Hook):
         device = next(model.parameters()).device
         return TeacherAdapter(net.to(device), preproc.to(device), view), cfg
 
-    def _settings(self, mix, real_shape, num_conditions, view: TeacherView,
-                  gan) -> dict:
+    def _settings(self, mix, real_shape, num_conditions,
+                  view: TeacherView) -> dict:
         return dict(
             # 2: burn-in recycled, rounds sized on the need; 3: the teacher
             # judges the student's view, regression cDR-RS pairs each real
@@ -342,9 +342,10 @@ class CGANHook(Hook):
             num_fake=mix.num_fake,
             image_shape=list(real_shape),
             num_conditions=num_conditions,
+            # no gan_iters: the generator's weights are hashed into the
+            # key, so a bank made from loaded weights (generator_ckpt) is
+            # the bank of the run that trained them
             gan=self.gan_cfg,
-            gan_iters=None if self.generator_ckpt or not getattr(
-                gan, 'trainable', True) else self.gan_iters,
             subsample=self.subsample,
             filter_quantile=self.filter_quantile,
             filter_threshold=self.filter_threshold,
@@ -501,7 +502,7 @@ class CGANHook(Hook):
             osp.join(work, 'quality.json'),
             label_range=conditions.get('label_range', (0.0, 1.0)))
         settings = self._settings(mix, real_images.shape[1:],
-                                  len(conditions['gan_labels']), view, gan)
+                                  len(conditions['gan_labels']), view)
         if regression:
             settings['label_grid'] = [float(v)
                                       for v in conditions['label_grid']]

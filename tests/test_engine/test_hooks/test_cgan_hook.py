@@ -421,3 +421,27 @@ def test_epoch_based_loops_need_no_restart():
     loop = SimpleNamespace(dataloader=object())
     restart_train_loader_workers(SimpleNamespace(train_loop=loop))
     assert not hasattr(loop, 'dataloader_iterator')
+
+
+def test_a_student_loading_the_cgan_reuses_the_bank_of_its_trainer(
+        teacher_model, tmp_path):
+    """Same weights, filter and settings: the same key, whether the cGAN
+    was trained in the run or loaded (``generator_ckpt``), so one bank
+    serves several students."""
+    runner = make_runner(teacher_model, tmp_path)
+    HOOKS.build(hook_cfg()).before_train(runner)
+    bank_dir = osp.join(tmp_path, 'synthetic_bank')
+    key = SyntheticBank.open(bank_dir).key
+    other = tmp_path / 'other'
+    other.mkdir()
+    again = make_runner(teacher_model, str(other), stamp='t2')
+    mix = find_mix_dataset(again.train_dataloader.dataset)
+    mix.bank_dir = bank_dir
+    hook = HOOKS.build(
+        hook_cfg(
+            gan_iters=7,  # what it would train for, had it no weights
+            generator_ckpt=osp.join(tmp_path, 'cgan', 'cgan_final.pth')))
+    hook.before_train(again)
+    assert again.logger.has('complete and matches; reusing it')
+    assert not hook.regenerated
+    assert SyntheticBank.open(bank_dir).key == key
