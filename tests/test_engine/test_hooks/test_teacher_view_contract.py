@@ -17,6 +17,7 @@ import pytest
 import torch
 from mmcv.transforms import Compose
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 import cgankd_plugin  # noqa: F401
@@ -37,6 +38,14 @@ RESIZE = dict(type='mmpretrain.Resize', scale=(32, 32))
 pytestmark = pytest.mark.skipif(
     not os.path.isfile(os.path.join(DATA_ROOT, 't10k-images-idx3-ubyte')),
     reason='Fashion-MNIST not unpacked in data/fashion_mnist (make data)')
+
+
+@pytest.fixture(autouse=True)
+def own_default_scope():
+    """The runners built here set MMEngine's default scope (mmrazor); the
+    tests after this file must find the one they had."""
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        yield
 
 
 @pytest.fixture(scope='module')
