@@ -13,7 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ...datasets.synthetic_mix_dataset import SyntheticMixDataset
-from ...registry import HOOKS, MODELS
+from ...registry import DATASETS, HOOKS, MODELS
 from ...synthesis.bank_builder import BankBuilder
 from ...synthesis.bank_staging import BankStaging, StagingFailure
 from ...synthesis.bank_storage import (BankStaleError, SyntheticBank,
@@ -308,7 +308,6 @@ class CGANHook(Hook):
     def _gan_dataset(self, mix: SyntheticMixDataset):
         if self.gan_dataset_cfg is None:
             return mix.dataset
-        from ...registry import DATASETS
         return DATASETS.build(copy.deepcopy(self.gan_dataset_cfg))
 
     def _filter_network(self, runner, model,
