@@ -367,16 +367,28 @@ class BaseConditionalGAN(BaseModule):
         Raises:
             ValueError: naming the first mismatching field and both values.
         """
-        for field, wanted in (('num_classes', num_classes),
-                              ('img_size', img_size), ('img_channels',
-                                                       img_channels)):
-            if wanted is None:
-                continue
-            own = getattr(self, field)
-            if own != wanted:
-                raise ValueError(
-                    f'{field} mismatch: the GAN has {field}={own} but the '
-                    f'data has {field}={wanted}')
+        check_fits(self, 'the GAN', num_classes=num_classes,
+                   img_size=img_size, img_channels=img_channels)
+
+
+def check_fits(module, who: str, **wanted) -> None:
+    """Raise if an attribute of ``module`` differs from the data's.
+
+    Args:
+        module: A cGAN (or what stands in for one).
+        who (str): How the message names it.
+        **wanted: ``field=value`` pairs of the data; None skips a field.
+
+    Raises:
+        ValueError: naming the first mismatching field and both values.
+    """
+    for field, value in wanted.items():
+        if value is None:
+            continue
+        own = getattr(module, field)
+        if own != value:
+            raise ValueError(f'{field} mismatch: {who} has {field}={own} '
+                             f'but the data has {field}={value}')
 
 
 def _to_device(tensor: Optional[torch.Tensor],

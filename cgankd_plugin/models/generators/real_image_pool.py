@@ -7,6 +7,7 @@ import torch
 from mmengine.model import BaseModule
 
 from ...registry import DATASETS, MODELS
+from .base_conditional_gan import check_fits
 
 
 @MODELS.register_module()
@@ -104,13 +105,8 @@ class RealImagePool(BaseModule):
                          img_size: Optional[int] = None,
                          img_channels: Optional[int] = None) -> None:
         """Check that the pool fits a dataset; None skips a field."""
-        for field, wanted in (('num_classes', num_classes),
-                              ('img_size', img_size),
-                              ('img_channels', img_channels)):
-            if wanted is not None and getattr(self, field) != wanted:
-                raise ValueError(
-                    f'{field} mismatch: RealImagePool has {field}='
-                    f'{getattr(self, field)} but the data has {wanted}')
+        check_fits(self, 'RealImagePool', num_classes=num_classes,
+                   img_size=img_size, img_channels=img_channels)
 
     @torch.no_grad()
     def sample(self,
