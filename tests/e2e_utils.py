@@ -2,6 +2,7 @@
 """Run the real tools on real configs, shrunk by ``--cfg-options``."""
 import json
 import os
+import signal
 import subprocess
 import sys
 from typing import Dict, List, Sequence
@@ -108,6 +109,35 @@ def cgankd_kd_tiny_options(data_root: str, num_fake: int = 100) -> List[str]:
             'custom_hooks.0.bank_batch_size=4',
             'custom_hooks.0.quality_samples=16',
         ]
+
+
+def run_until_killed(tool: str,
+                     config: str,
+                     fault: str,
+                     args: Sequence[str] = (),
+                     cfg_options: Sequence[str] = (),
+                     timeout: int = 600) -> str:
+    """Run ``tools/<tool>.py`` with ``CGANKD_FAULT=fault``; its output.
+
+    The run must die by SIGKILL at that fault-injection point
+    (:mod:`cgankd_plugin.utils.fault_injection`): finishing, or failing in
+    another way, fails the test.
+    """
+    cmd = [sys.executable, os.path.join(REPO_ROOT, 'tools', tool + '.py'),
+           os.path.join(REPO_ROOT, config), *args]
+    if cfg_options:
+        cmd += ['--cfg-options', *cfg_options]
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
+               CGANKD_FAULT=fault)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, env=env,
+        cwd=REPO_ROOT)
+    output = proc.stdout + proc.stderr
+    if proc.returncode != -signal.SIGKILL:
+        raise AssertionError(
+            f'{tool} {config} was to be killed at {fault!r} but ended with '
+            f'rc={proc.returncode}:\n{output[-6000:]}')
+    return output
 
 
 def start_tool(tool: str, config: str, log_path: str,

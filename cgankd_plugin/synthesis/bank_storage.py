@@ -30,6 +30,7 @@ from typing import (TYPE_CHECKING, Any, Dict, List, Mapping, Optional,
 import numpy as np
 
 from ..utils.atomic_io import atomic_write_json, fsync_dir, json_default
+from ..utils.fault_injection import fault_point
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -340,6 +341,7 @@ class BankWriter:
         self._write_chunk(self.num_chunks, arrays)
         self._chunk_sizes.append(keep)
         self._write_partial_record()
+        fault_point('bank.chunk')
 
     def _validate_chunk(
             self, images: np.ndarray, cond_labels: np.ndarray,

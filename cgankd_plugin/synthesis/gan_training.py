@@ -9,6 +9,7 @@ import torch
 from mmengine.registry import OPTIMIZERS
 
 from ..utils.atomic_io import atomic_torch_save
+from ..utils.fault_injection import fault_point
 from ..utils.checkpoint import load_state_dict_file
 
 
@@ -67,6 +68,7 @@ class GANTrainer:
                 discriminator_optim=optims['discriminator'].state_dict(),
                 rng_state=rng.get_state(),
                 iteration=it), self.latest_path)
+        fault_point('cgan.checkpoint')
 
     def _resume(self, optims, rng: torch.Generator) -> int:
         if not osp.isfile(self.latest_path):

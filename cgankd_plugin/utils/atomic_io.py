@@ -1,5 +1,6 @@
 # Copyright (c) cgankd_plugin contributors.
 """Writes that are either complete on disk or absent (never half-written)."""
+import io
 import json
 import os
 import os.path as osp
@@ -7,6 +8,8 @@ from typing import Any, Mapping
 
 import numpy as np
 import torch
+
+from .fault_injection import fault_point
 
 
 def json_default(value: Any) -> Any:
@@ -54,10 +57,30 @@ def read_json(path: str):
         return None
 
 
-def atomic_torch_save(obj: Any, path: str) -> None:
-    """``torch.save`` to a temporary file, then rename it over ``path``."""
+def atomic_write_bytes(data: bytes, path: str) -> None:
+    """Write ``data`` to ``path`` through a flushed temp file + rename.
+
+    A reader (or a run resumed after a kill) sees the old file or the new
+    one, never a torn one. The temporary file is ``<path>.tmp<pid>`` in the
+    same directory, so the rename stays on one file system.
+    """
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
     tmp = f'{path}.tmp{os.getpid()}'
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        fault_point('checkpoint.temp_written')
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
     fsync_dir(osp.dirname(path) or '.')
+
+
+def atomic_torch_save(obj: Any, path: str) -> None:
+    """``torch.save`` to a flushed temporary file, renamed over ``path``."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(buffer.getvalue(), path)

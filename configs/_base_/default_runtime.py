@@ -6,7 +6,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    # MMEngine's CheckpointHook with atomic saves and a resume that skips
+    # torn checkpoints (cgankd_plugin/engine/hooks/atomic_checkpoint_hook.py)
+    checkpoint=dict(
+        type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='mmpretrain.VisualizationHook', enable=False),
 )

@@ -1,20 +1,25 @@
 # Copyright (c) cgankd_plugin contributors.
 """Kill the real tool anywhere (SIGKILL), run it again: nothing is lost.
 
-One run is killed during cGAN training, restarted and killed during the
-bank build, restarted and killed during distillation, then resumed to the
-end. Its bank must equal, byte for byte, the bank of an uninterrupted run
-with the same seed, and no stage may redo work already on disk.
+The kills are deterministic: each run is started with ``CGANKD_FAULT`` set
+to a fault-injection point (:mod:`cgankd_plugin.utils.fault_injection`),
+so it kills itself at exactly that place; no test races a kill against a
+file appearing. One run is killed during cGAN training, restarted and
+killed during the bank build, restarted and killed inside the student's
+first checkpoint save (bytes written, not yet renamed), resumed and killed
+after the rename but before ``last_checkpoint``, then resumed past a torn
+``last_checkpoint`` to the end. Its bank must equal, byte for byte, the
+bank of an uninterrupted run, and no stage may redo work already on disk.
 """
 import glob
 import os
 import os.path as osp
-import signal
-import time
 
 import pytest
-from e2e_utils import cgankd_kd_tiny_options, run_tool, start_tool
+from e2e_utils import cgankd_kd_tiny_options, run_tool, run_until_killed
 
+from cgankd_plugin.engine.hooks.atomic_checkpoint_hook import \
+    checkpoint_problem
 from cgankd_plugin.synthesis import SyntheticBank
 
 CONFIG = 'configs/cgankd/kd_resnet32x4_resnet8x4_cifar100.py'
@@ -26,26 +31,6 @@ def _options(root):
     ]
 
 
-def _kill_when(proc, done, what: str, timeout: float = 400) -> None:
-    """SIGKILL ``proc`` as soon as ``done()`` holds."""
-    start = time.time()
-    while not done():
-        if proc.poll() is not None:
-            pytest.fail(f'the run ended (rc={proc.returncode}) before '
-                        f'{what}')
-        if time.time() - start > timeout:
-            proc.kill()
-            pytest.fail(f'timed out waiting for {what}')
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-def _log(path):
-    with open(path) as f:
-        return f.read()
-
-
 @pytest.mark.slow
 def test_killed_anywhere_the_run_finishes_with_the_same_bank(
         tiny_cifar100, tmp_path):
@@ -55,43 +40,53 @@ def test_killed_anywhere_the_run_finishes_with_the_same_bank(
 
     work = str(tmp_path / 'killed')
     args = ['--work-dir', work]
-    gan_latest = osp.join(work, 'cgan', 'cgan_latest.pth')
+    opts = _options(tiny_cifar100)
     partial = osp.join(work, 'synthetic_bank.partial')
+    epoch_1 = osp.join(work, 'epoch_1.pth')
+    pointer = osp.join(work, 'last_checkpoint')
 
-    # 1. killed while the cGAN trains (after a checkpoint, before the end)
-    proc = start_tool('train', CONFIG, str(tmp_path / 'run1.log'), args,
-                      _options(tiny_cifar100))
-    _kill_when(proc, lambda: osp.exists(gan_latest), 'a cGAN checkpoint')
+    # 1. killed while the cGAN trains, after its 5th checkpoint
+    run_until_killed('train', CONFIG, 'cgan.checkpoint:5', args, opts)
     assert not osp.exists(osp.join(work, 'cgan', 'cgan_final.pth'))
 
-    # 2. restarted: resumes the cGAN; killed while the bank is built
-    proc = start_tool('train', CONFIG, str(tmp_path / 'run2.log'), args,
-                      _options(tiny_cifar100))
-    _kill_when(proc,
-               lambda: len(glob.glob(osp.join(partial, 'chunk_*'))) >= 5,
-               'bank chunks on disk')
-    assert 'cGAN: resuming from iteration' in _log(tmp_path / 'run2.log')
-    chunks_before = len(glob.glob(osp.join(partial, 'chunk_*')))
+    # 2. restarted: resumes the cGAN; killed after the 5th bank chunk
+    log = run_until_killed('train', CONFIG, 'bank.chunk:5', args, opts)
+    assert 'cGAN: resuming from iteration 5' in log
+    assert len(glob.glob(osp.join(partial, 'chunk_*'))) >= 5
 
-    # 3. restarted: resumes the bank; killed while the student trains
-    proc = start_tool('train', CONFIG, str(tmp_path / 'run3.log'), args,
-                      _options(tiny_cifar100))
-    _kill_when(proc, lambda: osp.exists(osp.join(work, 'epoch_1.pth')),
-               'the first distillation checkpoint')
-    log3 = _log(tmp_path / 'run3.log')
-    assert 'cGAN: trained weights loaded' in log3  # not retrained
-    assert 'resuming a partial build' in log3
-    resumed = int(log3.split('resuming a partial build, ')[1].split('/')[0])
-    assert resumed >= chunks_before - 1  # chunks of >= 0 samples each
+    # 3. restarted: resumes the bank; killed inside the student's first
+    #    checkpoint save, its bytes in the temporary file, not renamed
+    log = run_until_killed('train', CONFIG, 'checkpoint.temp_written:1',
+                           args, opts)
+    assert 'cGAN: trained weights loaded' in log  # not retrained
+    assert 'resuming a partial build, 5/' in log
+    assert not osp.exists(epoch_1) and not osp.exists(pointer)
+    assert glob.glob(epoch_1 + '.tmp*')
 
-    # 4. --resume: continues distillation, reuses the bank as it is
+    # 4. --resume finds no checkpoint: distillation starts again, the bank
+    #    is reused; killed after epoch_1.pth is renamed, before
+    #    last_checkpoint names it
     bank_files = sorted(glob.glob(osp.join(work, 'synthetic_bank', '*')))
     mtimes = [os.stat(f).st_mtime_ns for f in bank_files]
-    proc = run_tool('train', CONFIG, args + ['--resume'],
-                    _options(tiny_cifar100))
-    assert 'complete and matches' in proc.stdout + proc.stderr
+    log = run_until_killed('train', CONFIG, 'checkpoint.renamed:1',
+                           args + ['--resume'], opts)
+    assert 'complete and matches' in log
+    assert 'training starts from scratch' in log
+    assert checkpoint_problem(epoch_1) is None and not osp.exists(pointer)
+    assert not glob.glob(epoch_1 + '.tmp*')  # the dead run's temp removed
+
+    # 5. a torn last_checkpoint (as MMEngine's in-place write leaves it):
+    #    --resume skips it, resumes epoch 1's checkpoint and finishes
+    open(pointer, 'w').close()
+    proc = run_tool('train', CONFIG, args + ['--resume'], opts)
+    log = proc.stdout + proc.stderr
+    assert f'skipped {pointer} (empty)' in log
+    assert f'resuming from {epoch_1}' in log
+    assert 'resumed epoch: 1' in log
     assert [os.stat(f).st_mtime_ns for f in bank_files] == mtimes
-    assert osp.exists(osp.join(work, 'epoch_2.pth'))
+    assert checkpoint_problem(osp.join(work, 'epoch_2.pth')) is None
+    with open(pointer) as f:
+        assert f.read() == osp.join(work, 'epoch_2.pth')
 
     bank = SyntheticBank.open(osp.join(work, 'synthetic_bank'))
     assert bank.content_hash() == reference.content_hash()
