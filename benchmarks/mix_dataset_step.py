@@ -21,8 +21,8 @@ Both use the same pipeline (RandomCrop 32 pad 4, RandomFlip,
 ``mmrazor.TeacherRelabel``, ``mmpretrain.PackInputs``; TeacherRelabel
 leaves real samples alone) and the same model: the plugin's
 ``StrictTeacherDistill`` with mmrazor's ``ConfigurableDistiller`` and
-``KLDivergence`` (tau 4, 0.9 KL + 0.1 CE, as
-``configs/distill/kd_resnet32x4_resnet8x4_cifar100.py``), but an untrained
+``KLDivergence`` (tau 4, 0.9 KL + 0.1 CE, as ``configs/distill/``
+``kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py``), but an untrained
 ResNetCIFAR resnet8x4 teacher and resnet8 student for speed.
 
 The two loaders run in interleaved blocks (real, mix, mix, real, ...) of

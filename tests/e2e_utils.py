@@ -84,8 +84,10 @@ def scalars(work_dir: str) -> List[Dict]:
 
 
 def cgankd_kd_tiny_options(data_root: str, num_fake: int = 100) -> List[str]:
-    """Shrink ``configs/cgankd/kd_resnet32x4_resnet8x4_cifar100.py``.
+    """Shrink the cGAN-KD + KD CIFAR-100 config.
 
+    The config: ``configs/cgankd/`` +
+    ``cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py``.
     Tiny teacher and student (resnet8), a width-4 cGAN trained a few
     iterations, a bank of ``num_fake`` samples built in rounds of 4.
     """

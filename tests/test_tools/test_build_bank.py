@@ -14,7 +14,8 @@ from e2e_utils import REPO_ROOT, cgankd_kd_tiny_options, run_tool
 
 from cgankd_plugin.synthesis import SyntheticBank
 
-CONFIG = 'configs/cgankd/kd_resnet32x4_resnet8x4_cifar100.py'
+CONFIG = ('configs/cgankd/'
+          'cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py')
 
 
 def _out(proc) -> str:

@@ -22,7 +22,8 @@ from cgankd_plugin.engine.hooks.atomic_checkpoint_hook import \
     checkpoint_problem
 from cgankd_plugin.synthesis import SyntheticBank
 
-CONFIG = 'configs/cgankd/kd_resnet32x4_resnet8x4_cifar100.py'
+CONFIG = ('configs/cgankd/'
+          'cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py')
 
 
 def _options(root):

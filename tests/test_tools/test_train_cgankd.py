@@ -24,7 +24,7 @@ from e2e_utils import REPO_ROOT, cifar_shrink_options, scalars
 from cgankd_plugin.synthesis import SyntheticBank
 
 CRD = 'configs/cgankd/crd_resnet_cifar100.py'
-KD = 'configs/cgankd/kd_resnet32x4_resnet8x4_cifar100.py'
+KD = 'configs/cgankd/cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py'
 NUM_REAL = 100
 NUM_FAKE = 100
 BATCH = 16

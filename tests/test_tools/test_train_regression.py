@@ -25,8 +25,8 @@ from cgankd_plugin.synthesis import SyntheticBank
 
 TEACHER = 'configs/teachers/vgg11_utkface.py'
 STUDENT = 'configs/teachers/resnet20_utkface.py'
-CGANKD = 'configs/cgankd/cgankd_vgg11_resnet20_utkface.py'
-KD_CGANKD = 'configs/cgankd/kd_cgankd_vgg11_resnet20_utkface.py'
+CGANKD = 'configs/cgankd/cgankd_vgg11_resnet20_1xb128_utkface.py'
+KD_CGANKD = 'configs/cgankd/cgankd_kd_head_vgg11_resnet20_1xb128_utkface.py'
 NUM_TRAIN = 60
 NUM_TEST = 30
 IMG_SIZE = 32

@@ -1,12 +1,13 @@
-# cGAN-KD + an output KD term on UTKFace: as
-# cgankd_vgg11_resnet20_utkface.py (ResNet-20 on real + filtered,
+# cGAN-KD + an output KD term on Steering Angle: as
+# cgankd_vgg19_resnet20_1xb128_steering_angle.py (ResNet-20 on real + filtered,
 # relabelled CcGAN samples, MSE), plus the L1 distance between the
-# student's and the teacher's predicted ages on every batch, real and fake.
-# Both heads output normalised ages (age / 60): the forward output of
-# RegressionHead, shape (N,), is what the recorders on `head` pick up. The
+# student's and the teacher's predicted angles on every batch, real and fake.
+# Both heads output normalised angles ((angle + 88.13) / 186.05): the
+# forward output of RegressionHead, shape (N,), is what the recorders on
+# `head` pick up. The
 # paper trains its regression students without such a term; the weight
 # here (1.0, beside an MSE of unit weight) is this project's choice.
-_base_ = ['./cgankd_vgg11_resnet20_utkface.py']
+_base_ = ['./cgankd_vgg19_resnet20_1xb128_steering_angle.py']
 
 model = dict(
     distiller=dict(

@@ -2,7 +2,8 @@
 # trained with plain MSE on real + processed CcGAN samples, which the VGG-11
 # teacher filtered (|teacher - age| under the pooled 0.7 quantile) and
 # relabelled with its predicted age. Paper: ResNet-20 MAE 6.87 -> 4.92 years.
-#   python tools/train.py configs/cgankd/cgankd_vgg11_resnet20_utkface.py \
+#   python tools/train.py \
+#       configs/cgankd/cgankd_vgg11_resnet20_1xb128_utkface.py \
 #       --cfg-options model.teacher_ckpt=<vgg11 ckpt> \
 #       load_from=<no-KD resnet20 ckpt>
 # The official students are fine-tuned from their no-KD checkpoint

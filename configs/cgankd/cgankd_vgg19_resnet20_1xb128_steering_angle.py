@@ -4,7 +4,7 @@
 # quantile) and relabelled with its predicted angle. Paper: ResNet-20 MAE
 # 5.51 -> 1.60 degrees.
 #   python tools/train.py \
-#       configs/cgankd/cgankd_vgg19_resnet20_steering_angle.py \
+#       configs/cgankd/cgankd_vgg19_resnet20_1xb128_steering_angle.py \
 #       --cfg-options model.teacher_ckpt=<vgg19 ckpt> \
 #       load_from=<no-KD resnet20 ckpt>
 # The official students are fine-tuned from their no-KD checkpoint

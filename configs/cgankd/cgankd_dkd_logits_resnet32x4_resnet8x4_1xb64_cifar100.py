@@ -1,9 +1,9 @@
 # DKD resnet32x4 -> resnet8x4 on CIFAR-100 + cGAN-KD: the stock
 # configs/distill/ twin, trained on real + processed cGAN samples.
 #   python tools/train.py \
-#       configs/cgankd/dkd_resnet32x4_resnet8x4_cifar100.py
+#       configs/cgankd/cgankd_dkd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py
 _base_ = [
-    '../distill/dkd_resnet32x4_resnet8x4_cifar100.py',
+    '../distill/dkd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py',
     '../_base_/cgankd/cifar100_biggan.py',
 ]
 

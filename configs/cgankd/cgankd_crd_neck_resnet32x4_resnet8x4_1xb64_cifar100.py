@@ -2,9 +2,9 @@
 # configs/distill/ twin, trained on real + processed cGAN samples. CRD's
 # memory bank covers real and fake samples (CRDMemorySizeHook sizes it).
 #   python tools/train.py \
-#       configs/cgankd/crd_resnet32x4_resnet8x4_cifar100.py
+#       configs/cgankd/cgankd_crd_neck_resnet32x4_resnet8x4_1xb64_cifar100.py
 _base_ = [
-    '../distill/crd_resnet32x4_resnet8x4_cifar100.py',
+    '../distill/crd_neck_resnet32x4_resnet8x4_1xb64_cifar100.py',
     '../_base_/cgankd/cifar100_biggan.py',
 ]
 

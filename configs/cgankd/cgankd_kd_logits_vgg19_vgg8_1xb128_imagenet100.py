@@ -1,7 +1,8 @@
 # KD VGG-19 -> VGG-8 on ImageNet-100 (128x128) + cGAN-KD.
-#   python tools/train.py configs/cgankd/kd_vgg19_vgg8_imagenet100.py
+#   python tools/train.py \
+#       configs/cgankd/cgankd_kd_logits_vgg19_vgg8_1xb128_imagenet100.py
 _base_ = [
-    '../distill/kd_vgg19_vgg8_imagenet100.py',
+    '../distill/kd_logits_vgg19_vgg8_1xb128_imagenet100.py',
     '../_base_/cgankd/imagenet100_biggan.py',
 ]
 

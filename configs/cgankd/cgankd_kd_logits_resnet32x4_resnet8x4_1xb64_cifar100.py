@@ -1,9 +1,9 @@
-# FITNET resnet32x4 -> resnet8x4 on CIFAR-100 + cGAN-KD: the stock
+# KD resnet32x4 -> resnet8x4 on CIFAR-100 + cGAN-KD: the stock
 # configs/distill/ twin, trained on real + processed cGAN samples.
 #   python tools/train.py \
-#       configs/cgankd/fitnet_resnet32x4_resnet8x4_cifar100.py
+#       configs/cgankd/cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py
 _base_ = [
-    '../distill/fitnet_resnet32x4_resnet8x4_cifar100.py',
+    '../distill/kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py',
     '../_base_/cgankd/cifar100_biggan.py',
 ]
 
