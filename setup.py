@@ -28,7 +28,8 @@ setup(
     long_description=readme(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
-    python_requires='>=3.8',
+    # torch 2.14 and numpy 2.4 need >= 3.10 / 3.11; CI tests 3.11 only
+    python_requires='>=3.11',
     # mmpretrain and mmrazor are installed with --no-deps (their
     # dependency lists pull the source package mmcv, which does not build
     # here): requirements/runtime.txt lists what they need at run time.

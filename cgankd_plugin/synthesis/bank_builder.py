@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from ..utils.atomic_io import atomic_torch_save
+from ..utils.progress import ProgressLog
 from .bank_staging import PROGRESS_FILE, BankStaging, staging_dir
 from .bank_storage import BankWriter, SyntheticBank
 from .density_ratio import (DensityRatioMLP, estimate_max_ratio,
@@ -345,10 +346,15 @@ class BankBuilder:
         """
         cfg = dict(self.subsample or {})
         num_train = int(cfg.pop('num_fake_train', len(real_images)))
-        real_feats = torch.cat([
-            self.teacher(real_images[i:i + self.batch_size])[0].cpu()
-            for i in range(0, len(real_images), self.batch_size)
-        ])
+        progress = ProgressLog('cDR-RS: teacher features of real images',
+                               len(real_images), self.log, unit='img',
+                               min_interval=10)
+        real_feats = []
+        for i in range(0, len(real_images), self.batch_size):
+            real_feats.append(
+                self.teacher(real_images[i:i + self.batch_size])[0].cpu())
+            progress.update(min(i + self.batch_size, len(real_images)))
+        real_feats = torch.cat(real_feats)
         rng = seeded(self.seed, _DRE_STREAM)
         base = real_labels.cpu()
         if self.is_regression:  # fake j at the label of real image j % N
@@ -357,11 +363,15 @@ class BankBuilder:
             base = base[torch.randperm(len(base), generator=rng)]
         fake_labels = base[torch.arange(num_train) % len(base)]
         fake_feats = []
+        progress = ProgressLog('cDR-RS: teacher features of fakes',
+                               num_train, self.log, unit='img',
+                               min_interval=10)
         for i in range(0, num_train, self.batch_size):
             labels = fake_labels[i:i + self.batch_size].to(
                 self.gan_labels.device)
             images = to_uint8(self.gan.sample(labels, rng=rng)).cpu()
             fake_feats.append(self.teacher(images)[0].cpu())
+            progress.update(min(i + self.batch_size, num_train))
         num_classes = None if self.is_regression else self.num_conditions
         self.log(f'cDR-RS: fitting the density ratio on {len(real_feats)} '
                  f'real and {num_train} fake feature vectors')
@@ -553,13 +563,9 @@ class BankBuilder:
         writer.append_chunk(**chunk)
         got = writer.num_committed - before
         self._count(candidates, got, rank)
-        now = time.time()
-        if now - self._last_log > 10 or writer.is_full:
-            rate = self.num_accepted / max(now - self._started, 1e-9)
-            self.log(f'bank: {writer.num_committed}/{self.num_fake} '
-                     f'accepted (chunk {writer.num_chunks}, {rate:.1f} '
-                     'img/s)')
-            self._last_log = now
+        if self._bank_progress is not None:
+            self._bank_progress.update(writer.num_committed,
+                                       f'accepted (chunk {writer.num_chunks})')
         return got
 
     def _count(self, candidates: int, accepted: int, rank: int) -> None:
@@ -817,7 +823,8 @@ class BankBuilder:
         Returns:
             SyntheticBank: The finished bank, memory-mapped (rank 0).
         """
-        self._started = self._last_log = time.time()
+        self._started = time.time()
+        self._bank_progress = None
         if self.distributed:
             self.staging = BankStaging(bank_dir, key, self.session,
                                        self.rank, self.poll_seconds,
@@ -850,6 +857,9 @@ class BankBuilder:
             self.staging.prepare(self._progress(writer))
         resumed_at = writer.num_committed
         self._setup_subsampler(real_images, real_labels)
+        self._bank_progress = ProgressLog(
+            'bank:', self.num_fake, self.log, unit='img',
+            start=writer.num_committed, min_interval=10)
         if self.is_regression:
             self._fill_regression(writer)
         else:

@@ -30,6 +30,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..utils.progress import ProgressLog
+
 ArrayLike = Union[np.ndarray, Tensor, Sequence[float]]
 
 DEFAULT_HIDDEN_DIMS = (2048, 1024, 512, 256, 128)  # the official "MLP5"
@@ -243,17 +245,18 @@ def fit_density_ratio(
                                      betas=betas,
                                      weight_decay=weight_decay)
         order_gen = torch.Generator().manual_seed(seed + 1)
-        log_every = max(1, epochs // 10)
+        progress = ProgressLog('cDRE epoch', epochs, log_fn or
+                               (lambda line: None), unit='epoch',
+                               num_lines=10)
         for epoch in range(epochs):
             _set_lr(optimizer,
                     _decayed_lr(lr, epoch, lr_decay_epochs, lr_decay_factor))
             loss = _train_epoch(model, optimizer, real_feats, real_labels,
                                 fake_feats, sampler, batch_size, penalty,
                                 order_gen)
-            if log_fn is not None and ((epoch + 1) % log_every == 0
-                                       or epoch + 1 == epochs):
-                log_fn(f'cDRE epoch {epoch + 1}/{epochs}: loss {loss:.5f}, '
-                       f'lr {optimizer.param_groups[0]["lr"]:.2e}')
+            progress.update(
+                epoch + 1, f'loss {loss:.5f}, '
+                f'lr {optimizer.param_groups[0]["lr"]:.2e}')
     return model.eval()
 
 

@@ -2,15 +2,15 @@
 """Train a conditional GAN with checkpoints that survive a kill."""
 import copy
 import os.path as osp
-import time
 from typing import Dict, Optional
 
 import torch
 from mmengine.registry import OPTIMIZERS
 
 from ..utils.atomic_io import atomic_torch_save
-from ..utils.fault_injection import fault_point
 from ..utils.checkpoint import load_state_dict_file
+from ..utils.fault_injection import fault_point
+from ..utils.progress import ProgressLog
 
 
 class GANTrainer:
@@ -96,24 +96,20 @@ class GANTrainer:
         optims = self._build_optimizers()
         rng = torch.Generator().manual_seed(self.seed)
         start = self._resume(optims, rng)
-        log_every = max(1, self.iters // 20)
-        tic, done = time.time(), 0
+        progress = ProgressLog(
+            'cGAN: iter', self.iters, self.logger.info, start=start)
         for it in range(start, self.iters):
             self.last_losses = self.gan.train_step(images, labels, optims,
                                                    self.batch_size, rng)
-            done += 1
             for name, value in self.last_losses.items():
                 if value != value or abs(value) == float('inf'):
                     raise FloatingPointError(
                         f'cGAN training diverged at iteration {it + 1}: '
                         f'{name}={value}; lower the learning rates in '
                         'CGANHook.gan_optimizers.')
-            if (it + 1) % log_every == 0 or it + 1 == self.iters:
-                speed = done / max(time.time() - tic, 1e-9)
-                losses = '  '.join(f'{k}: {v:.4f}'
-                                   for k, v in self.last_losses.items())
-                self.logger.info(f'cGAN: iter {it + 1}/{self.iters}  '
-                                 f'{losses}  ({speed:.2f} it/s)')
+            progress.update(
+                it + 1, '  '.join(f'{k}: {v:.4f}'
+                                  for k, v in self.last_losses.items()))
             if (it + 1) % self.interval == 0 and it + 1 < self.iters:
                 self._save_latest(optims, rng, it + 1)
         atomic_torch_save(self.gan.state_dict(), self.final_path)

@@ -125,8 +125,10 @@ def test_exact_size_and_class_blocks(hard_bank):
     assert builder.num_candidates > NUM_FAKE
     assert bank.meta['acceptance_rate'] == pytest.approx(
         NUM_FAKE / builder.num_candidates, abs=1e-4)
-    assert any(f'{NUM_FAKE}/{NUM_FAKE} accepted' in line
-               for line in builder.lines)
+    assert any(
+        line.startswith(f'bank: {NUM_FAKE}/{NUM_FAKE} (100 %)')
+        and 'done in' in line and 'accepted' in line
+        for line in builder.lines)
     SyntheticBank.open(bank.path, expected_key='key', verify=True)
 
 
