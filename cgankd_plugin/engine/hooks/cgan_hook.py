@@ -186,6 +186,12 @@ class CGANHook(Hook):
         gan_dataset (dict, optional): The real set the cGAN (and cDR-RS)
             trains on, e.g. the teacher's whole training set; None: the
             real part of the ``SyntheticMixDataset`` (the student's).
+        overwrite_bank (bool): Replace a complete bank at a ``bank_dir``
+            outside this run's work dir when it was built from other
+            weights or settings. Such a bank may serve another run (several
+            students can share one bank), so by default the run stops
+            with an error instead; a stale bank inside the work dir (this
+            run's own) is always rebuilt, with a warning.
     """
 
     priority = 'VERY_HIGH'
@@ -209,7 +215,8 @@ class CGANHook(Hook):
                  max_rounds_per_condition: int = 100,
                  quality_samples: int = 2000,
                  teacher_view: Optional[list] = None,
-                 gan_dataset: Optional[dict] = None) -> None:
+                 gan_dataset: Optional[dict] = None,
+                 overwrite_bank: bool = False) -> None:
         self.gan_cfg = copy.deepcopy(gan)
         self.gan_iters = int(gan_iters)
         self.gan_batch_size = int(gan_batch_size)
@@ -258,6 +265,7 @@ class CGANHook(Hook):
                             f'transform configs, got {teacher_view!r}')
         self.teacher_view_cfg = copy.deepcopy(teacher_view)
         self.gan_dataset_cfg = copy.deepcopy(gan_dataset)
+        self.overwrite_bank = bool(overwrite_bank)
         self.bank: Optional[SyntheticBank] = None
         self.regenerated = False
 
@@ -518,6 +526,7 @@ class CGANHook(Hook):
                                    'complete and matches; reusing it')
                 return
             except BankStaleError as err:
+                self._check_may_replace(runner, bank_dir, err)
                 runner.logger.warning(f'CGANHook: rebuilding the bank: {err}')
         if world_size > 1:
             atomic_write_json(
@@ -537,6 +546,21 @@ class CGANHook(Hook):
             f'(acceptance rate {bank.meta.get("acceptance_rate")}, '
             f'{bank.meta.get("build_seconds")} s)')
         self._visualize(runner, bank, builder, regression)
+
+    def _check_may_replace(self, runner, bank_dir: str,
+                           err: BankStaleError) -> None:
+        """Refuse to replace a finished bank another run may be reading."""
+        work_dir = osp.realpath(runner.work_dir)
+        inside = osp.commonpath([work_dir, osp.realpath(bank_dir)
+                                 ]) == work_dir
+        if inside or self.overwrite_bank:
+            return
+        raise BankStaleError(
+            f'CGANHook: the complete bank at {bank_dir}, outside this run\'s '
+            f'work dir, was built from other weights or settings ({err}). '
+            'It may serve another run, so it is not replaced: point '
+            'train_dataloader.dataset.bank_dir elsewhere, remove the old '
+            'bank, or set CGANHook.overwrite_bank=True.')
 
     def _build_share(self, runner, mix: SyntheticMixDataset, signal: dict,
                      rank: int, world_size: int) -> None:

@@ -19,6 +19,7 @@ from cgankd_plugin.datasets.synthetic_mix_dataset import SyntheticMixDataset
 from cgankd_plugin.engine.hooks.cgan_hook import CGANHook, find_mix_dataset
 from cgankd_plugin.registry import HOOKS, MODELS
 from cgankd_plugin.synthesis import SyntheticBank, TeacherAdapter
+from cgankd_plugin.synthesis.bank_storage import BankStaleError
 from cgankd_plugin.synthesis.layout import condition_of_positions
 
 NUM_CLASSES = 10
@@ -445,3 +446,45 @@ def test_a_student_loading_the_cgan_reuses_the_bank_of_its_trainer(
     assert again.logger.has('complete and matches; reusing it')
     assert not hook.regenerated
     assert SyntheticBank.open(bank_dir).key == key
+
+
+def test_a_shared_bank_is_not_replaced_under_the_runs_using_it(
+        teacher_model, tmp_path):
+    """Two students share a bank outside their work dirs; a third run with
+    other filter settings stops with an error instead of replacing it,
+    unless it says ``overwrite_bank=True``."""
+    shared = str(tmp_path / 'shared_bank')
+    weights = osp.join(tmp_path / 'first', 'cgan', 'cgan_final.pth')
+
+    def student(name, **kwargs):
+        runner = make_runner(teacher_model, tmp_path / name, stamp=name)
+        find_mix_dataset(runner.train_dataloader.dataset).bank_dir = shared
+        hook = HOOKS.build(hook_cfg(**kwargs))
+        return runner, hook
+
+    runner, hook = student('first')
+    hook.before_train(runner)
+    key = SyntheticBank.open(shared).key
+    before = _mtimes(shared)
+
+    runner, hook = student('second', generator_ckpt=weights)
+    hook.before_train(runner)
+    assert runner.logger.has('complete and matches; reusing it')
+
+    runner, hook = student(
+        'third', generator_ckpt=weights,
+        filter=dict(quantile=0.5, burn_in=4))
+    with pytest.raises(BankStaleError) as err:
+        hook.before_train(runner)
+    msg = str(err.value)
+    assert shared in msg and 'CGANHook.overwrite_bank=True' in msg
+    assert 'train_dataloader.dataset.bank_dir' in msg
+    assert _mtimes(shared) == before  # untouched
+    assert SyntheticBank.open(shared, expected_key=key).key == key
+
+    runner, hook = student(
+        'fourth', generator_ckpt=weights,
+        filter=dict(quantile=0.5, burn_in=4), overwrite_bank=True)
+    hook.before_train(runner)
+    assert runner.logger.has('rebuilding the bank')
+    assert SyntheticBank.open(shared).key != key
