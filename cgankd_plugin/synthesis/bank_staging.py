@@ -32,6 +32,7 @@ from typing import Callable, Dict, Iterable, Optional
 
 import numpy as np
 
+from ..utils import heartbeat
 from ..utils.atomic_io import atomic_write_json, fsync_dir, read_json
 
 STAGING_SUFFIX = '.staging'
@@ -207,15 +208,18 @@ class BankStaging:
                    done: Callable[[], bool],
                    what: str,
                    check_failures: bool = True) -> None:
-        """Poll ``done()``; no collective, so no timeout.
+        """Poll ``done()``; no collective, so no collective's timeout.
 
         Raises:
             StagingFailure: if another rank reports a failure meanwhile.
+            RankHungError: if rank 0's watched heartbeat goes silent
+                (:mod:`cgankd_plugin.utils.heartbeat`).
         """
         start = last = time.time()
         while not done():
             if check_failures:
                 self.check_failures()
+            heartbeat.check()
             time.sleep(self.poll)
             if time.time() - last >= _LOG_EVERY:
                 last = time.time()

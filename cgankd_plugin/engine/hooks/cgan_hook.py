@@ -25,8 +25,11 @@ from ...synthesis.teacher_adapter import TeacherAdapter
 from ...synthesis.teacher_view import TeacherView, check_view_sizes
 from ...synthesis.teacher_filter import check_filter_settings
 from ...synthesis.visualize import filter_histogram, sample_grid, save_png
+from ...utils import heartbeat
 from ...utils.atomic_io import atomic_write_json, read_json
 from ...utils.checkpoint import load_weights_strictly
+from ...utils.heartbeat import Heartbeat, WatchHeartbeat
+from ...utils.shared_storage import check_shared_storage
 
 
 def wait_for_file(path: Union[str, Sequence[str]],
@@ -37,7 +40,9 @@ def wait_for_file(path: Union[str, Sequence[str]],
     The cGAN is trained by rank 0 alone and may take hours, and so may the
     bank build: longer than a process group's collective timeout, so the
     other ranks poll a file instead of blocking in a barrier. If rank 0
-    dies, the launcher (torchrun, slurm) ends them.
+    dies, the launcher (torchrun, slurm) ends them; if it hangs (or dies
+    unnoticed), its heartbeat goes silent and the watched wait fails
+    (``CGANHook.wait_timeout``, :mod:`cgankd_plugin.utils.heartbeat`).
 
     Args:
         path (str | Sequence[str]): The file, or files of which the first
@@ -54,6 +59,7 @@ def wait_for_file(path: Union[str, Sequence[str]],
         for candidate in paths:
             if osp.exists(candidate):
                 return candidate
+        heartbeat.check()
         time.sleep(poll)
         waited += poll
         if waited % 300 < poll:
@@ -192,6 +198,11 @@ class CGANHook(Hook):
             students can share one bank), so by default the run stops
             with an error instead; a stale bank inside the work dir (this
             run's own) is always rebuilt, with a warning.
+        wait_timeout (float): Distributed runs: how many seconds the other
+            ranks wait without a sign of life from rank 0 (its progress
+            lines beat a heartbeat file in ``<work_dir>/cgan``) before they
+            stop with an error. The ``work_dir`` must be on storage every
+            rank sees.
     """
 
     priority = 'VERY_HIGH'
@@ -216,7 +227,8 @@ class CGANHook(Hook):
                  quality_samples: int = 2000,
                  teacher_view: Optional[list] = None,
                  gan_dataset: Optional[dict] = None,
-                 overwrite_bank: bool = False) -> None:
+                 overwrite_bank: bool = False,
+                 wait_timeout: float = 1800.0) -> None:
         self.gan_cfg = copy.deepcopy(gan)
         self.gan_iters = int(gan_iters)
         self.gan_batch_size = int(gan_batch_size)
@@ -266,6 +278,7 @@ class CGANHook(Hook):
         self.teacher_view_cfg = copy.deepcopy(teacher_view)
         self.gan_dataset_cfg = copy.deepcopy(gan_dataset)
         self.overwrite_bank = bool(overwrite_bank)
+        self.wait_timeout = float(wait_timeout)
         self.bank: Optional[SyntheticBank] = None
         self.regenerated = False
 
@@ -378,20 +391,29 @@ class CGANHook(Hook):
             return
         rank, world_size = get_dist_info()
         work = osp.join(runner.work_dir, 'cgan')
+        check_shared_storage(
+            [runner.work_dir, osp.dirname(osp.abspath(mix.bank_dir))],
+            str(runner.timestamp), rank, world_size,
+            'work_dir and train_dataloader.dataset.bank_dir')
         ready = osp.join(work, f'bank_ready_{runner.timestamp}.json')
         start = osp.join(work, f'bank_build_{runner.timestamp}.json')
+        pulse = osp.join(work, f'rank0_heartbeat_{runner.timestamp}.json')
         if rank == 0:
-            self._prepare_bank(runner, mix, start, world_size)
+            with Heartbeat(pulse):
+                self._prepare_bank(runner, mix, start, world_size)
             os.makedirs(osp.dirname(ready), exist_ok=True)
             atomic_write_json(ready, dict(bank_dir=mix.bank_dir))
         else:
             # rank 0 writes the build signal (if it builds) before the
             # ready file, and the ready file once every rank's share is in
-            wait_for_file((start, ready), runner.logger, self.poll_seconds)
-            if not osp.exists(ready):
-                self._build_share(runner, mix, read_json(start), rank,
-                                  world_size)
-                wait_for_file(ready, runner.logger, self.poll_seconds)
+            with WatchHeartbeat(pulse, self.wait_timeout,
+                                'CGANHook.wait_timeout'):
+                wait_for_file((start, ready), runner.logger,
+                              self.poll_seconds)
+                if not osp.exists(ready):
+                    self._build_share(runner, mix, read_json(start), rank,
+                                      world_size)
+                    wait_for_file(ready, runner.logger, self.poll_seconds)
         barrier()
         self.bank = SyntheticBank.open(mix.bank_dir, verify=False)
         restart_train_loader_workers(runner)

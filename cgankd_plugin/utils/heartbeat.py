@@ -1,0 +1,110 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Rank 0's sign of life, for the ranks that wait for its files.
+
+In a distributed run rank 0 alone trains the cGAN and writes the bank,
+for hours maybe, while the other ranks poll for its files (no collective:
+it would time out). Should rank 0 hang, or die without the launcher
+noticing, they would wait forever. So rank 0 works inside
+``Heartbeat(path)``: every progress line of its long loops
+(:class:`~cgankd_plugin.utils.progress.ProgressLog`) calls :func:`beat`,
+which rewrites the heartbeat file at most every few seconds, from the
+working thread itself, so a hung loop stops beating. A waiting rank works
+inside ``WatchHeartbeat(path, timeout)`` and its polling loops call
+:func:`check`, which raises a clear error once the file is older than
+``timeout`` seconds (or, before it first appears, once the wait is).
+"""
+import os
+import os.path as osp
+import threading
+import time
+
+from .atomic_io import atomic_write_json
+
+# the active contexts, per thread (tests run ranks as threads)
+_active = threading.local()
+
+
+class RankHungError(TimeoutError):
+    """The rank a process waits for has given no sign of life."""
+
+
+class Heartbeat:
+    """Context in which :func:`beat` rewrites ``path`` (rank 0's side).
+
+    Args:
+        path (str): The heartbeat file (on storage every rank sees).
+        interval (float): The fewest seconds between two writes.
+    """
+
+    def __init__(self, path: str, interval: float = 5.0) -> None:
+        self.path, self.interval = path, interval
+        self._last = 0.0
+
+    def __enter__(self) -> 'Heartbeat':
+        _active.beating = self
+        self.beat(force=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _active.beating = None
+
+    def beat(self, force: bool = False) -> None:
+        """Rewrite the file if ``interval`` seconds passed (or ``force``)."""
+        now = time.time()
+        if force or now - self._last >= self.interval:
+            atomic_write_json(self.path, dict(pid=os.getpid(), time=now))
+            self._last = now
+
+
+class WatchHeartbeat:
+    """Context in which :func:`check` watches ``path`` (a waiting rank).
+
+    Args:
+        path (str): The heartbeat file rank 0 writes.
+        timeout (float): Seconds without a beat after which the wait
+            fails.
+        knob (str): The setting that raises ``timeout`` (for the message).
+    """
+
+    def __init__(self, path: str, timeout: float, knob: str) -> None:
+        self.path, self.timeout, self.knob = path, float(timeout), knob
+        self._started = time.time()
+
+    def __enter__(self) -> 'WatchHeartbeat':
+        _active.watched = self
+        self._started = time.time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _active.watched = None
+
+    def check(self) -> None:
+        """Raise :class:`RankHungError` if the beats stopped too long ago.
+        """
+        now = time.time()
+        try:
+            silent = now - os.stat(self.path).st_mtime
+        except FileNotFoundError:
+            silent = now - self._started
+        if silent > self.timeout:
+            seen = ('last beat' if osp.exists(self.path) else
+                    'no beat at all since this rank started waiting')
+            raise RankHungError(
+                f'rank 0 has given no sign of life for {silent / 60:.1f} '
+                f'min ({seen}; heartbeat file {self.path}): it hung or '
+                'died. Check its log; if its work really has silent '
+                f'stretches that long, raise {self.knob}.')
+
+
+def beat() -> None:
+    """Rank 0's progress: rewrite the heartbeat if one is active."""
+    current = getattr(_active, 'beating', None)
+    if current is not None:
+        current.beat()
+
+
+def check() -> None:
+    """A waiting rank's poll: fail if the watched heartbeat went silent."""
+    current = getattr(_active, 'watched', None)
+    if current is not None:
+        current.check()

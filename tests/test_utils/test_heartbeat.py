@@ -1,0 +1,66 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Rank 0's heartbeat: beats from progress lines; a silent one fails waits.
+
+Deterministic: file ages are set with ``os.utime`` and the clock is
+patched, nothing sleeps and waits for a deadline.
+"""
+import os
+import time
+
+import pytest
+
+from cgankd_plugin.engine.hooks.cgan_hook import wait_for_file
+from cgankd_plugin.utils import heartbeat
+from cgankd_plugin.utils.heartbeat import (Heartbeat, RankHungError,
+                                           WatchHeartbeat)
+from cgankd_plugin.utils.progress import ProgressLog
+
+
+class _Logger:
+
+    def info(self, msg):
+        pass
+
+
+def _age(path, seconds):
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_progress_lines_beat_inside_a_heartbeat(tmp_path):
+    path = str(tmp_path / 'pulse.json')
+    with Heartbeat(path, interval=0.0):
+        assert os.path.exists(path)  # the first beat on entry
+        _age(path, 500)
+        ProgressLog('cGAN: iter', 10, lambda line: None).update(1)
+        assert time.time() - os.stat(path).st_mtime < 100
+    _age(path, 500)
+    heartbeat.beat()  # outside the context: nothing is written
+    assert time.time() - os.stat(path).st_mtime > 400
+
+
+def test_a_silent_heartbeat_fails_the_wait_with_the_knob(tmp_path):
+    path = str(tmp_path / 'pulse.json')
+    Heartbeat(path).beat(force=True)
+    _age(path, 120)
+    with WatchHeartbeat(path, timeout=300, knob='CGANHook.wait_timeout'):
+        heartbeat.check()  # 2 min of silence is within 5 min
+    with WatchHeartbeat(path, timeout=60, knob='CGANHook.wait_timeout'):
+        with pytest.raises(RankHungError) as err:
+            wait_for_file(str(tmp_path / 'never.json'), _Logger(), 0.0)
+    msg = str(err.value)
+    assert 'rank 0' in msg and path in msg
+    assert 'CGANHook.wait_timeout' in msg
+    heartbeat.check()  # no watch left active
+
+
+def test_no_beat_at_all_counts_from_the_start_of_the_wait(
+        tmp_path, monkeypatch):
+    path = str(tmp_path / 'never_written.json')
+    watch = WatchHeartbeat(path, timeout=60, knob='k')
+    with watch:
+        watch.check()  # just started
+        start = watch._started
+        monkeypatch.setattr(heartbeat.time, 'time', lambda: start + 61)
+        with pytest.raises(RankHungError, match='no beat at all'):
+            watch.check()
