@@ -98,6 +98,11 @@ class Stage(NamedTuple):
             fine-tunes (``load_from``).
         cgan_from (str, optional): The stage whose trained cGAN this one
             loads (``custom_hooks.0.generator_ckpt``).
+        shared_bank (bool): Its synthetic bank is built once, by the first
+            seed (bank seed = the first seed), in ``<root>/banks/<name>``,
+            and reused by the other seeds' students, as the teacher and the
+            cGAN are: for banks whose cDR-RS fit costs more than the
+            student (the seeds then vary the students, not the bank).
     """
     name: str
     task: str
@@ -109,6 +114,7 @@ class Stage(NamedTuple):
     teacher: Optional[str] = None
     init_from: Optional[str] = None
     cgan_from: Optional[str] = None
+    shared_bank: bool = False
 
     @property
     def deps(self) -> List[str]:
@@ -120,8 +126,12 @@ def _config(name: str) -> str:
 
 
 def _task_stages(task: str, suffix: str, configs: Dict[str, str],
-                 teacher: str, student: str) -> Tuple[Stage, ...]:
-    """The stages of one task; ``configs`` maps a row to its config."""
+                 teacher: str, student: str,
+                 shared_banks: bool = False) -> Tuple[Stage, ...]:
+    """The stages of one task; ``configs`` maps a row to its config.
+
+    ``shared_banks``: the cGAN-KD stages share one bank across seeds.
+    """
 
     def name(row):
         return row + suffix
@@ -147,12 +157,14 @@ def _task_stages(task: str, suffix: str, configs: Dict[str, str],
     stages.append(
         Stage(name('cgankd'), task, 'cgankd', configs['cgankd'],
               f'{student} + cGAN-KD', teacher=name('teacher'),
-              init_from=name('student'), cgan_from=name('cgan')))
+              init_from=name('student'), cgan_from=name('cgan'),
+              shared_bank=shared_banks))
     if 'kd_cgankd' in configs:
         stages.append(
             Stage(name('kd_cgankd'), task, 'kd_cgankd', configs['kd_cgankd'],
                   f'{student} + KD + cGAN-KD', teacher=name('teacher'),
-                  init_from=name('student'), cgan_from=name('cgan')))
+                  init_from=name('student'), cgan_from=name('cgan'),
+                  shared_bank=shared_banks))
     stages.append(
         Stage(name('real_bank'), task, 'real_bank', configs['real_bank'],
               f'{student} + bank of unseen real images (upper bound)',
@@ -169,7 +181,8 @@ STAGES = _task_stages(
          cgankd=_config('cgankd_vgg8_resnet8_fashion_mnist.py'),
          kd_cgankd=_config('kd_cgankd_vgg8_resnet8_fashion_mnist.py'),
          real_bank=_config('realbank_vgg8_resnet8_fashion_mnist.py')),
-    'vgg8', 'resnet8') + _task_stages(
+    # their banks fit cDR-RS (about 25 CPU minutes each)
+    'vgg8', 'resnet8', shared_banks=True) + _task_stages(
         'rotation', '_rotation',
         dict(teacher=_config('vgg8_rotated_fashion_mnist.py'),
              student=_config('resnet8_rotated_fashion_mnist.py'),
@@ -352,10 +365,22 @@ def stage_options(stage: Stage, root: str, args: argparse.Namespace,
         options.append(
             f'{real_dataset_key(base)}.indices={SMOKE_TRAIN_IMAGES}')
     if uses_cgan(base):
-        options.append(f'custom_hooks.0.seed={seed}')
+        bank_seed = args.seeds[0] if stage.shared_bank else seed
+        options.append(f'custom_hooks.0.seed={bank_seed}')
+        if stage.shared_bank:
+            options.append('train_dataloader.dataset.bank_dir=' +
+                           osp.join(root, 'banks', stage.name))
+        if stage.tool == 'build_bank':
+            # this stage trains the cGAN; its own bank is only a look at
+            # the samples, so it skips cDR-RS (the students' stages fit it)
+            options.append('custom_hooks.0.subsample=None')
         if args.smoke:
             options += SMOKE_CGAN_OPTIONS
             hook = base.custom_hooks[0]
+            if hook.get('subsample') and stage.tool != 'build_bank':
+                # on a few images a density-ratio net learns nothing (and
+                # may reject every sample); tests/test_synthesis checks it
+                options.append('custom_hooks.0.subsample=None')
             if hook.get('gan_dataset'):
                 options.append('custom_hooks.0.gan_dataset.indices='
                                f'{SMOKE_GAN_IMAGES}')
@@ -523,6 +548,12 @@ def stop_all_training() -> None:
             proc.terminate()
 
 
+def bank_dir_of(cfg: Config, work_dir: str) -> str:
+    """Where the stage's bank is: its ``bank_dir``, or the work dir's."""
+    bank_dir = cfg.train_dataloader.dataset.get('bank_dir')
+    return bank_dir or osp.join(work_dir, 'synthetic_bank')
+
+
 def stage_done_marker(stage: Stage, cfg: Config, work_dir: str) -> str:
     """The file whose presence says the stage's run completed."""
     if stage.tool == 'build_bank':
@@ -589,7 +620,7 @@ def run_stage(stage: Stage, root: str, args: argparse.Namespace, seed: int,
         wall_time=record.get('wall_time_s'),
         cpu_time=record.get('cpu_time_s'),
         gan_quality=read_json(osp.join(work_dir, 'cgan', 'quality.json')),
-        bank=read_json(osp.join(work_dir, 'synthetic_bank', 'meta.json')),
+        bank=read_json(osp.join(bank_dir_of(cfg, work_dir), 'meta.json')),
         ran=not done)
 
 
@@ -614,8 +645,11 @@ def run_all(root: str, args: argparse.Namespace) -> Dict[int, List[Dict]]:
         while todo or running:
             for stage, seed in list(todo):
                 deps = [key(dep, seed) for dep in stage.deps]
+                # the first seed builds a shared bank, the others wait
+                waits = deps + ([(stage.name, first)]
+                                if stage.shared_bank and seed != first else [])
                 if len(running) >= args.jobs or any(d not in done
-                                                    for d in deps):
+                                                    for d in waits):
                     continue
                 # A student of a retrained teacher or cGAN would be stale.
                 force = args.force or any(done[d]['ran'] for d in deps)

@@ -20,3 +20,5 @@ custom_hooks[0]['gan'] = dict(
     img_channels=1,
     num_classes=10)
 custom_hooks[0]['quality_samples'] = 0
+# no cDR-RS: the density ratio of real images to real images is one
+custom_hooks[0]['subsample'] = None
