@@ -42,3 +42,19 @@ def test_distill_configs_follow_mmrazors_name_pattern():
                 continue
             parts = name[:-3].split('_')
             assert any(p[:1].isdigit() and 'xb' in p for p in parts), name
+
+
+def test_each_config_folder_has_a_readme_and_a_complete_metafile():
+    import yaml
+    for folder in sorted(glob.glob(osp.join(REPO_ROOT, 'configs', '*'))):
+        if osp.basename(folder) == '_base_' or not osp.isdir(folder):
+            continue
+        name = osp.relpath(folder, REPO_ROOT)
+        assert osp.isfile(osp.join(folder, 'README.md')), name
+        with open(osp.join(folder, 'metafile.yml')) as f:
+            meta = yaml.safe_load(f)
+        listed = sorted(m['Config'] for m in meta['Models'])
+        present = sorted(
+            osp.relpath(p, REPO_ROOT)
+            for p in glob.glob(osp.join(folder, '*.py')))
+        assert listed == present, name
