@@ -218,6 +218,7 @@ class BankWriter:
                  settings: Optional[dict] = None) -> None:
         _check_layout(key, num_samples, image_shape, label_dtype,
                       num_soft_classes)
+        check_bank_dir(bank_dir)
         self.bank_dir = osp.normpath(bank_dir)
         self.partial_dir = self.bank_dir + PARTIAL_SUFFIX
         self.key = key
@@ -401,10 +402,17 @@ class BankWriter:
         """Write chunk ``index`` through a temp file, fsync and replace."""
         path = osp.join(self.partial_dir, _chunk_name(index))
         tmp = path + '.tmp'
-        with open(tmp, 'wb') as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(tmp, 'wb') as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as err:  # e.g. the disk is full
+            _remove_path(tmp)
+            raise BankError(
+                f'bank: writing {tmp!r} failed ({err}). The {index} chunks '
+                f'before it are kept in {self.partial_dir!r}: free space '
+                'there (or fix the folder) and run again to resume.') from err
         os.replace(tmp, path)
         fsync_dir(self.partial_dir)
 
@@ -603,6 +611,30 @@ def _check_layout(key: str, num_samples: int, image_shape: Sequence[int],
     if num_soft_classes is not None and int(num_soft_classes) <= 0:
         raise ValueError(f'num_soft_classes must be positive or None, got '
                          f'{num_soft_classes!r}')
+
+
+def check_bank_dir(bank_dir: str, field: str = 'bank_dir') -> None:
+    """Refuse a ``bank_dir`` whose replacement would destroy user data.
+
+    Installing a bank renames what is at ``bank_dir`` away and deletes it,
+    so the path must be absent, an empty folder, or a folder holding a
+    bank (``meta.json``).
+
+    Raises:
+        BankError: naming ``field``, the path and what is there.
+    """
+    if not osp.lexists(bank_dir):
+        return
+    if not osp.isdir(bank_dir):
+        raise BankError(
+            f'{field}={bank_dir!r} is a file, not a folder; a bank is a '
+            'folder that is replaced as a whole: point it at a new path.')
+    entries = os.listdir(bank_dir)
+    if entries and META_FILE not in entries:
+        raise BankError(
+            f'{field}={bank_dir!r} is a folder that holds no bank (no '
+            f'{META_FILE}, but {sorted(entries)[:5]}...); building a bank '
+            'there would delete them: point it at a new or empty folder.')
 
 
 def _install(partial_dir: str, bank_dir: str) -> None:

@@ -8,7 +8,7 @@ import torch
 from mmengine.registry import OPTIMIZERS
 
 from ..utils.atomic_io import atomic_torch_save
-from ..utils.checkpoint import load_state_dict_file
+from ..utils.checkpoint import CheckpointError, load_state_dict_file
 from ..utils.fault_injection import fault_point
 from ..utils.progress import ProgressLog
 
@@ -73,8 +73,16 @@ class GANTrainer:
     def _resume(self, optims, rng: torch.Generator) -> int:
         if not osp.isfile(self.latest_path):
             return 0
-        state = torch.load(
-            self.latest_path, map_location='cpu', weights_only=True)
+        try:
+            state = torch.load(
+                self.latest_path, map_location='cpu', weights_only=True)
+        except Exception as err:  # torn, truncated or not a checkpoint
+            raise CheckpointError(
+                f'cGAN: the checkpoint {self.latest_path!r} does not load '
+                f'({type(err).__name__}: {str(err).splitlines()[0]}). It '
+                'holds only the training state of an unfinished cGAN: '
+                'remove it to train the cGAN from the start (or restore '
+                'it from a copy).') from err
         self.gan.load_state_dict(state['gan'])
         optims['generator'].load_state_dict(state['generator_optim'])
         optims['discriminator'].load_state_dict(state['discriminator_optim'])

@@ -524,3 +524,57 @@ def test_reads_in_forked_dataloader_workers(tmp_path, pickled):
     assert os.getpid() not in pids and len(pids) == 2
     # the parent's descriptor still works
     np.testing.assert_array_equal(bank.images[119], expected['images'][119])
+
+
+def test_a_full_disk_keeps_the_chunks_and_the_build_resumes(
+        tmp_path, monkeypatch):
+    """No space left while writing round 3: a clear error naming the file
+    and what to do; the rounds before stay, and the next run resumes to
+    the bank an uninterrupted build writes."""
+    import errno
+
+    from cgankd_plugin.synthesis import bank_storage
+    sizes = (3, 0, 4, 6)
+    straight = write_bank(str(tmp_path / 'a'), sizes=sizes).finalize()
+
+    real_savez, calls = np.savez, []
+
+    def savez_on_a_full_disk(f, **arrays):
+        calls.append(1)
+        if len(calls) == 3:
+            f.write(b'partial')
+            raise OSError(errno.ENOSPC, 'No space left on device')
+        return real_savez(f, **arrays)
+
+    monkeypatch.setattr(bank_storage.np, 'savez', savez_on_a_full_disk)
+    bank_dir = str(tmp_path / 'b')
+    with pytest.raises(BankError) as err:
+        write_bank(bank_dir, sizes=sizes)
+    msg = str(err.value)
+    assert 'No space left' in msg and 'chunk_000002' in msg
+    assert 'run again to resume' in msg
+    partial = bank_dir + '.partial'
+    assert chunk_files(partial) == ['chunk_000000.npz', 'chunk_000001.npz']
+    assert not [f for f in os.listdir(partial) if f.endswith('.tmp')]
+
+    monkeypatch.setattr(bank_storage.np, 'savez', real_savez)
+    resumed = BankWriter(bank_dir, 'k', 10, SHAPE, num_soft_classes=K)
+    assert resumed.num_chunks == 2
+    for seed in range(2, len(sizes)):
+        resumed.append_chunk(*make_chunk(seed, sizes[seed]))
+    assert resumed.finalize().content_hash() == straight.content_hash()
+
+
+@pytest.mark.parametrize('what', ['file', 'folder of other files'])
+def test_a_bank_dir_holding_user_data_is_refused(tmp_path, what):
+    bank_dir = tmp_path / 'mine'
+    if what == 'file':
+        bank_dir.write_text('my notes')
+    else:
+        bank_dir.mkdir()
+        (bank_dir / 'photo.png').write_bytes(b'png')
+    with pytest.raises(BankError, match='bank_dir=.*mine'):
+        BankWriter(str(bank_dir), 'k', 10, SHAPE)
+    # untouched
+    assert (bank_dir.read_text() == 'my notes' if what == 'file' else
+            (bank_dir / 'photo.png').read_bytes() == b'png')

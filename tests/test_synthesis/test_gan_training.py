@@ -167,3 +167,40 @@ def test_missing_optimizer_config(data, tmp_path):
                          1, 4, 1, str(tmp_path), 0, Logger())
     with pytest.raises(ValueError, match='discriminator'):
         trainer.run(*data)
+
+
+@pytest.mark.parametrize('damage', ['garbage', 'truncated'])
+def test_a_damaged_latest_checkpoint_is_a_named_error(
+        data, uninterrupted, tmp_path, damage):
+    from cgankd_plugin.utils.checkpoint import CheckpointError
+    latest = osp.join(tmp_path, 'cgan_latest.pth')
+    if damage == 'garbage':
+        with open(latest, 'wb') as f:
+            f.write(b'not a checkpoint' * 8)
+    else:  # a good checkpoint, cut in half
+        with pytest.raises(KeyboardInterrupt):
+            gan = make_gan()
+            trainer = make_trainer(gan, tmp_path, interval=1)
+            trainer.gan.train_step = _raise_after(2, trainer.gan.train_step)
+            trainer.run(*data)
+        with open(latest, 'rb') as f:
+            whole = f.read()
+        with open(latest, 'wb') as f:
+            f.write(whole[:len(whole) // 2])
+    with pytest.raises(CheckpointError) as err:
+        make_trainer(make_gan(), tmp_path).run(*data)
+    msg = str(err.value)
+    assert latest in msg and 'remove it' in msg
+    assert not osp.exists(osp.join(tmp_path, 'cgan_final.pth'))
+
+
+def _raise_after(n, step):
+    calls = []
+
+    def dying(*args, **kwargs):
+        if len(calls) == n:
+            raise KeyboardInterrupt('killed')
+        calls.append(1)
+        return step(*args, **kwargs)
+
+    return dying

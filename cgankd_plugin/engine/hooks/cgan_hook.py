@@ -17,7 +17,8 @@ from ...registry import DATASETS, HOOKS, MODELS
 from ...synthesis.bank_builder import BankBuilder
 from ...synthesis.bank_staging import BankStaging, StagingFailure
 from ...synthesis.bank_storage import (BankStaleError, SyntheticBank,
-                                       hash_settings, hash_state_dict)
+                                       check_bank_dir, hash_settings,
+                                       hash_state_dict)
 from ...synthesis.gan_quality import teacher_gan_quality
 from ...synthesis.gan_training import GANTrainer
 from ...synthesis.real_data import image_of, load_real_images
@@ -386,6 +387,8 @@ class CGANHook(Hook):
                              'with num_fake).')
         if mix.bank_dir is None:
             mix.bank_dir = osp.join(runner.work_dir, 'synthetic_bank')
+        # before hours of cGAN training, not when the bank is installed
+        check_bank_dir(mix.bank_dir, 'train_dataloader.dataset.bank_dir')
         if mix.num_fake == 0:
             runner.logger.info('CGANHook: num_fake=0, nothing to generate')
             return

@@ -19,7 +19,7 @@ from cgankd_plugin.datasets.synthetic_mix_dataset import SyntheticMixDataset
 from cgankd_plugin.engine.hooks.cgan_hook import CGANHook, find_mix_dataset
 from cgankd_plugin.registry import HOOKS, MODELS
 from cgankd_plugin.synthesis import SyntheticBank, TeacherAdapter
-from cgankd_plugin.synthesis.bank_storage import BankStaleError
+from cgankd_plugin.synthesis.bank_storage import BankError, BankStaleError
 from cgankd_plugin.synthesis.layout import condition_of_positions
 
 NUM_CLASSES = 10
@@ -491,3 +491,16 @@ def test_a_shared_bank_is_not_replaced_under_the_runs_using_it(
     hook.before_train(runner)
     assert runner.logger.has('rebuilding the bank')
     assert SyntheticBank.open(shared).key != key
+
+
+def test_a_bank_dir_that_is_a_file_stops_before_the_cgan_trains(
+        teacher_model, tmp_path):
+    runner = make_runner(teacher_model, tmp_path / 'run')
+    mine = tmp_path / 'results.csv'
+    mine.write_text('a user file')
+    find_mix_dataset(runner.train_dataloader.dataset).bank_dir = str(mine)
+    with pytest.raises(BankError,
+                       match='train_dataloader.dataset.bank_dir'):
+        HOOKS.build(hook_cfg()).before_train(runner)
+    assert not runner.logger.has('cGAN: iter')
+    assert mine.read_text() == 'a user file'
