@@ -166,8 +166,32 @@ class SyntheticMixDataset:
                     f'the bank at {self.bank_dir} holds {len(bank)} samples '
                     f'but SyntheticMixDataset.num_fake is {self.num_fake}; '
                     'rebuild it (delete the directory) or fix num_fake.')
+            self._check_task(bank)
             self._bank = bank
         return self._bank
+
+    def _check_task(self, bank: SyntheticBank) -> None:
+        """Refuse a bank made for another task than the real set's."""
+        classes = (self._num_classes if self._num_classes is not None else
+                   len(self.dataset.metainfo.get('classes') or ()))
+        regression_bank = np.issubdtype(bank.teacher_labels.dtype,
+                                        np.floating)
+        if regression_bank != (classes == 0):
+            held = ('regression values' if regression_bank else
+                    'class labels')
+            real = ('a regression set' if classes == 0 else
+                    f'a classification set of {classes} classes')
+            raise ValueError(
+                f'the bank at {self.bank_dir} holds {held} but the real '
+                f'dataset is {real}: point SyntheticMixDataset.bank_dir at '
+                'a bank built for this task (or let CGANHook build one).')
+        probs = bank.teacher_probs
+        if probs is not None and probs.shape[1] != classes:
+            raise ValueError(
+                f'the bank at {self.bank_dir} holds soft labels over '
+                f'{probs.shape[1]} classes but the real dataset has '
+                f'{classes}: point SyntheticMixDataset.bank_dir at a bank '
+                'built for this dataset.')
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

@@ -232,3 +232,26 @@ def test_built_from_configs(tiny_cifar100, tmp_path):
         SyntheticMixDataset(_RealSet(), -1)
     with pytest.raises(TypeError, match='dataset'):
         SyntheticMixDataset(torch.zeros(3), 1)
+
+
+@pytest.mark.parametrize('bank_kind,num_classes,message', [
+    ('regression', None, 'holds regression values but the real dataset '
+     'is a classification set of 10 classes'),
+    ('classes', 0, 'holds class labels but the real dataset is a '
+     'regression set'),
+])
+def test_a_bank_of_another_task_is_refused(tmp_path, bank_kind, num_classes,
+                                           message):
+    write_bank(tmp_path / 'bank', regression=bank_kind == 'regression')
+    mix = SyntheticMixDataset(_RealSet(), NUM_FAKE, num_classes=num_classes,
+                              bank_dir=str(tmp_path / 'bank'))
+    with pytest.raises(ValueError, match=message):
+        mix.get_data_info(NUM_REAL)
+
+
+def test_a_soft_bank_over_other_classes_is_refused(tmp_path):
+    write_bank(tmp_path / 'bank', soft=True)
+    mix = SyntheticMixDataset(_RealSet(), NUM_FAKE, num_classes=7,
+                              bank_dir=str(tmp_path / 'bank'))
+    with pytest.raises(ValueError, match='over 10 classes.*has 7'):
+        mix.get_data_info(NUM_REAL)
