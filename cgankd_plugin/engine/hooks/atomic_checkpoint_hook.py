@@ -117,14 +117,18 @@ class AtomicCheckpointHook(CheckpointHook):
         else:
             runner._load_from = path
 
+    def _name_pattern(self, step: str, suffix: str = '') -> re.Pattern:
+        """``filename_tmpl`` as a regex, ``{}`` replaced by ``step``."""
+        name = re.escape(self.filename_tmpl).replace(re.escape('{}'), step)
+        return re.compile(f'^{name}{suffix}$')
+
     def _remove_dead_temp_files(self, runner) -> None:
         """Remove ``<checkpoint>.tmp<pid>`` files of processes now dead.
 
         A run killed inside a save leaves its temporary file (a whole
         checkpoint's size); the run that resumes clears it.
         """
-        pattern = re.compile('^' + re.escape(self.filename_tmpl).replace(
-            re.escape('{}'), r'\d+') + r'\.tmp(\d+)$')
+        pattern = self._name_pattern(r'\d+', r'\.tmp(\d+)')
         for name in sorted(os.listdir(runner.work_dir)):
             match = pattern.match(name)
             if match is None or _is_alive(int(match.group(1))):
@@ -145,8 +149,7 @@ class AtomicCheckpointHook(CheckpointHook):
                 folders.append(osp.dirname(named))
             else:
                 bad.append(f'{pointer} (empty)')
-        pattern = re.compile('^' + re.escape(self.filename_tmpl).replace(
-            re.escape('{}'), r'(\d+)') + '$')
+        pattern = self._name_pattern(r'(\d+)')
         numbered = []
         for folder in dict.fromkeys(folders):
             if not osp.isdir(folder):
