@@ -2,12 +2,12 @@
 """A quality figure of a trained cGAN, from the teacher's point of view.
 
 Not the Inception FID: the Frechet distance between Gaussians fitted to the
-*teacher's* penultimate features of real and generated images, plus how
-often the teacher agrees with the class (or label) an image was generated
-for. Both need nothing beyond the teacher, so runs of one set-up can be
+*teacher's* penultimate features of real and generated images, their
+precision and recall (realism and coverage), plus how often the teacher
+agrees with the class (or label) an image was generated for. Both need nothing beyond the teacher, so runs of one set-up can be
 compared by them; numbers from different teachers cannot.
 """
-from typing import Dict
+from typing import Dict, Tuple
 
 import numpy as np
 import torch
@@ -49,6 +49,44 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
         2 * trace_covmean)
 
 
+def precision_recall(real_feats: np.ndarray,
+                     fake_feats: np.ndarray,
+                     k: int = 3) -> Tuple[float, float]:
+    """Improved precision and recall (Kynkaanniemi et al., 2019).
+
+    Each set's manifold is the union of balls around its points, of radius
+    the distance to the ``k``-th nearest neighbour in the set. Precision:
+    the share of fakes inside the real manifold (are they realistic?);
+    recall: the share of real points inside the fake manifold (do the
+    fakes cover the real data?). A filter raises precision; only a more
+    diverse generator raises recall.
+
+    Args:
+        real_feats (np.ndarray): ``(N, D)`` features of real images.
+        fake_feats (np.ndarray): ``(M, D)`` features of generated ones.
+        k (int): The neighbour that sets a ball's radius.
+
+    Returns:
+        tuple[float, float]: precision and recall, in [0, 1].
+    """
+    real = torch.as_tensor(np.asarray(real_feats), dtype=torch.float64)
+    fake = torch.as_tensor(np.asarray(fake_feats), dtype=torch.float64)
+    if min(len(real), len(fake)) <= k:
+        raise ValueError(f'precision_recall: each set needs more than k={k} '
+                         f'points, got {len(real)} real and {len(fake)} '
+                         'fake')
+
+    def radii(points: torch.Tensor) -> torch.Tensor:
+        dist = torch.cdist(points, points)
+        dist.fill_diagonal_(float('inf'))
+        return dist.topk(k, largest=False).values[:, -1]
+
+    cross = torch.cdist(fake, real)  # (fakes, reals)
+    precision = (cross <= radii(real)[None]).any(1).double().mean()
+    recall = (cross.T <= radii(fake)[None]).any(1).double().mean()
+    return float(precision), float(recall)
+
+
 def _features(teacher: TeacherAdapter, images: torch.Tensor,
               batch_size: int):
     feats, outs = [], []
@@ -85,8 +123,10 @@ def teacher_gan_quality(gan,
             labels map to, to report the error in original units.
 
     Returns:
-        dict: ``teacher_fd`` (lower is better) and ``teacher_accuracy`` on
-        the fakes (classification) or ``teacher_mae`` (regression).
+        dict: ``teacher_fd`` (lower is better), ``teacher_precision`` and
+        ``teacher_recall`` (:func:`precision_recall`, of the teacher's
+        features) and ``teacher_accuracy`` on the fakes (classification)
+        or ``teacher_mae`` (regression).
     """
     from .bank_builder import seeded, to_uint8
     rng = seeded(seed, 9)
@@ -100,7 +140,11 @@ def teacher_gan_quality(gan,
     ])
     real_feats, _ = _features(teacher, real_images[pick], batch_size)
     fake_feats, fake_out = _features(teacher, fakes, batch_size)
-    result = dict(teacher_fd=frechet_distance(real_feats, fake_feats))
+    precision, recall = precision_recall(real_feats, fake_feats)
+    result = dict(
+        teacher_fd=frechet_distance(real_feats, fake_feats),
+        teacher_precision=precision,
+        teacher_recall=recall)
     if gan.is_continuous:
         # the adapter reports values in original units; labels are [0, 1]
         low, high = label_range

@@ -62,3 +62,20 @@ def test_frechet_distance_of_singular_covariances_is_finite():
     assert abs(frechet_distance(a, a)) < 1e-4  # of traces of ~64
     with pytest.raises(ValueError, match='not finite'):
         frechet_distance(np.full((4, 2), np.nan), a[:4, :2])
+
+
+def test_precision_and_recall_tell_realism_from_coverage():
+    from cgankd_plugin.synthesis.gan_quality import precision_recall
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(400, 4))
+    # the same distribution: both high
+    same = precision_recall(real, rng.normal(size=(400, 4)))
+    assert same[0] > 0.8 and same[1] > 0.8
+    # a collapsed generator (a few modes): realistic, covers little
+    modes = real[:5].repeat(20, axis=0) + 0.01 * rng.normal(size=(100, 4))
+    precision, recall = precision_recall(real, modes)
+    assert precision > 0.9 and recall < 0.1
+    # far off the data: neither
+    assert precision_recall(real, real + 10.0) == (0.0, 0.0)
+    with pytest.raises(ValueError, match='more than k=3'):
+        precision_recall(real, real[:3])

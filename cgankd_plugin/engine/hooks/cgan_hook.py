@@ -640,7 +640,8 @@ class CGANHook(Hook):
         if not self.quality_samples:
             return
         quality = read_json(path)
-        if not quality or quality.get('generator') != generator_hash:
+        if (not quality or quality.get('generator') != generator_hash
+                or 'teacher_recall' not in quality):
             quality = teacher_gan_quality(
                 gan, adapter, real_images, real_labels, self.quality_samples,
                 self.bank_batch_size, self.seed, label_range=label_range)
