@@ -66,6 +66,9 @@ class ProgressLog:
         else:
             eta = 'ETA unknown'
         pct = 100.0 * done / max(self.total, 1)
-        line = (f'{self.what} {done}/{self.total} ({pct:.0f} %), '
-                f'{rate:.2f} {self.unit}/s, {eta}')
+        # slow work reads better as seconds per unit
+        speed = (f'{rate:.2f} {self.unit}/s' if rate >= 1 or rate == 0 else
+                 f'{1 / rate:.1f} s/{self.unit}')
+        line = f'{self.what} {done}/{self.total} ({pct:.0f} %), {speed}, {eta}'
+
         self.log(line + (f'  {detail}' if detail else ''))

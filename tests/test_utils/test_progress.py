@@ -20,7 +20,7 @@ def test_lines_carry_count_rate_and_eta(monkeypatch):
     for done in range(1, 101):
         bar.update(done, detail='loss 0.5')
     assert len(lines) == 4  # at 25, 50, 75 and the end
-    assert lines[0].startswith('cGAN: iter 25/100 (25 %), 0.10 it/s, ')
+    assert lines[0].startswith('cGAN: iter 25/100 (25 %), 10.0 s/it, ')
     # 25 done in 250 s: 75 left at 0.1 it/s
     assert 'ETA 12:30' in lines[0] and lines[0].endswith('loss 0.5')
     assert lines[-1].startswith('cGAN: iter 100/100 (100 %)')
