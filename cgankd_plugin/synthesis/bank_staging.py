@@ -219,7 +219,8 @@ class BankStaging:
         while not done():
             if check_failures:
                 self.check_failures()
-            heartbeat.check()
+            heartbeat.check()  # a helper: has the writer gone silent?
+            heartbeat.beat()  # the writer: waiting for helpers is alive
             time.sleep(self.poll)
             if time.time() - last >= _LOG_EVERY:
                 last = time.time()

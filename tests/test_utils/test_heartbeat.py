@@ -64,3 +64,18 @@ def test_no_beat_at_all_counts_from_the_start_of_the_wait(
         monkeypatch.setattr(heartbeat.time, 'time', lambda: start + 61)
         with pytest.raises(RankHungError, match='no beat at all'):
             watch.check()
+
+
+def test_the_writer_waiting_for_its_helpers_keeps_beating(tmp_path):
+    """Rank 0 polling for the helpers' files is alive: its wait beats, so
+    helpers with a long share do not take it for hung."""
+    from cgankd_plugin.synthesis.bank_staging import BankStaging
+    path = str(tmp_path / 'pulse.json')
+    staging = BankStaging(str(tmp_path / 'bank'), 'key', 's', 0, 0.0,
+                          lambda line: None)
+    polls = []
+    with Heartbeat(path, interval=0.0):
+        _age(path, 500)
+        staging.wait_until(lambda: polls.append(1) or len(polls) > 2,
+                           'the helpers', check_failures=False)
+    assert time.time() - os.stat(path).st_mtime < 100
