@@ -14,6 +14,8 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
+from cgankd_plugin.engine.cpu_distributed import \
+    setup_cpu_distributed  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -50,6 +52,8 @@ def main() -> None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.launcher == 'pytorch':
+        setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     print(metrics)

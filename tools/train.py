@@ -14,6 +14,8 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
+from cgankd_plugin.engine.cpu_distributed import \
+    setup_cpu_distributed  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -82,27 +84,6 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
-
-
-def setup_cpu_distributed(cfg: Config) -> None:
-    """Let ``--launcher pytorch`` run on machines without a GPU.
-
-    MMEngine's launcher calls ``torch.cuda.set_device``, and its DDP wrapper
-    passes a GPU id; on CPU the process group starts here with gloo (MMEngine
-    then finds it running) and DDP gets no device ids.
-    """
-    import torch
-    import torch.distributed as dist
-    if torch.cuda.is_available() or dist.is_initialized():
-        return
-    dist.init_process_group(backend='gloo')
-    cfg.setdefault(
-        'model_wrapper_cfg',
-        dict(
-            type='MMDistributedDataParallel',
-            device_ids=None,
-            broadcast_buffers=False,
-            find_unused_parameters=cfg.get('find_unused_parameters', False)))
 
 
 def main() -> None:

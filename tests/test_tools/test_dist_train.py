@@ -23,6 +23,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _top1(stdout: str):
+    """The top-1 of the metrics dict tools/test.py prints last."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith('{') and 'accuracy/top1' in line:
+            return line.split("'accuracy/top1': ")[1].split(',')[0]
+    return None
+
+
 @pytest.mark.slow
 def test_two_rank_training_builds_the_single_rank_bank(
         tiny_cifar100, tmp_path):
@@ -63,3 +71,18 @@ def test_two_rank_training_builds_the_single_rank_bank(
     assert 'building the bank with 2 ranks' in output
     assert 'bank: built by 2 ranks (rank 0: 50 samples' in output
     assert not osp.exists(osp.join(multi, 'synthetic_bank.staging'))
+
+    # tools/test.py through tools/dist_test.sh, on CPU too: the two ranks
+    # evaluate the checkpoint to the one-process figure
+    checkpoint = osp.join(multi, 'epoch_1.pth')
+    one = run_tool('test', CONFIG, [checkpoint, '--work-dir',
+                                    str(tmp_path / 'test_single')], options)
+    proc = subprocess.run(
+        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_test.sh'),
+         osp.join(REPO_ROOT, CONFIG), checkpoint, '2', '--work-dir',
+         str(tmp_path / 'test_multi'), '--cfg-options', *options],
+        capture_output=True, text=True, timeout=600,
+        env=dict(env, PORT=str(_free_port())), cwd=REPO_ROOT)
+    assert proc.returncode == 0, (proc.stdout[-4000:] + proc.stderr[-6000:])
+    top1 = _top1(one.stdout)
+    assert top1 is not None and _top1(proc.stdout) == top1
