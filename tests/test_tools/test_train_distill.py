@@ -17,7 +17,13 @@ import pytest
 import torch
 from e2e_utils import cifar_shrink_options, run_tool, scalars
 
-DISTILL = 'configs/distill/{}_resnet32x4_resnet8x4_cifar100.py'
+# the method and where it distils, as the config names say it
+DISTILL = 'configs/distill/{}_resnet32x4_resnet8x4_1xb64_cifar100.py'
+KD = DISTILL.format('kd_logits')
+METHOD_CONFIGS = dict(
+    fitnet=DISTILL.format('fitnet_backbone'),
+    crd=DISTILL.format('crd_neck'),
+    dkd=DISTILL.format('dkd_logits'))
 TEACHER = 'configs/teachers/resnet32x4_cifar100.py'
 NUM_TRAIN = 8
 BATCH = 4
@@ -112,7 +118,7 @@ def teacher_ckpt(tiny_cifar100, tmp_path_factory) -> str:
 def kd_work_dir(tiny_cifar100, teacher_ckpt, tmp_path_factory) -> str:
     """KD from the teacher trained above (its checkpoint loads strictly)."""
     work_dir = str(tmp_path_factory.mktemp('kd'))
-    run_tool('train', DISTILL.format('kd'), ['--work-dir', work_dir],
+    run_tool('train', KD, ['--work-dir', work_dir],
              _options(tiny_cifar100, teacher_ckpt=teacher_ckpt, val=True))
     return work_dir
 
@@ -140,7 +146,7 @@ def test_kd_trains_from_a_trained_teacher(kd_work_dir, teacher_ckpt):
 def test_method_trains_one_epoch(method, tiny_cifar100, tmp_path):
     work_dir = str(tmp_path)
     crd = method == 'crd'
-    proc = run_tool('train', DISTILL.format(method), ['--work-dir', work_dir],
+    proc = run_tool('train', METHOD_CONFIGS[method], ['--work-dir', work_dir],
                     _options(tiny_cifar100, crd=crd))
     _assert_trained(work_dir, LOSS_KEYS[method])
     if crd:
@@ -152,7 +158,7 @@ def test_method_trains_one_epoch(method, tiny_cifar100, tmp_path):
 def test_resume_continues_from_the_last_epoch(kd_work_dir, tiny_cifar100,
                                               teacher_ckpt):
     proc = run_tool(
-        'train', DISTILL.format('kd'), ['--work-dir', kd_work_dir, '--resume'],
+        'train', KD, ['--work-dir', kd_work_dir, '--resume'],
         _options(tiny_cifar100, max_epochs=2, teacher_ckpt=teacher_ckpt))
     output = proc.stdout + proc.stderr
     assert 'resumed epoch: 1' in output, output[-3000:]
@@ -166,7 +172,7 @@ def test_resume_continues_from_the_last_epoch(kd_work_dir, tiny_cifar100,
 
 def test_test_tool_reports_accuracy(kd_work_dir, tiny_cifar100):
     ckpt = os.path.join(kd_work_dir, 'epoch_1.pth')
-    proc = run_tool('test', DISTILL.format('kd'),
+    proc = run_tool('test', KD,
                     [ckpt, '--work-dir', kd_work_dir + '_test'],
                     _options(tiny_cifar100))
     last = proc.stdout.strip().splitlines()[-1]

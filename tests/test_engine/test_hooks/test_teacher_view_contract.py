@@ -101,6 +101,10 @@ def _shrunk_config(work_dir: str, teacher_ckpt: str, resize: bool,
         'custom_hooks.0.filter.burn_in': 20,
         'custom_hooks.0.bank_batch_size': 64,
         'custom_hooks.0.quality_samples': 0,
+        # a density-ratio net fitted on 300 images of a 4-iteration cGAN
+        # learns nothing (and may reject every sample); cDR-RS's features
+        # come from the same TeacherAdapter (and view) as the labels
+        'custom_hooks.0.subsample': None,
     })
     if cfg.custom_hooks[0].gan.type == 'RealImagePool':
         cfg.custom_hooks[0].gan.dataset.indices = 1000
