@@ -98,8 +98,11 @@ class AtomicCheckpointHook(CheckpointHook):
         """
         if not runner._resume:
             return
-        self._remove_dead_temp_files(runner)
+        if is_main_process():
+            self._remove_dead_temp_files(runner)
         if runner._load_from is not None:
+            if '://' in str(runner._load_from):
+                return  # a remote file: its backend reports problems
             problem = checkpoint_problem(runner._load_from)
             if problem is not None:
                 raise FileNotFoundError(
@@ -133,7 +136,10 @@ class AtomicCheckpointHook(CheckpointHook):
             match = pattern.match(name)
             if match is None or _is_alive(int(match.group(1))):
                 continue
-            os.remove(osp.join(runner.work_dir, name))
+            try:
+                os.remove(osp.join(runner.work_dir, name))
+            except FileNotFoundError:
+                continue
             runner.logger.info(f'resume: removed {name}, the temporary '
                                'file of a save that was killed')
 
