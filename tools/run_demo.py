@@ -847,7 +847,7 @@ def gan_notes(runs: Dict[int, List[Dict]]) -> str:
                 seen.add(record['stage'])
                 figures = ', '.join(
                     f'{k} {v:.3f}' for k, v in sorted(quality.items())
-                    if isinstance(v, (int, float)))
+                    if isinstance(v, (int, float)) and k != 'version')
                 notes.append(f'- {record["stage"]}: {figures}')
             bank = record.get('bank')
             if bank and record['row']:

@@ -14,6 +14,10 @@ import torch
 
 from .teacher_adapter import TeacherAdapter
 
+# bumped when the figures computed change; a cached record of another
+# version is computed again
+QUALITY_VERSION = 2
+
 
 def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
     """The square root of a symmetric positive semi-definite matrix."""
@@ -142,6 +146,7 @@ def teacher_gan_quality(gan,
     fake_feats, fake_out = _features(teacher, fakes, batch_size)
     precision, recall = precision_recall(real_feats, fake_feats)
     result = dict(
+        version=QUALITY_VERSION,
         teacher_fd=frechet_distance(real_feats, fake_feats),
         teacher_precision=precision,
         teacher_recall=recall)

@@ -28,6 +28,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 import cgankd_plugin  # noqa: E402,F401
 from cgankd_plugin.synthesis.gan_quality import precision_recall  # noqa
+from cgankd_plugin.synthesis.teacher_adapter import TeacherAdapter  # noqa
 from cgankd_plugin.utils.atomic_io import atomic_write_json  # noqa: E402
 
 
@@ -59,20 +60,18 @@ def build_teacher(config: str, ckpt: str):
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
     load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
-    return model.eval()
+    # grey images are repeated to 3 channels, as GrayToRGB shows them
+    return TeacherAdapter(model.eval())
 
 
-@torch.no_grad()
-def features(model, images: np.ndarray, batch: int = 500) -> np.ndarray:
-    out = []
-    for i in range(0, len(images), batch):
-        x = torch.from_numpy(np.ascontiguousarray(images[i:i + batch]))
-        if x.shape[1] == 1:  # grey, as GrayToRGB shows it
-            x = x.repeat(1, 3, 1, 1)
-        x = model.data_preprocessor(dict(inputs=list(x)))['inputs']
-        feats = model.neck(model.backbone(x))
-        out.append((feats[-1] if isinstance(feats, tuple) else feats).cpu())
-    return torch.cat(out).numpy()
+def features(teacher: TeacherAdapter, images: np.ndarray,
+             batch: int = 500) -> np.ndarray:
+    """The teacher's penultimate features of uint8 (N, C, H, W) images."""
+    return torch.cat([
+        teacher(torch.from_numpy(np.ascontiguousarray(
+            images[i:i + batch])))[0].cpu()
+        for i in range(0, len(images), batch)
+    ]).numpy()
 
 
 def load_bank(path: str):

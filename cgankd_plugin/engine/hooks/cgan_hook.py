@@ -19,7 +19,7 @@ from ...synthesis.bank_staging import BankStaging, StagingFailure
 from ...synthesis.bank_storage import (BankStaleError, SyntheticBank,
                                        check_bank_dir, hash_settings,
                                        hash_state_dict)
-from ...synthesis.gan_quality import teacher_gan_quality
+from ...synthesis.gan_quality import QUALITY_VERSION, teacher_gan_quality
 from ...synthesis.gan_training import GANTrainer
 from ...synthesis.real_data import image_of, load_real_images
 from ...synthesis.teacher_adapter import TeacherAdapter
@@ -641,14 +641,14 @@ class CGANHook(Hook):
             return
         quality = read_json(path)
         if (not quality or quality.get('generator') != generator_hash
-                or 'teacher_recall' not in quality):
+                or quality.get('version') != QUALITY_VERSION):
             quality = teacher_gan_quality(
                 gan, adapter, real_images, real_labels, self.quality_samples,
                 self.bank_batch_size, self.seed, label_range=label_range)
             quality['generator'] = generator_hash
             atomic_write_json(path, quality)
         figures = ', '.join(f'{k}={v:.4f}' for k, v in quality.items()
-                            if k != 'generator')
+                            if k not in ('generator', 'version'))
         runner.logger.info('CGANHook: cGAN quality (teacher features, not '
                            f'Inception): {figures}')
 
