@@ -5,7 +5,7 @@
                              [--seeds N ...] [--jobs N] [--tasks T ...]
                              [--eval-split {test,val}] [--stages NAME ...]
                              [--cfg-options STAGE:KEY=VALUE ...]
-                             [--force] [--smoke]
+                             [--force] [--quick | --smoke]
 
 Every stage is a plain ``tools/train.py`` (or ``tools/build_bank.py``) run
 of a config in ``configs/fashion_mnist/``, so any row can be reproduced by
@@ -41,6 +41,10 @@ split, on which settings are chosen). The tool writes
 paired comparisons, and the pictures (bank samples, filter histograms,
 error against the angle).
 
+``--quick`` (``make demo``) is a shorter look at the same experiment:
+every schedule at 40 % of its length, the cGANs at a third of theirs and
+cDR-RS off, about half an hour on 2 cores for one seed (the full one
+takes over an hour); it trains under ``work_dirs/demo_fashion_mnist_quick``.
 ``--smoke`` shrinks every stage to check the plumbing in a few minutes;
 its numbers mean nothing, and it trains under
 ``work_dirs/demo_fashion_mnist_smoke``.
@@ -67,6 +71,10 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_WORK_DIR = osp.join('work_dirs', 'demo_fashion_mnist')
 # Apart, so a smoke run never replaces the stages of a real one.
 SMOKE_WORK_DIR = osp.join('work_dirs', 'demo_fashion_mnist_smoke')
+QUICK_WORK_DIR = osp.join('work_dirs', 'demo_fashion_mnist_quick')
+# --quick: the share of every schedule, and of every cGAN's iterations
+QUICK_SCHEDULE = 0.4
+QUICK_GAN_ITERS = 1 / 3
 CONFIG_DIR = osp.join('configs', 'fashion_mnist')
 NUM_TEST_IMAGES = 10000
 SMOKE_TEST_IMAGES = 200
@@ -102,7 +110,13 @@ class Stage(NamedTuple):
             seed (bank seed = the first seed), in ``<root>/banks/<name>``,
             and reused by the other seeds' students, as the teacher and the
             cGAN are: for banks whose cDR-RS fit costs more than the
-            student (the seeds then vary the students, not the bank).
+            student (the seeds then vary the students, not the bank). The
+            shared banks keep their cDR-RS models in
+            ``<root>/banks/density_ratio`` (``CGANHook.density_ratio_cache``),
+            so banks that differ only in filtering fit it once.
+        after (str, optional): A stage of the same seed that must finish
+            first, though this one does not use its output (so the second
+            shared bank finds the cDR-RS model the first one fitted).
     """
     name: str
     task: str
@@ -115,6 +129,7 @@ class Stage(NamedTuple):
     init_from: Optional[str] = None
     cgan_from: Optional[str] = None
     shared_bank: bool = False
+    after: Optional[str] = None
 
     @property
     def deps(self) -> List[str]:
@@ -164,7 +179,8 @@ def _task_stages(task: str, suffix: str, configs: Dict[str, str],
             Stage(name('kd_cgankd'), task, 'kd_cgankd', configs['kd_cgankd'],
                   f'{student} + KD + cGAN-KD', teacher=name('teacher'),
                   init_from=name('student'), cgan_from=name('cgan'),
-                  shared_bank=shared_banks))
+                  shared_bank=shared_banks,
+                  after=name('cgankd') if shared_banks else None))
     stages.append(
         Stage(name('real_bank'), task, 'real_bank', configs['real_bank'],
               f'{student} + bank of unseen real images (upper bound)',
@@ -243,14 +259,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--work-dir',
         help='where the stages train and the tables go (default: '
-        f'{DEFAULT_WORK_DIR}, or {SMOKE_WORK_DIR} with --smoke)')
+        f'{DEFAULT_WORK_DIR}; {QUICK_WORK_DIR} with --quick, '
+        f'{SMOKE_WORK_DIR} with --smoke)')
     parser.add_argument(
         '--results-dir',
         help='where <task>.json goes (default: <work-dir>/results; the '
         'documented 3-seed run writes docs/results)')
     parser.add_argument(
         '--force', action='store_true', help='redo every stage')
-    parser.add_argument(
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument(
+        '--quick',
+        action='store_true',
+        help=f'every schedule at {QUICK_SCHEDULE:.0%} of its length, the '
+        f'cGANs at {QUICK_GAN_ITERS:.0%} of their iterations, cDR-RS off: '
+        'the experiment in about half an hour (make demo)')
+    size.add_argument(
         '--smoke',
         action='store_true',
         help='a few iterations per stage on a few images, to check the '
@@ -348,12 +372,51 @@ def stage_dir(root: str, stage: Stage, seed: int) -> str:
 
 def size_options(stage: Stage, args: argparse.Namespace) -> List[str]:
     """The options that set a stage's length (its checkpoint's name)."""
+    if args.quick:
+        return scaled_schedule_options(load_config(stage), QUICK_SCHEDULE)
     if not args.smoke:
         return []
     base = load_config(stage)
     by_epoch = base.train_cfg.get('by_epoch', False)
     return list(SMOKE_OPTIONS) + list(
         SMOKE_EPOCH_OPTIONS if by_epoch else SMOKE_ITER_OPTIONS)
+
+
+def scaled_schedule_options(cfg: Config, share: float) -> List[str]:
+    """Options that shorten a config's schedule to ``share`` of it.
+
+    The length, the validation and checkpoint intervals, and every
+    parameter scheduler's ``begin`` / ``end`` / ``milestones``, so the
+    learning rate follows the same curve over the shorter run.
+    """
+
+    def scaled(value) -> int:
+        return max(1, int(round(int(value) * share))) if value else 0
+
+    by_epoch = cfg.train_cfg.get('by_epoch', False)
+    length = 'max_epochs' if by_epoch else 'max_iters'
+    total = scaled(cfg.train_cfg[length])
+    options = [
+        f'train_cfg.{length}={total}', f'train_cfg.val_interval={total}',
+        f'default_hooks.checkpoint.interval={total}'
+    ]
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = {'param_scheduler': schedulers}
+    else:
+        schedulers = {
+            f'param_scheduler.{i}': scheduler
+            for i, scheduler in enumerate(schedulers)
+        }
+    for key, scheduler in schedulers.items():
+        for name in ('begin', 'end'):
+            if name in scheduler:
+                options.append(f'{key}.{name}={scaled(scheduler[name])}')
+        if 'milestones' in scheduler:
+            milestones = ','.join(
+                str(scaled(m)) for m in scheduler['milestones'])
+            options.append(f'{key}.milestones=[{milestones}]')
+    return options
 
 
 def stage_options(stage: Stage, root: str, args: argparse.Namespace,
@@ -370,10 +433,22 @@ def stage_options(stage: Stage, root: str, args: argparse.Namespace,
         if stage.shared_bank:
             options.append('train_dataloader.dataset.bank_dir=' +
                            osp.join(root, 'banks', stage.name))
-        if stage.tool == 'build_bank':
-            # this stage trains the cGAN; its own bank is only a look at
-            # the samples, so it skips cDR-RS (the students' stages fit it)
+        if stage.shared_bank:
+            options.append('custom_hooks.0.density_ratio_cache=' +
+                           osp.join(root, 'banks', 'density_ratio'))
+        if stage.tool == 'build_bank' or args.quick:
+            # the cGAN stage's own bank is only a look at the samples, so
+            # it skips cDR-RS (the students' stages fit it); --quick skips
+            # it everywhere
             options.append('custom_hooks.0.subsample=None')
+        if args.quick:
+            hook = base.custom_hooks[0]
+            iters = max(1, int(round(hook.gan_iters * QUICK_GAN_ITERS)))
+            options += [
+                f'custom_hooks.0.gan_iters={iters}',
+                'custom_hooks.0.gan_checkpoint_interval='
+                f'{min(iters, hook.gan_checkpoint_interval)}'
+            ]
         if args.smoke:
             options += SMOKE_CGAN_OPTIONS
             hook = base.custom_hooks[0]
@@ -635,6 +710,8 @@ def run_all(root: str, args: argparse.Namespace) -> Dict[int, List[Dict]]:
     first = args.seeds[0]
     todo = [(stage, first if stage.shared else seed) for seed in args.seeds
             for stage in stages if not (stage.shared and seed != first)]
+    # the shared stages (teachers, cGANs) first: everything waits on them
+    todo.sort(key=lambda item: not item[0].shared)
     done: Dict[Tuple[str, int], Dict] = {}
 
     def key(name: str, seed: int) -> Tuple[str, int]:
@@ -647,7 +724,9 @@ def run_all(root: str, args: argparse.Namespace) -> Dict[int, List[Dict]]:
                 deps = [key(dep, seed) for dep in stage.deps]
                 # the first seed builds a shared bank, the others wait
                 waits = deps + ([(stage.name, first)]
-                                if stage.shared_bank and seed != first else [])
+                                if stage.shared_bank and seed != first else
+                                []) + ([key(stage.after, seed)]
+                                       if stage.after else [])
                 if len(running) >= args.jobs or any(d not in done
                                                     for d in waits):
                     continue
@@ -876,6 +955,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Run the stages for every seed, then print and write the results."""
     args = parse_args(argv)
     root = args.work_dir or (SMOKE_WORK_DIR if args.smoke else
+                             QUICK_WORK_DIR if args.quick else
                              DEFAULT_WORK_DIR)
     root = osp.abspath(osp.join(REPO_ROOT, root))
     results_dir = osp.abspath(
@@ -885,8 +965,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     total = time.time() - start
 
     tables = results_tables(runs, args)
-    title = 'cGAN-KD on Fashion-MNIST' + (' (SMOKE: numbers mean nothing)'
-                                          if args.smoke else '')
+    title = 'cGAN-KD on Fashion-MNIST' + (
+        ' (SMOKE: numbers mean nothing)' if args.smoke else
+        f' (--quick: schedules at {QUICK_SCHEDULE:.0%}, cGANs at '
+        f'{QUICK_GAN_ITERS:.0%}, no cDR-RS)' if args.quick else '')
     cpu = sum(r['cpu_time'] or 0.0 for r in {
         (r['stage'], json.dumps(r['wall_time'])): r
         for rows in runs.values() for r in rows if r['ran']

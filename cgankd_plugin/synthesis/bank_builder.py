@@ -37,6 +37,8 @@ from the staging folder (:class:`BankStaging`) in the order a one-process
 build commits them, runs the rare top-up rounds of regression, and
 finalizes. Nothing waits in a collective: ranks poll files.
 """
+import os
+import os.path as osp
 import shutil
 import time
 from typing import Callable, Dict, List, Optional
@@ -140,6 +142,10 @@ class BankBuilder:
         seed (int): Seed of every draw.
         max_rounds_per_condition (int): Give up after this many rounds in
             a row that accepted nothing.
+        dre_cache (str, optional): A file for the fitted cDR-RS model:
+            loaded when it exists (the caller names it by everything the
+            fit depends on), else written after the fit, so banks that
+            differ only in filtering or relabelling fit cDR-RS once.
         log (callable, optional): Where progress lines go.
         rank (int): This process's rank in a distributed build.
         world_size (int): Processes sharing the build (1: not distributed).
@@ -167,7 +173,8 @@ class BankBuilder:
                  rank: int = 0,
                  world_size: int = 1,
                  session: str = '',
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0,
+                 dre_cache: Optional[str] = None) -> None:
         if relabel not in RELABEL_MODES:
             raise ValueError(f'relabel must be one of {RELABEL_MODES}, got '
                              f'{relabel!r}')
@@ -198,6 +205,7 @@ class BankBuilder:
         self.world_size = int(world_size)
         self.session = str(session)
         self.poll_seconds = float(poll_seconds)
+        self.dre_cache = dre_cache
         self.quotas = condition_quotas(self.num_fake, self.num_conditions)
         self.dre = None
         self.max_ratios = np.full(self.num_conditions, np.nan)
@@ -403,19 +411,30 @@ class BankBuilder:
                 self.log('cDR-RS: density-ratio model loaded from the '
                          'staging folder (a resumed build)')
                 return
-            if real_images is None:
-                raise ValueError('cDR-RS subsampling needs the real images')
-            self.fit_subsampler(real_images, real_labels)
+            if self.dre_cache is not None and osp.isfile(self.dre_cache):
+                self._load_dre(self.dre_cache)
+                self.log('cDR-RS: density-ratio model loaded from '
+                         f'{self.dre_cache} (fitted by an earlier build '
+                         'with the same generator, teacher and data)')
+            else:
+                if real_images is None:
+                    raise ValueError(
+                        'cDR-RS subsampling needs the real images')
+                self.fit_subsampler(real_images, real_labels)
+                if self.dre_cache is not None:
+                    self._save_dre(self.dre_cache)
             if staging is not None:
-                feat_dim = self.dre.feat_dim
-                atomic_torch_save(
-                    dict(arch=self._dre_arch(feat_dim),
-                         state_dict=self.dre.state_dict()),
-                    staging.path(_DRE_FILE))
+                self._save_dre(staging.path(_DRE_FILE))
             return
         staging.wait_until(lambda: staging.exists(_DRE_FILE),
                            'rank 0 to fit the cDR-RS model')
         self._load_dre(staging.path(_DRE_FILE))
+
+    def _save_dre(self, path: str) -> None:
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        atomic_torch_save(
+            dict(arch=self._dre_arch(self.dre.feat_dim),
+                 state_dict=self.dre.state_dict()), path)
 
     def _load_dre(self, path: str) -> None:
         saved = torch.load(path, map_location='cpu', weights_only=True)

@@ -6,6 +6,7 @@ and a ResNet-8 teacher: a build of 123 samples (burn-in 8 per class, rounds
 of at most 4) takes about a second.
 """
 import copy
+import os.path as osp
 
 import numpy as np
 import pytest
@@ -354,6 +355,37 @@ def test_cdr_rs_subsampling(gan, teacher, tmp_path):
     with pytest.raises(ValueError, match='real images'):
         build(make_builder(gan, teacher, subsample=SUBSAMPLE),
               tmp_path / 'no_real')
+
+
+
+def test_a_cached_density_ratio_model_makes_the_same_bank_unfitted(
+        gan, teacher, tmp_path, monkeypatch):
+    """``dre_cache``: the first build fits cDR-RS and leaves its model
+    there; a build finding it loads it instead of fitting, and makes the
+    bank, byte for byte, of one that fits."""
+    images, labels = real_set()
+    cache = str(tmp_path / 'cache' / 'dre.pth')
+    fitted = build(make_builder(gan, teacher, subsample=SUBSAMPLE,
+                                dre_cache=cache),
+                   tmp_path / 'fitted', real_images=images,
+                   real_labels=labels)
+    assert osp.isfile(cache)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError('cDR-RS was fitted again')
+
+    monkeypatch.setattr(BankBuilder, 'fit_subsampler', no_fit)
+    builder = make_builder(gan, teacher, subsample=SUBSAMPLE,
+                           dre_cache=cache)
+    loaded = build(builder, tmp_path / 'loaded', real_images=images,
+                   real_labels=labels)
+    assert any('density-ratio model loaded from' in line
+               for line in builder.lines)
+    assert loaded.content_hash() == fitted.content_hash()
+    monkeypatch.undo()
+    plain = build(make_builder(gan, teacher, subsample=SUBSAMPLE),
+                  tmp_path / 'plain', real_images=images, real_labels=labels)
+    assert plain.content_hash() == fitted.content_hash()
 
 
 def test_rejection_sampling_uses_each_candidates_ratio(

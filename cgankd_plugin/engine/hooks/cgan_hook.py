@@ -1,6 +1,7 @@
 # Copyright (c) cgankd_plugin contributors.
 """Train (or load) the cGAN and build the synthetic bank before training."""
 import copy
+import hashlib
 import os
 import os.path as osp
 import time
@@ -160,6 +161,14 @@ class CGANHook(Hook):
             training.
         subsample (dict, optional): cDR-RS settings, None to switch it off
             (see :class:`~cgankd_plugin.synthesis.BankBuilder`).
+        density_ratio_cache (str, optional): A folder for fitted cDR-RS
+            models, each named by a hash of what its fit depends on (the
+            generator's and the teacher's weights, the real images and
+            labels, the teacher's view, ``subsample``, ``seed`` and
+            ``bank_batch_size``). A build finding its model there loads it
+            instead of fitting, and makes the same bank; so students whose
+            banks differ only in filtering or relabelling (cGAN-KD and KD +
+            cGAN-KD) fit cDR-RS once. None: every build fits its own.
         filter (dict): ``quantile`` (in (0, 1], official 0.9 for
             classification and 0.7 for regression) or ``threshold``;
             ``burn_in`` samples per condition; optionally ``filter_model``:
@@ -218,6 +227,7 @@ class CGANHook(Hook):
                  gan_checkpoint_interval: int = 1000,
                  generator_ckpt: Optional[str] = None,
                  subsample: Optional[dict] = None,
+                 density_ratio_cache: Optional[str] = None,
                  filter: Optional[dict] = None,
                  relabel: str = 'hard',
                  num_label_values: int = 100,
@@ -239,6 +249,7 @@ class CGANHook(Hook):
         self.gan_checkpoint_interval = int(gan_checkpoint_interval)
         self.generator_ckpt = generator_ckpt
         self.subsample = copy.deepcopy(subsample)
+        self.density_ratio_cache = density_ratio_cache
         filter_cfg = dict(burn_in=200)
         if 'threshold' not in (filter or {}):
             # the default cut-off; a `threshold` given alone replaces it
@@ -467,8 +478,29 @@ class CGANHook(Hook):
             bank_labels=np.arange(mix.num_classes),
             target=lambda info: info['gt_label'])
 
+    def _dre_cache_file(self, generator_hash: str, filter_hash: str,
+                        view: TeacherView, real_images: torch.Tensor,
+                        real_labels: torch.Tensor) -> Optional[str]:
+        """Where a cDR-RS model fitted for this build is cached, if any."""
+        if self.density_ratio_cache is None or self.subsample is None:
+            return None
+        real = hashlib.sha256(real_images.contiguous().numpy().tobytes())
+        real.update(real_labels.contiguous().numpy().tobytes())
+        key = hash_settings(
+            dict(
+                version=1,
+                generator=generator_hash,
+                filter_net=filter_hash,
+                teacher_view=view.settings(),
+                real_data=real.hexdigest(),
+                subsample=self.subsample,
+                seed=self.seed,
+                bank_batch_size=self.bank_batch_size))
+        return osp.join(self.density_ratio_cache, f'dre_{key[:20]}.pth')
+
     def _builder(self, runner, gan, adapter, mix, conditions, device,
-                 rank: int = 0, world_size: int = 1) -> BankBuilder:
+                 rank: int = 0, world_size: int = 1,
+                 dre_cache: Optional[str] = None) -> BankBuilder:
         return BankBuilder(
             gan, adapter, mix.num_fake, conditions['gan_labels'].to(device),
             conditions['bank_labels'], relabel=self.relabel,
@@ -477,7 +509,8 @@ class CGANHook(Hook):
             batch_size=self.bank_batch_size, seed=self.seed,
             max_rounds_per_condition=self.max_rounds,
             log=runner.logger.info, rank=rank, world_size=world_size,
-            session=str(runner.timestamp), poll_seconds=self.poll_seconds)
+            session=str(runner.timestamp), poll_seconds=self.poll_seconds,
+            dre_cache=dre_cache)
 
     def _prepare_bank(self,
                       runner,
@@ -561,8 +594,10 @@ class CGANHook(Hook):
                      generator_weights=weights and osp.abspath(weights)))
             runner.logger.info(f'CGANHook: building the bank with '
                                f'{world_size} ranks')
+        dre_cache = self._dre_cache_file(generator_hash, filter_hash, view,
+                                         real_images, real_labels)
         builder = self._builder(runner, gan, adapter, mix, conditions, device,
-                                0, world_size)
+                                0, world_size, dre_cache)
         bank = builder.build(bank_dir, key, settings, real_images,
                              real_labels.to(device))
         self.regenerated = True

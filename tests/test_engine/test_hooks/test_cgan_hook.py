@@ -504,3 +504,38 @@ def test_a_bank_dir_that_is_a_file_stops_before_the_cgan_trains(
         HOOKS.build(hook_cfg()).before_train(runner)
     assert not runner.logger.has('cGAN: iter')
     assert mine.read_text() == 'a user file'
+
+
+
+def test_the_density_ratio_cache_is_named_by_what_the_fit_depends_on():
+    """Banks that differ only in filtering or relabelling share one cached
+    cDR-RS model; another generator, teacher, real set, cDR-RS setting or
+    seed is another file (the load itself: test_bank_builder.py)."""
+    from cgankd_plugin.synthesis.teacher_view import TeacherView
+    subsample = dict(epochs=2)
+    view = TeacherView([dict(type='mmrazor.GrayToRGB')], 'view')
+    images = torch.zeros(4, 1, 8, 8, dtype=torch.uint8)
+    labels = torch.arange(4)
+
+    def path(gen='g', teacher='t', images=images, view=view, **kwargs):
+        hook = HOOKS.build(
+            hook_cfg(**dict(dict(subsample=subsample,
+                                 density_ratio_cache='/cache'), **kwargs)))
+        return hook._dre_cache_file(gen, teacher, view, images, labels)
+
+    base = path()
+    assert osp.dirname(base) == '/cache'
+    assert osp.basename(base).startswith('dre_')
+    assert path(filter=dict(quantile=0.5, burn_in=4)) == base
+    assert path(relabel='none') == base
+    others = [
+        path(gen='g2'),
+        path(teacher='t2'),
+        path(images=images + 1),
+        path(view=TeacherView([], 'view')),
+        path(subsample=dict(epochs=3)),
+        path(seed=1),
+    ]
+    assert base not in others and len(set(others)) == len(others)
+    assert path(density_ratio_cache=None) is None
+    assert path(subsample=None) is None
