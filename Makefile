@@ -11,7 +11,7 @@ data:
 	bash tools/setup_env.sh --data
 
 demo: data
-	$(PY) tools/run_demo.py
+	$(PY) -m demo.fashion_mnist --quick
 
 test: data
 	$(PY) -m pytest -q tests

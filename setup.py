@@ -27,7 +27,9 @@ setup(
     'as an mmrazor plugin',
     long_description=readme(),
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
+    packages=find_packages(
+        exclude=('configs', 'tools', 'tests', 'benchmarks', 'demo',
+                 'demo.*')),
     # torch 2.14 and numpy 2.4 need >= 3.10 / 3.11; CI tests 3.11 only
     python_requires='>=3.11',
     # mmpretrain and mmrazor are installed with --no-deps (their

@@ -114,11 +114,11 @@ def profile_build(gan, adapter, cfg, root: str) -> None:
         ('bank_builder.py', '_class_burn_in'):
         '  burn-in draws + burn-in chunks',
         ('bank_builder.py', '_round'): '  rounds (sample+teacher+filter)',
-        ('bank_storage.py', 'append_chunk'): '  append_chunk (commit)',
-        ('bank_storage.py', '_write_chunk'): '    savez + fsync of chunk',
-        ('bank_storage.py', '_write_partial_record'):
+        ('writer.py', 'append_chunk'): '  append_chunk (commit)',
+        ('writer.py', '_write_chunk'): '    savez + fsync of chunk',
+        ('writer.py', '_write_partial_record'):
         '    partial.json (atomic+fsync)',
-        ('bank_storage.py', 'finalize'): 'finalize (assemble+hash+fsync)',
+        ('writer.py', 'finalize'): 'finalize (assemble+hash+fsync)',
         ('base_conditional_gan.py', 'sample'): 'gan.sample, all calls',
         ('teacher_adapter.py', '__call__'): 'TeacherAdapter, all calls',
     }

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from cgankd_plugin.synthesis.bank_storage import SyntheticBank  # noqa: E402
+from cgankd_plugin.synthesis.bank import SyntheticBank  # noqa: E402
 from cgankd_plugin.synthesis.visualize import (label_histogram,  # noqa: E402
                                                sample_grid, save_png)
 

@@ -24,7 +24,8 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
 from cgankd_plugin.engine.hooks import CGANHook  # noqa: E402
-from train import setup_cpu_distributed  # noqa: E402 (tools/train.py)
+from cgankd_plugin.engine.cpu_distributed import \
+    setup_cpu_distributed  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

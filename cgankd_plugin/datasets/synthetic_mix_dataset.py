@@ -7,7 +7,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from ..registry import DATASETS
-from ..synthesis.bank_storage import BankNotFoundError, SyntheticBank
+from ..synthesis.bank import BankNotFoundError, SyntheticBank
 from ..synthesis.layout import condition_of_positions
 
 

@@ -1,8 +1,8 @@
 # Copyright (c) cgankd_plugin contributors.
 """The synthetic bank: generation, subsampling, filtering and storage."""
+from .bank import (BankCorruptError, BankError, BankNotFoundError,
+                   BankStaleError, BankWriter, SyntheticBank)
 from .bank_builder import BankBuilder
-from .bank_storage import (BankCorruptError, BankError, BankNotFoundError,
-                           BankStaleError, BankWriter, SyntheticBank)
 from .teacher_adapter import TeacherAdapter
 
 __all__ = [

@@ -48,8 +48,8 @@ import torch
 
 from ..utils.atomic_io import atomic_torch_save
 from ..utils.progress import ProgressLog
+from .bank import BankWriter, SyntheticBank
 from .bank_staging import PROGRESS_FILE, BankStaging, staging_dir
-from .bank_storage import BankWriter, SyntheticBank
 from .density_ratio import (DensityRatioMLP, estimate_max_ratio,
                             estimate_max_ratios, fit_density_ratio,
                             predict_density_ratio, rejection_sample)
@@ -108,19 +108,16 @@ def split_by_quota(sizes: List[int], quotas: np.ndarray) -> List[List[int]]:
 
 
 def _committed_sizes(writer: BankWriter) -> List[int]:
-    """The sample count of each chunk the writer has committed.
-
-    ``BankWriter`` keeps them in ``_chunk_sizes`` (read from its resumable
-    ``partial.json``); a public accessor would be better there.
-    """
-    return [int(s) for s in writer._chunk_sizes]
+    """The sample count of each chunk the writer has committed."""
+    return writer.chunk_sizes
 
 
 class BankBuilder:
     """Build one synthetic bank from a conditional GAN and a teacher.
 
     Args:
-        gan: A ``ClassConditionalGAN`` or ``ContinuousConditionalGAN``.
+        gan (BaseConditionalGAN): A ``ClassConditionalGAN`` or
+            ``ContinuousConditionalGAN``.
         teacher (TeacherAdapter): The filtering network (the distiller's
             teacher or a separate ``filter_model``).
         num_fake (int): Exactly this many samples end up in the bank.

@@ -4,8 +4,9 @@
 Not the Inception FID: the Frechet distance between Gaussians fitted to the
 *teacher's* penultimate features of real and generated images, their
 precision and recall (realism and coverage), plus how often the teacher
-agrees with the class (or label) an image was generated for. Both need nothing beyond the teacher, so runs of one set-up can be
-compared by them; numbers from different teachers cannot.
+agrees with the class (or label) an image was generated for. They need
+nothing beyond the teacher, so runs of one set-up can be compared by
+them; numbers from different teachers cannot.
 """
 from typing import Dict, Tuple
 
@@ -116,7 +117,7 @@ def teacher_gan_quality(gan,
     both sets have the same label distribution.
 
     Args:
-        gan: The trained cGAN.
+        gan (BaseConditionalGAN): The trained cGAN.
         teacher (TeacherAdapter): The teacher (or filtering network).
         real_images (torch.Tensor): uint8 real images (N, C, H, W).
         real_labels (torch.Tensor): Their cGAN labels.

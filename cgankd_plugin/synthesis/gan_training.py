@@ -24,7 +24,7 @@ class GANTrainer:
     an uninterrupted run. Everything is read with ``weights_only=True``.
 
     Args:
-        gan: The conditional GAN (``train_step`` API).
+        gan (BaseConditionalGAN): The conditional GAN (``train_step`` API).
         optimizers (dict): ``generator`` / ``discriminator`` optimizer
             configs.
         iters (int): Iterations in all.
@@ -32,7 +32,7 @@ class GANTrainer:
         checkpoint_interval (int): Save every this many iterations.
         work_dir (str): Where the checkpoints go.
         seed (int): Seed of every draw of the training.
-        logger: Where progress lines go (``runner.logger``).
+        logger (logging.Logger): Where progress lines go (``runner.logger``).
     """
 
     def __init__(self, gan, optimizers: dict, iters: int, batch_size: int,
@@ -46,7 +46,7 @@ class GANTrainer:
         self.work_dir = work_dir
         self.seed = int(seed)
         self.logger = logger
-        self.final_path = osp.join(work_dir, 'cgan_final.pth')
+        self.final_path = self.final_weights(work_dir)
         self.latest_path = osp.join(work_dir, 'cgan_latest.pth')
         self.last_losses: Dict[str, float] = {}
 
@@ -91,6 +91,18 @@ class GANTrainer:
         self.logger.info(f'cGAN: resuming from iteration {it} '
                          f'({self.latest_path})')
         return it
+
+    @staticmethod
+    def final_weights(work_dir: str) -> str:
+        """Where a run in ``work_dir`` leaves the trained weights.
+
+        Args:
+            work_dir (str): The trainer's folder.
+
+        Returns:
+            str: The path of ``cgan_final.pth`` there.
+        """
+        return osp.join(work_dir, 'cgan_final.pth')
 
     def run(self, images: torch.Tensor,
             labels: torch.Tensor) -> Optional[Dict[str, float]]:

@@ -32,7 +32,8 @@ def load_real_images(dataset,
     student's pipeline sees), so generated images can take the same path.
 
     Args:
-        dataset: A dataset with ``get_data_info(i)`` (the raw samples).
+        dataset (BaseDataset): A dataset with ``get_data_info(i)`` (the raw
+            samples).
         img_size (int): The cGAN's resolution.
         target (callable): Reads the label from a raw sample.
         show_progress (bool): Show a progress bar.

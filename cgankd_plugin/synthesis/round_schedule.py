@@ -115,8 +115,8 @@ class RoundSchedule:
         """Catch up with rounds already committed (a resumed build).
 
         Args:
-            committed: The sizes of the stream's round chunks on disk, in
-                order (the burn-in chunk excluded).
+            committed (Sequence[int]): The sizes of the stream's round chunks
+                on disk, in order (the burn-in chunk excluded).
         """
         for accepted in committed:
             self.record(self.next_size(), accepted)

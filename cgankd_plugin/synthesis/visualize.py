@@ -75,8 +75,9 @@ def filter_histogram(statistic: Sequence[float],
     """Histogram of the burn-in filter statistic with the cut-off(s).
 
     Args:
-        statistic: The filter statistic of the burn-in samples.
-        cutoffs: The cut-off of each condition (their median is drawn).
+        statistic (np.ndarray): The filter statistic of the burn-in samples.
+        cutoffs (np.ndarray): The cut-off of each condition (their median is
+            drawn).
         kept_fraction (float): Share of burn-in samples under their cut-off.
         path (str): Where the PNG goes.
         xlabel (str): What the statistic is.

@@ -37,10 +37,10 @@ model = dict(
             in_channels=512,
             label_range=(-45.0, 45.0),
             loss_type='l1')),
-    # the demo's regression teacher (vgg8_rotated_fashion_mnist.py);
-    # tools/run_demo.py passes it explicitly
-    teacher_ckpt='work_dirs/demo_fashion_mnist/teacher_rotation/'
-    'iter_1290.pth',
+    # The vgg8_rotated_fashion_mnist.py teacher: put its checkpoint here
+    # (or pass --cfg-options model.teacher_ckpt=..., as demo/fashion_mnist
+    # does).
+    teacher_ckpt='checkpoints/vgg8_rotated_fashion_mnist.pth',
     # no distillation loss: the teacher only serves the bank
     distiller=dict(type='ConfigurableDistiller', distill_losses=dict()))
 find_unused_parameters = True

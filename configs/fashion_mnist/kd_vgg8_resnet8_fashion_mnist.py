@@ -30,9 +30,9 @@ model = dict(
         backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=10, in_channels=512)),
-    # Where the demo's teacher stage (vgg8_fashion_mnist.py) leaves
-    # its final checkpoint; tools/run_demo.py passes it explicitly.
-    teacher_ckpt='work_dirs/demo_fashion_mnist/teacher/iter_1290.pth',
+    # The vgg8_fashion_mnist.py teacher: put its checkpoint here (or pass
+    # --cfg-options model.teacher_ckpt=..., as demo/fashion_mnist does).
+    teacher_ckpt='checkpoints/vgg8_fashion_mnist.pth',
     distiller=dict(
         type='ConfigurableDistiller',
         student_recorders=dict(

@@ -29,6 +29,6 @@ train_dataloader = dict(
         type='RepeatDataset',
         times=3,
         dataset=_base_.train_dataloader.dataset))
-# the converged student (tools/run_demo.py passes it)
+# the converged student (demo/fashion_mnist passes it)
 load_from = None
 default_hooks = dict(checkpoint=dict(interval=16))

@@ -1,7 +1,7 @@
 # resnet8 regressing the rotation angle from the first 2,000 rotated
 # Fashion-MNIST training images alone, trained to convergence: the
 # regression task's baseline and the checkpoint its fine-tunes start from
-# (tools/run_demo.py).
+# (demo/fashion_mnist).
 #   python tools/train.py \
 #       configs/fashion_mnist/resnet8_rotated_fashion_mnist.py
 # The classification students' schedule (80 epochs, SGD lr 0.05, x0.1 at

@@ -1,6 +1,6 @@
 # vgg8 on the 55,000 Fashion-MNIST training images (the last 5,000 of the
 # official 60,000 are the validation split): the teacher of the demo and
-# of the cGAN-KD experiment (tools/run_demo.py).
+# of the cGAN-KD experiment (demo/fashion_mnist).
 #   python tools/train.py configs/fashion_mnist/vgg8_fashion_mnist.py
 # Three epochs of batch 128 (1,290 iterations) at the images' own 28 px:
 # enough for a teacher clearly stronger than any student of the
@@ -10,6 +10,7 @@
 # and costs half the CPU time of resnet8x4.
 _base_ = [
     '../_base_/datasets/fashion_mnist_bs128.py',
+    '../_base_/schedules/fashion_mnist_teacher_1290it.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -38,33 +39,9 @@ train_dataloader = dict(
     dataset=dict(pipeline=train_pipeline),
     sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True))
 
-max_iters = 1290
-warmup_iters = 60
-optim_wrapper = dict(
-    optimizer=dict(
-        type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4,
-        nesterov=True))
-# A short linear warm-up, then cosine to zero.
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.1,
-        by_epoch=False,
-        begin=0,
-        end=warmup_iters),
-    dict(
-        type='CosineAnnealingLR',
-        by_epoch=False,
-        begin=warmup_iters,
-        end=max_iters,
-        eta_min=0.0),
-]
-train_cfg = dict(by_epoch=False, max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict()
-test_cfg = dict()
-
 default_hooks = dict(
     logger=dict(interval=50),
     # only the final checkpoint: the demo needs no other
-    checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
+    checkpoint=dict(
+        by_epoch=False, interval=_base_.max_iters, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)

@@ -15,11 +15,10 @@ from mmengine.model import is_model_wrapper
 
 from ...datasets.synthetic_mix_dataset import SyntheticMixDataset
 from ...registry import DATASETS, HOOKS, MODELS
+from ...synthesis.bank import (BankStaleError, SyntheticBank, check_bank_dir,
+                               hash_settings, hash_state_dict)
 from ...synthesis.bank_builder import BankBuilder
 from ...synthesis.bank_staging import BankStaging, StagingFailure
-from ...synthesis.bank_storage import (BankStaleError, SyntheticBank,
-                                       check_bank_dir, hash_settings,
-                                       hash_state_dict)
 from ...synthesis.gan_quality import QUALITY_VERSION, teacher_gan_quality
 from ...synthesis.gan_training import GANTrainer
 from ...synthesis.real_data import image_of, load_real_images
@@ -49,7 +48,7 @@ def wait_for_file(path: Union[str, Sequence[str]],
     Args:
         path (str | Sequence[str]): The file, or files of which the first
             to appear ends the wait.
-        logger: Where a waiting notice goes every 5 minutes.
+        logger (logging.Logger): Where a waiting notice goes every 5 minutes.
         poll (float): Seconds between two looks.
 
     Returns:
@@ -294,6 +293,36 @@ class CGANHook(Hook):
         self.bank: Optional[SyntheticBank] = None
         self.regenerated = False
 
+    # ------------------------------------------------------------ outputs
+    @staticmethod
+    def stage_dir(work_dir: str) -> str:
+        """The hook's folder in a run's ``work_dir`` (cGAN, signals)."""
+        return osp.join(work_dir, 'cgan')
+
+    @classmethod
+    def trained_weights(cls, work_dir: str) -> str:
+        """Where a run in ``work_dir`` leaves its trained cGAN weights.
+
+        What another run's ``generator_ckpt`` loads (two-stage use).
+
+        Args:
+            work_dir (str): The run's ``work_dir``.
+
+        Returns:
+            str: The path of the weights file.
+        """
+        return GANTrainer.final_weights(cls.stage_dir(work_dir))
+
+    @classmethod
+    def quality_file(cls, work_dir: str) -> str:
+        """The JSON of the cGAN's quality figures a run leaves."""
+        return osp.join(cls.stage_dir(work_dir), 'quality.json')
+
+    @staticmethod
+    def default_bank_dir(work_dir: str) -> str:
+        """The bank of a run whose dataset sets no ``bank_dir``."""
+        return osp.join(work_dir, 'synthetic_bank')
+
     # ---------------------------------------------------------------- parts
     def _label_range(self, real) -> Tuple[float, float]:
         rng = self.label_range or real.metainfo.get(
@@ -397,14 +426,14 @@ class CGANHook(Hook):
                              'train_dataloader.dataset (the real set wrapped '
                              'with num_fake).')
         if mix.bank_dir is None:
-            mix.bank_dir = osp.join(runner.work_dir, 'synthetic_bank')
+            mix.bank_dir = self.default_bank_dir(runner.work_dir)
         # before hours of cGAN training, not when the bank is installed
         check_bank_dir(mix.bank_dir, 'train_dataloader.dataset.bank_dir')
         if mix.num_fake == 0:
             runner.logger.info('CGANHook: num_fake=0, nothing to generate')
             return
         rank, world_size = get_dist_info()
-        work = osp.join(runner.work_dir, 'cgan')
+        work = self.stage_dir(runner.work_dir)
         check_shared_storage(
             [runner.work_dir, osp.dirname(osp.abspath(mix.bank_dir))],
             str(runner.timestamp), rank, world_size,
@@ -520,7 +549,7 @@ class CGANHook(Hook):
         """Rank 0: the cGAN, then the bank (its share of it when split).
 
         Args:
-            runner: The runner.
+            runner (Runner): The runner.
             mix (SyntheticMixDataset): The training set.
             start_signal (str, optional): Where to tell the other ranks to
                 join the build (distributed runs).
@@ -540,7 +569,7 @@ class CGANHook(Hook):
                              img_channels=real_images.shape[1])
         real_labels = torch.as_tensor(
             real_labels, dtype=torch.float32 if regression else torch.long)
-        work = osp.join(runner.work_dir, 'cgan')
+        work = self.stage_dir(runner.work_dir)
         if self.generator_ckpt:
             load_weights_strictly(gan, self.generator_ckpt,
                                   'CGANHook.generator_ckpt')
@@ -564,7 +593,7 @@ class CGANHook(Hook):
         filter_hash = hash_state_dict(adapter.model.state_dict())
         self._report_quality(
             runner, gan, adapter, real_images, real_labels, generator_hash,
-            osp.join(work, 'quality.json'),
+            self.quality_file(runner.work_dir),
             label_range=conditions.get('label_range', (0.0, 1.0)))
         settings = self._settings(mix, real_images.shape[1:],
                                   len(conditions['gan_labels']), view)

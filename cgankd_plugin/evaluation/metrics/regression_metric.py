@@ -54,7 +54,7 @@ class RegressionMetric(BaseMetric):
         """Store ``(pred_value, gt_value)`` of each sample of a batch.
 
         Args:
-            data_batch: Unused.
+            data_batch (Any): Unused.
             data_samples (Sequence[dict | DataSample]): Model outputs.
         """
         for index, sample in enumerate(data_samples):

@@ -46,12 +46,12 @@ def fill_config(config: dict, fields: dict, role: str) -> dict:
     """Copy a network config and fill in the fields the GAN dictates.
 
     Args:
-        config: the network's config dict.
-        fields: name -> value the network must be built with.
-        role: ``'generator'`` or ``'discriminator'``, for the message.
+        config (dict): the network's config dict.
+        fields (dict): name -> value the network must be built with.
+        role (str): ``'generator'`` or ``'discriminator'``, for the message.
 
     Returns:
-        The filled copy.
+        dict: The filled copy.
 
     Raises:
         ValueError: when the config sets one of ``fields`` differently.
@@ -76,22 +76,23 @@ class BaseConditionalGAN(BaseModule):
     :meth:`_draw_generator_labels`) and how to check them.
 
     Args:
-        generator: config of the generator, completed by
+        generator (dict): config of the generator, completed by
             ``generator_fields``.
-        discriminator: config of the discriminator, completed by
+        discriminator (dict): config of the discriminator, completed by
             ``discriminator_fields``.
-        generator_fields: values the generator config must carry.
-        discriminator_fields: values the discriminator config must carry.
-        noise_dim: width of the noise vector.
-        img_size: image side.
-        img_channels: image channels.
-        generator_steps: generator updates per ``train_step``.
-        discriminator_steps: discriminator updates per ``train_step``.
-        ema_config: ``dict(momentum, start_iter)`` of the EMA generator,
-            or None for none.
-        diff_augment: DiffAugment policy, e.g.
+        generator_fields (dict): values the generator config must carry.
+        discriminator_fields (dict): values the discriminator config must
+            carry.
+        noise_dim (int): width of the noise vector.
+        img_size (int): image side.
+        img_channels (int): image channels.
+        generator_steps (int): generator updates per ``train_step``.
+        discriminator_steps (int): discriminator updates per ``train_step``.
+        ema_config (dict, optional): ``dict(momentum, start_iter)`` of the EMA
+            generator, or None for none.
+        diff_augment (str, optional): DiffAugment policy, e.g.
             ``'color,translation,cutout'``, or None.
-        init_cfg: mmengine init config.
+        init_cfg (dict, optional): mmengine init config.
     """
 
     is_continuous: bool = False
@@ -157,12 +158,12 @@ class BaseConditionalGAN(BaseModule):
         """Draw what one discriminator update trains on.
 
         Args:
-            labels: the (N,) training labels, on the CPU.
-            batch_size: real (and fake) samples to draw.
-            rng: CPU generator for the draws.
+            labels (torch.Tensor): the (N,) training labels, on the CPU.
+            batch_size (int): real (and fake) samples to draw.
+            rng (torch.Generator): CPU generator for the draws.
 
         Returns:
-            The batch.
+            DiscriminatorBatch: The batch.
         """
         raise NotImplementedError
 
@@ -171,12 +172,12 @@ class BaseConditionalGAN(BaseModule):
         """Draw the labels of one generator update's fakes.
 
         Args:
-            labels: the (N,) training labels, on the CPU.
-            batch_size: labels to draw.
-            rng: CPU generator for the draws.
+            labels (torch.Tensor): the (N,) training labels, on the CPU.
+            batch_size (int): labels to draw.
+            rng (torch.Generator): CPU generator for the draws.
 
         Returns:
-            (batch_size,) labels on the CPU.
+            torch.Tensor: (batch_size,) labels on the CPU.
         """
         raise NotImplementedError
 
@@ -229,18 +230,22 @@ class BaseConditionalGAN(BaseModule):
         """One GAN iteration: D updates, then G updates and the EMA.
 
         Args:
-            images: the whole real training set, (N, C, H, W) uint8.
-            labels: its (N,) labels (class indices or normalised floats).
-            optimizers: ``dict(generator=..., discriminator=...)`` over
+            images (torch.Tensor): the whole real training set, (N, C, H, W)
+                uint8.
+            labels (torch.Tensor): its (N,) labels (class indices or normalised
+                floats).
+            optimizers (Dict[str, torch.optim.Optimizer]):
+                ``dict(generator=..., discriminator=...)`` over
                 ``self.generator.parameters()`` and
                 ``self.discriminator.parameters()``.
-            batch_size: images per batch, for D (per kind: real and fake)
+            batch_size (int): images per batch, for D (per kind: real and fake)
                 and for G.
-            rng: CPU generator for every random draw (batches, noise,
-                augmentation), so that runs are reproducible.
+            rng (torch.Generator): CPU generator for every random draw
+                (batches, noise, augmentation), so that runs are reproducible.
 
         Returns:
-            ``loss_disc`` (mean over the D updates) and ``loss_gen`` (mean
+            Dict[str, float]: ``loss_disc`` (mean over the D updates) and
+                ``loss_gen`` (mean
             over the G updates), as floats.
         """
         self._check_training_images(images, labels)
@@ -311,14 +316,17 @@ class BaseConditionalGAN(BaseModule):
         """Generate one image per label, in eval mode, without gradients.
 
         Args:
-            labels: (M,) labels (class indices or normalised floats).
-            noise: optional (M, noise_dim) latent vectors; drawn on the
-                CPU from ``rng`` when None.
-            rng: CPU generator for the noise; None uses torch's global one.
-            use_ema: use the EMA generator when there is one.
+            labels (torch.Tensor): (M,) labels (class indices or normalised
+                floats).
+            noise (torch.Tensor, optional): optional (M, noise_dim) latent
+                vectors; drawn on the CPU from ``rng`` when None.
+            rng (torch.Generator, optional): CPU generator for the noise; None
+                uses torch's global one.
+            use_ema (bool): use the EMA generator when there is one.
 
         Returns:
-            (M, img_channels, img_size, img_size) float images in [-1, 1],
+            torch.Tensor: (M, img_channels, img_size, img_size) float images in
+                [-1, 1],
             on the generator's device.
         """
         network = self.generator
@@ -359,10 +367,10 @@ class BaseConditionalGAN(BaseModule):
         """Check that the GAN fits a dataset; None skips a field.
 
         Args:
-            num_classes: the dataset's number of classes (None for a
-                regression dataset, i.e. not checked).
-            img_size: the dataset's image side.
-            img_channels: the dataset's image channels.
+            num_classes (int, optional): the dataset's number of classes (None
+                for a regression dataset, i.e. not checked).
+            img_size (int, optional): the dataset's image side.
+            img_channels (int, optional): the dataset's image channels.
 
         Raises:
             ValueError: naming the first mismatching field and both values.
@@ -375,9 +383,10 @@ def check_fits(module, who: str, **wanted) -> None:
     """Raise if an attribute of ``module`` differs from the data's.
 
     Args:
-        module: A cGAN (or what stands in for one).
+        module (nn.Module): A cGAN (or what stands in for one).
         who (str): How the message names it.
-        **wanted: ``field=value`` pairs of the data; None skips a field.
+        **wanted (object): ``field=value`` pairs of the data; None skips a
+            field.
 
     Raises:
         ValueError: naming the first mismatching field and both values.

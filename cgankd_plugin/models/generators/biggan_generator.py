@@ -25,11 +25,11 @@ def split_sizes(total: int, parts: int) -> List[int]:
     """Split ``total`` into ``parts`` sizes differing by at most one.
 
     Args:
-        total: the number to split.
-        parts: how many parts.
+        total (int): the number to split.
+        parts (int): how many parts.
 
     Returns:
-        The part sizes, larger ones first, summing to ``total``.
+        List[int]: The part sizes, larger ones first, summing to ``total``.
     """
     if total < parts:
         raise ValueError(f'cannot split {total} noise dimensions into '
@@ -50,19 +50,21 @@ class BigGANGenerator(BaseModule):
     norm sees its chunk joined to the class embedding.
 
     Args:
-        num_classes: number of classes.
-        noise_dim: width of the noise vector.
-        img_size: output resolution, 32, 64 or 128; it sets the number
+        num_classes (int): number of classes.
+        noise_dim (int): width of the noise vector.
+        img_size (int): output resolution, 32, 64 or 128; it sets the number
             of up-blocks (3, 4 or 5).
-        img_channels: output channels.
-        base_channels: width multiplier (BigGAN's ``G_ch``).
-        shared_dim: width of the shared class embedding.
-        hierarchical_noise: whether to split the noise across the blocks.
-        spectral_norm: whether convs and linears are spectrally
+        img_channels (int): output channels.
+        base_channels (int): width multiplier (BigGAN's ``G_ch``).
+        shared_dim (int): width of the shared class embedding.
+        hierarchical_noise (bool): whether to split the noise across the
+            blocks.
+        spectral_norm (bool): whether convs and linears are spectrally
             normalised (BigGAN: yes).
-        init_type: weight init, see :func:`~.sn_layers.init_layer_weight`
+        init_type (str): weight init, see :func:`~.sn_layers.init_layer_weight`
             (cGAN-KD's CIFAR run uses ``'N02'``).
-        init_cfg: mmengine init config; weights are already initialised.
+        init_cfg (dict, optional): mmengine init config; weights are already
+            initialised.
     """
 
     def __init__(self,
@@ -123,11 +125,12 @@ class BigGANGenerator(BaseModule):
         """Generate images.
 
         Args:
-            noise: (N, noise_dim) latent vectors.
-            labels: (N,) class indices (long).
+            noise (torch.Tensor): (N, noise_dim) latent vectors.
+            labels (torch.Tensor): (N,) class indices (long).
 
         Returns:
-            (N, img_channels, img_size, img_size) images in [-1, 1].
+            torch.Tensor: (N, img_channels, img_size, img_size) images in
+                [-1, 1].
         """
         class_embedding = self.shared_embedding(labels)
         if self.hierarchical_noise:

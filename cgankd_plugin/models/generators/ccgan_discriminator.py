@@ -27,12 +27,13 @@ class CcGANDiscriminator(BaseModule):
     normalised.
 
     Args:
-        img_size: input resolution, 32 or 64.
-        img_channels: input channels.
-        base_channels: width multiplier (CcGAN's ``disc_ch``).
-        label_embed_dim: width of the label embedding.
-        label_hidden_layers: hidden layers of the label MLP.
-        init_cfg: mmengine init config; weights are already initialised.
+        img_size (int): input resolution, 32 or 64.
+        img_channels (int): input channels.
+        base_channels (int): width multiplier (CcGAN's ``disc_ch``).
+        label_embed_dim (int): width of the label embedding.
+        label_hidden_layers (int): hidden layers of the label MLP.
+        init_cfg (dict, optional): mmengine init config; weights are already
+            initialised.
     """
 
     def __init__(self,
@@ -72,11 +73,12 @@ class CcGANDiscriminator(BaseModule):
         """Score images given their (target) labels.
 
         Args:
-            images: (N, img_channels, img_size, img_size) in [-1, 1].
-            labels: (N,) float labels.
+            images (torch.Tensor): (N, img_channels, img_size, img_size) in
+                [-1, 1].
+            labels (torch.Tensor): (N,) float labels.
 
         Returns:
-            (N,) unbounded realness scores.
+            torch.Tensor: (N,) unbounded realness scores.
         """
         h = images
         for block in self.blocks:

@@ -31,13 +31,14 @@ class CcGANGenerator(BaseModule):
     the generator has no spectral norm and uses Xavier init.
 
     Args:
-        noise_dim: width of the noise vector.
-        img_size: output resolution, 32 or 64.
-        img_channels: output channels.
-        base_channels: width multiplier (CcGAN's ``gene_ch``).
-        label_embed_dim: width of the label embedding.
-        label_hidden_layers: hidden layers of the label MLP.
-        init_cfg: mmengine init config; weights are already initialised.
+        noise_dim (int): width of the noise vector.
+        img_size (int): output resolution, 32 or 64.
+        img_channels (int): output channels.
+        base_channels (int): width multiplier (CcGAN's ``gene_ch``).
+        label_embed_dim (int): width of the label embedding.
+        label_hidden_layers (int): hidden layers of the label MLP.
+        init_cfg (dict, optional): mmengine init config; weights are already
+            initialised.
     """
 
     def __init__(self,
@@ -82,11 +83,12 @@ class CcGANGenerator(BaseModule):
         """Generate images.
 
         Args:
-            noise: (N, noise_dim) latent vectors.
-            labels: (N,) float labels (normalised to [0, 1]).
+            noise (torch.Tensor): (N, noise_dim) latent vectors.
+            labels (torch.Tensor): (N,) float labels (normalised to [0, 1]).
 
         Returns:
-            (N, img_channels, img_size, img_size) images in [-1, 1].
+            torch.Tensor: (N, img_channels, img_size, img_size) images in
+                [-1, 1].
         """
         condition = self.label_embedding(labels)
         h = self.linear(noise).view(

@@ -19,27 +19,27 @@ class ClassConditionalGAN(BaseConditionalGAN):
     classes. Losses are hinge losses; DiffAugment is optional.
 
     Args:
-        generator: config of a registered generator (e.g.
+        generator (dict): config of a registered generator (e.g.
             ``dict(type='BigGANGenerator', base_channels=64)``);
             ``num_classes``, ``noise_dim``, ``img_size`` and
             ``img_channels`` are filled in.
-        discriminator: config of a registered discriminator (e.g.
+        discriminator (dict): config of a registered discriminator (e.g.
             ``dict(type='ProjectionDiscriminator')``); ``num_classes``,
             ``img_size`` and ``img_channels`` are filled in.
-        num_classes: number of classes.
-        noise_dim: width of the noise vector.
-        img_size: image side (32, 64 or 128 for BigGAN).
-        img_channels: image channels.
-        generator_steps: generator updates per ``train_step``.
-        discriminator_steps: discriminator updates per ``train_step``
+        num_classes (int): number of classes.
+        noise_dim (int): width of the noise vector.
+        img_size (int): image side (32, 64 or 128 for BigGAN).
+        img_channels (int): image channels.
+        generator_steps (int): generator updates per ``train_step``.
+        discriminator_steps (int): discriminator updates per ``train_step``
             (cGAN-KD's CIFAR-100 BigGAN: 4).
-        ema_config: ``dict(momentum, start_iter)``: after each generator
-            update the EMA generator becomes ``momentum * ema + (1 -
-            momentum) * G`` once ``start_iter`` iterations are done, and a
-            copy of G before; None keeps no EMA generator.
-        diff_augment: DiffAugment policy, e.g.
+        ema_config (dict, optional): ``dict(momentum, start_iter)``: after each
+            generator update the EMA generator becomes ``momentum * ema + (1 -
+            momentum) * G`` once ``start_iter`` iterations are done, and a copy
+            of G before; None keeps no EMA generator.
+        diff_augment (str, optional): DiffAugment policy, e.g.
             ``'color,translation,cutout'`` (cGAN-KD's), or None.
-        init_cfg: mmengine init config.
+        init_cfg (dict, optional): mmengine init config.
     """
 
     is_continuous = False

@@ -15,14 +15,14 @@ class ConditionalBatchNorm2d(nn.Module):
     affine map at initialisation.
 
     Args:
-        num_features: channels of the normalised input.
-        condition_dim: width of the condition vector.
-        spectral_norm: whether the two projections are spectrally
+        num_features (int): channels of the normalised input.
+        condition_dim (int): width of the condition vector.
+        spectral_norm (bool): whether the two projections are spectrally
             normalised (BigGAN: yes; SNGAN / CcGAN generators: no).
-        init_type: init of the projections, see
+        init_type (str): init of the projections, see
             :func:`~.sn_layers.init_layer_weight`.
-        eps: batch-norm epsilon.
-        momentum: batch-norm running-statistics momentum.
+        eps (float): batch-norm epsilon.
+        momentum (float): batch-norm running-statistics momentum.
     """
 
     def __init__(self,
@@ -54,11 +54,11 @@ class ConditionalBatchNorm2d(nn.Module):
         """Normalise ``x`` (N, C, H, W) and modulate it by ``condition``.
 
         Args:
-            x: feature maps.
-            condition: (N, condition_dim) condition vectors.
+            x (torch.Tensor): feature maps.
+            condition (torch.Tensor): (N, condition_dim) condition vectors.
 
         Returns:
-            The modulated feature maps, shaped like ``x``.
+            torch.Tensor: The modulated feature maps, shaped like ``x``.
         """
         gain = 1.0 + self.gain(condition)[:, :, None, None]
         bias = self.bias(condition)[:, :, None, None]

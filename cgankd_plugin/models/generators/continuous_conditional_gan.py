@@ -34,28 +34,29 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
     positive ``kappa`` is always the radius scale, never ``nu``).
 
     Args:
-        generator: config of a registered generator (e.g.
+        generator (dict): config of a registered generator (e.g.
             ``dict(type='CcGANGenerator')``); ``noise_dim``, ``img_size``
             and ``img_channels`` are filled in.
-        discriminator: config of a registered discriminator (e.g.
+        discriminator (dict): config of a registered discriminator (e.g.
             ``dict(type='CcGANDiscriminator')``); ``img_size`` and
             ``img_channels`` are filled in.
-        noise_dim: width of the noise vector.
-        img_size: image side (32 or 64 for the CcGAN networks).
-        img_channels: image channels.
-        generator_steps: generator updates per ``train_step``.
-        discriminator_steps: discriminator updates per ``train_step``.
-        vicinity: ``'hard'`` or ``'soft'``.
-        kappa: vicinity radius; None or negative for the rule of thumb.
-        sigma: std of the label noise; None or negative for the rule of
-            thumb.
-        ema_config: ``dict(momentum, start_iter)`` of an EMA generator, or
-            None (CcGAN keeps none).
-        init_cfg: mmengine init config.
-        diff_augment: DiffAugment policy (cGAN-KD's CcGANs use
+        noise_dim (int): width of the noise vector.
+        img_size (int): image side (32 or 64 for the CcGAN networks).
+        img_channels (int): image channels.
+        generator_steps (int): generator updates per ``train_step``.
+        discriminator_steps (int): discriminator updates per ``train_step``.
+        vicinity (str): ``'hard'`` or ``'soft'``.
+        kappa (float, optional): vicinity radius; None or negative for the rule
+            of thumb.
+        sigma (float, optional): std of the label noise; None or negative for
+            the rule of thumb.
+        ema_config (dict, optional): ``dict(momentum, start_iter)`` of an EMA
+            generator, or None (CcGAN keeps none).
+        init_cfg (dict, optional): mmengine init config.
+        diff_augment (str, optional): DiffAugment policy (cGAN-KD's CcGANs use
             ``'color,translation,cutout'``), or None.
-        soft_weight_threshold: in the soft vicinity, samples weighing less
-            are never drawn (CcGAN's ``nonzero_soft_weight_threshold``).
+        soft_weight_threshold (float): in the soft vicinity, samples weighing
+            less are never drawn (CcGAN's ``nonzero_soft_weight_threshold``).
     """
 
     is_continuous = True
@@ -149,7 +150,7 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
         """Fill in ``sigma`` / ``kappa`` still missing by the rule of thumb.
 
         Args:
-            labels: (N,) training labels in [0, 1].
+            labels (torch.Tensor): (N,) training labels in [0, 1].
         """
         if self.sigma is None:
             self.vicinity_sigma.fill_(rule_of_thumb_sigma(labels))

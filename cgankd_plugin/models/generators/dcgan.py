@@ -74,14 +74,16 @@ class DCGANGenerator(BaseModule):
     doubling the size; the last maps to ``img_channels`` and ends in tanh.
 
     Args:
-        noise_dim: width of the noise vector.
-        img_size: output resolution: a multiple of 4, halved down to at
+        noise_dim (int): width of the noise vector.
+        img_size (int): output resolution: a multiple of 4, halved down to at
             most 7 pixels (28, 32, 64, ...).
-        img_channels: output channels.
-        base_channels: width of the last hidden stage.
-        num_classes: number of classes; None for a continuous label.
-        embed_dim: width of the condition embedding.
-        init_cfg: mmengine init config; weights are already initialised.
+        img_channels (int): output channels.
+        base_channels (int): width of the last hidden stage.
+        num_classes (int, optional): number of classes; None for a continuous
+            label.
+        embed_dim (int): width of the condition embedding.
+        init_cfg (dict, optional): mmengine init config; weights are already
+            initialised.
     """
 
     def __init__(self,
@@ -121,11 +123,13 @@ class DCGANGenerator(BaseModule):
         """Generate images.
 
         Args:
-            noise: (N, noise_dim) latent vectors.
-            labels: (N,) class indices (long) or labels in [0, 1] (float).
+            noise (torch.Tensor): (N, noise_dim) latent vectors.
+            labels (torch.Tensor): (N,) class indices (long) or labels in
+                [0, 1] (float).
 
         Returns:
-            (N, img_channels, img_size, img_size) images in [-1, 1].
+            torch.Tensor: (N, img_channels, img_size, img_size) images in
+                [-1, 1].
         """
         h = torch.cat([noise, self.embedding(labels)], dim=1)
         h = self.linear(h).view(-1, self.first_width, self.base_size,
@@ -145,12 +149,14 @@ class DCGANDiscriminator(BaseModule):
     label MLP. All layers but the MLP's are spectrally normalised.
 
     Args:
-        img_size: input resolution (as :class:`DCGANGenerator`).
-        img_channels: input channels.
-        base_channels: width of the first stage.
-        num_classes: number of classes; None for a continuous label.
-        embed_dim: width of a continuous label's MLP embedding ``h(y)``.
-        init_cfg: mmengine init config; weights are already initialised.
+        img_size (int): input resolution (as :class:`DCGANGenerator`).
+        img_channels (int): input channels.
+        base_channels (int): width of the first stage.
+        num_classes (int, optional): number of classes; None for a continuous
+            label.
+        embed_dim (int): width of a continuous label's MLP embedding ``h(y)``.
+        init_cfg (dict, optional): mmengine init config; weights are already
+            initialised.
     """
 
     def __init__(self,
@@ -186,11 +192,13 @@ class DCGANDiscriminator(BaseModule):
         """Score images given their conditions.
 
         Args:
-            images: (N, img_channels, img_size, img_size) in [-1, 1].
-            labels: (N,) class indices (long) or labels in [0, 1] (float).
+            images (torch.Tensor): (N, img_channels, img_size, img_size) in
+                [-1, 1].
+            labels (torch.Tensor): (N,) class indices (long) or labels in
+                [0, 1] (float).
 
         Returns:
-            (N,) unbounded realness scores.
+            torch.Tensor: (N,) unbounded realness scores.
         """
         h = images
         for conv in self.convs:

@@ -58,12 +58,12 @@ def translate(images: torch.Tensor,
     """Shift each image by a random integer offset, filling with zeros.
 
     Args:
-        images: (N, C, H, W) images.
-        generator: source of the random offsets.
-        ratio: the largest shift as a fraction of the side.
+        images (torch.Tensor): (N, C, H, W) images.
+        generator (torch.Generator, optional): source of the random offsets.
+        ratio (float): the largest shift as a fraction of the side.
 
     Returns:
-        The shifted images.
+        torch.Tensor: The shifted images.
     """
     num, _, height, width = images.shape
     shift_h = int(height * ratio + 0.5)
@@ -90,12 +90,12 @@ def cutout(images: torch.Tensor,
     """Zero a randomly centred square (clipped at the borders) per image.
 
     Args:
-        images: (N, C, H, W) images.
-        generator: source of the random centres.
-        ratio: the side of the square as a fraction of the image side.
+        images (torch.Tensor): (N, C, H, W) images.
+        generator (torch.Generator, optional): source of the random centres.
+        ratio (float): the side of the square as a fraction of the image side.
 
     Returns:
-        The masked images.
+        torch.Tensor: The masked images.
     """
     num, _, height, width = images.shape
     size_h = int(height * ratio + 0.5)
@@ -126,14 +126,15 @@ def diff_augment(images: torch.Tensor,
     """Apply a DiffAugment policy, differentiably.
 
     Args:
-        images: (N, C, H, W) float images.
-        policy: comma-separated names from ``'color'``, ``'translation'``
-            and ``'cutout'``, applied in order; None or '' for none.
-        generator: CPU generator for all random draws; None uses torch's
-            global generator.
+        images (torch.Tensor): (N, C, H, W) float images.
+        policy (str, optional): comma-separated names from ``'color'``,
+            ``'translation'`` and ``'cutout'``, applied in order; None or ''
+            for none.
+        generator (torch.Generator, optional): CPU generator for all random
+            draws; None uses torch's global generator.
 
     Returns:
-        The augmented images, same shape as ``images``.
+        torch.Tensor: The augmented images, same shape as ``images``.
     """
     if not policy:
         return images
@@ -151,7 +152,7 @@ def check_policy(policy: Optional[str]) -> None:
     """Raise ``ValueError`` when ``policy`` names an unknown augmentation.
 
     Args:
-        policy: a DiffAugment policy string, or None.
+        policy (str, optional): a DiffAugment policy string, or None.
     """
     if not policy:
         return

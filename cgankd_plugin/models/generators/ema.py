@@ -15,9 +15,10 @@ def update_ema(ema_model: nn.Module, model: nn.Module,
     are copied, not averaged.
 
     Args:
-        ema_model: the averaged copy; same architecture as ``model``.
-        model: the trained network.
-        momentum: the decay, in [0, 1].
+        ema_model (nn.Module): the averaged copy; same architecture as
+            ``model``.
+        model (nn.Module): the trained network.
+        momentum (float): the decay, in [0, 1].
     """
     if not 0.0 <= momentum <= 1.0:
         raise ValueError(f'momentum must be in [0, 1], got {momentum}')

@@ -28,13 +28,16 @@ def hinge_discriminator_loss(
     weights' sum.
 
     Args:
-        real_logits: (N,) scores of real images.
-        fake_logits: (M,) scores of generated images.
-        real_weights: optional (N,) weights of the real terms.
-        fake_weights: optional (M,) weights of the fake terms.
+        real_logits (torch.Tensor): (N,) scores of real images.
+        fake_logits (torch.Tensor): (M,) scores of generated images.
+        real_weights (torch.Tensor, optional): optional (N,) weights of the
+            real terms.
+        fake_weights (torch.Tensor, optional): optional (M,) weights of the
+            fake terms.
 
     Returns:
-        The real term and the fake term; the loss is their sum.
+        Tuple[torch.Tensor, torch.Tensor]: The real term and the fake term; the
+            loss is their sum.
     """
     real_term = _weighted_mean(F.relu(1.0 - real_logits), real_weights)
     fake_term = _weighted_mean(F.relu(1.0 + fake_logits), fake_weights)
@@ -45,9 +48,9 @@ def hinge_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """The generator's hinge loss, ``-mean(D(G(z)))``.
 
     Args:
-        fake_logits: scores of generated images.
+        fake_logits (torch.Tensor): scores of generated images.
 
     Returns:
-        The scalar loss.
+        torch.Tensor: The scalar loss.
     """
     return -fake_logits.mean()

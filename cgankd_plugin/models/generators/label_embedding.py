@@ -18,9 +18,9 @@ class LabelEmbedding(nn.Module):
     ``eps ~ N(0, sigma^2)``.
 
     Args:
-        embed_dim: width of the embedding.
-        hidden_dim: width of the hidden layers.
-        num_hidden_layers: number of Linear -> GroupNorm -> ReLU layers
+        embed_dim (int): width of the embedding.
+        hidden_dim (int): width of the hidden layers.
+        num_hidden_layers (int): number of Linear -> GroupNorm -> ReLU layers
             before the output linear map.
     """
 
@@ -53,9 +53,9 @@ class LabelEmbedding(nn.Module):
         """Embed labels.
 
         Args:
-            labels: (N,) or (N, 1) float labels.
+            labels (torch.Tensor): (N,) or (N, 1) float labels.
 
         Returns:
-            (N, embed_dim) embeddings.
+            torch.Tensor: (N, embed_dim) embeddings.
         """
         return self.mlp(labels.reshape(-1, 1).float())

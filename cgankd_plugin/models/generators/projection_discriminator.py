@@ -30,12 +30,14 @@ class ProjectionDiscriminator(BaseModule):
     normalised.
 
     Args:
-        num_classes: number of classes.
-        img_size: input resolution, 32, 64 or 128.
-        img_channels: input channels.
-        base_channels: width multiplier (BigGAN's ``D_ch``).
-        init_type: weight init, see :func:`~.sn_layers.init_layer_weight`.
-        init_cfg: mmengine init config; weights are already initialised.
+        num_classes (int): number of classes.
+        img_size (int): input resolution, 32, 64 or 128.
+        img_channels (int): input channels.
+        base_channels (int): width multiplier (BigGAN's ``D_ch``).
+        init_type (str): weight init, see
+            :func:`~.sn_layers.init_layer_weight`.
+        init_cfg (dict, optional): mmengine init config; weights are already
+            initialised.
     """
 
     def __init__(self,
@@ -71,11 +73,12 @@ class ProjectionDiscriminator(BaseModule):
         """Score images given their classes.
 
         Args:
-            images: (N, img_channels, img_size, img_size) in [-1, 1].
-            labels: (N,) class indices (long).
+            images (torch.Tensor): (N, img_channels, img_size, img_size) in
+                [-1, 1].
+            labels (torch.Tensor): (N,) class indices (long).
 
         Returns:
-            (N,) unbounded realness scores.
+            torch.Tensor: (N,) unbounded realness scores.
         """
         h = images
         for block in self.blocks:

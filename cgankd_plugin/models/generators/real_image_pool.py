@@ -118,9 +118,9 @@ class RealImagePool(BaseModule):
 
         Args:
             labels (torch.Tensor): (M,) class indices or normalised labels.
-            noise: Unused (a cGAN's argument).
+            noise (torch.Tensor, optional): Unused (a cGAN's argument).
             rng (torch.Generator, optional): CPU generator of the draw.
-            use_ema: Unused (a cGAN's argument).
+            use_ema (bool): Unused (a cGAN's argument).
 
         Returns:
             torch.Tensor: (M, C, S, S) images on the pool's device.

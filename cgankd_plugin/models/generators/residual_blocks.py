@@ -23,13 +23,14 @@ class ResidualUpBlock(nn.Module):
     before upsampling, which is the same map at a quarter of the cost).
 
     Args:
-        in_channels: input channels.
-        out_channels: output channels.
-        condition_dim: width of the vector the batch norms are
+        in_channels (int): input channels.
+        out_channels (int): output channels.
+        condition_dim (int): width of the vector the batch norms are
             conditioned on.
-        spectral_norm: whether convs and CBN projections are spectrally
+        spectral_norm (bool): whether convs and CBN projections are spectrally
             normalised.
-        init_type: weight init, see :func:`~.sn_layers.init_layer_weight`.
+        init_type (str): weight init, see
+            :func:`~.sn_layers.init_layer_weight`.
     """
 
     def __init__(self,
@@ -67,11 +68,11 @@ class ResidualUpBlock(nn.Module):
         """Upsample ``x`` (N, C_in, H, W) to (N, C_out, 2H, 2W).
 
         Args:
-            x: feature maps.
-            condition: (N, condition_dim) condition vectors.
+            x (torch.Tensor): feature maps.
+            condition (torch.Tensor): (N, condition_dim) condition vectors.
 
         Returns:
-            The upsampled feature maps.
+            torch.Tensor: The upsampled feature maps.
         """
         h = F.relu(self.norm1(x, condition))
         h = F.interpolate(h, scale_factor=2, mode='nearest')
@@ -91,14 +92,15 @@ class ResidualDownBlock(nn.Module):
     so pooling first is the same map, cheaper).
 
     Args:
-        in_channels: input channels.
-        out_channels: output channels (also the hidden width: BigGAN's
+        in_channels (int): input channels.
+        out_channels (int): output channels (also the hidden width: BigGAN's
             "wide" discriminator).
-        downsample: whether the block halves the resolution.
-        preactivation: whether the main branch starts with a ReLU (every
+        downsample (bool): whether the block halves the resolution.
+        preactivation (bool): whether the main branch starts with a ReLU (every
             block but a discriminator's first, which sees raw pixels).
-        spectral_norm: whether the convs are spectrally normalised.
-        init_type: weight init, see :func:`~.sn_layers.init_layer_weight`.
+        spectral_norm (bool): whether the convs are spectrally normalised.
+        init_type (str): weight init, see
+            :func:`~.sn_layers.init_layer_weight`.
     """
 
     def __init__(self,
@@ -136,10 +138,11 @@ class ResidualDownBlock(nn.Module):
         """Map ``x`` (N, C_in, H, W) to (N, C_out, H', W').
 
         Args:
-            x: feature maps or images.
+            x (torch.Tensor): feature maps or images.
 
         Returns:
-            The block's output; H' = H / 2 when downsampling, else H.
+            torch.Tensor: The block's output; H' = H / 2 when downsampling,
+                else H.
         """
         h = F.relu(x) if self.preactivation else x
         h = self.conv2(F.relu(self.conv1(h)))

@@ -25,11 +25,12 @@ def init_layer_weight(layer: nn.Module,
     """Initialise ``layer.weight`` in place and zero its bias.
 
     Args:
-        layer: a layer with a ``weight`` (conv, linear or embedding).
-        init_type: ``'N02'`` (normal, std 0.02, BigGAN's CIFAR setting),
+        layer (nn.Module): a layer with a ``weight`` (conv, linear or
+            embedding).
+        init_type (str): ``'N02'`` (normal, std 0.02, BigGAN's CIFAR setting),
             ``'ortho'`` (orthogonal, BigGAN's default) or ``'xavier'``
             (Glorot uniform, SNGAN's choice).
-        gain: the gain of the ``'xavier'`` init (SNGAN uses sqrt(2) for
+        gain (float): the gain of the ``'xavier'`` init (SNGAN uses sqrt(2) for
             the convs of a residual branch); the other inits ignore it.
     """
     if init_type == 'N02':
@@ -62,16 +63,16 @@ def make_conv2d(in_channels: int,
     """A stride-1, size-preserving conv, optionally spectrally normalised.
 
     Args:
-        in_channels: input channels.
-        out_channels: output channels.
-        kernel_size: an odd kernel size; padding keeps the spatial size.
-        spectral_norm: whether to wrap the weight in spectral norm.
-        init_type: see :func:`init_layer_weight`.
-        gain: see :func:`init_layer_weight`.
-        bias: whether the conv has a bias.
+        in_channels (int): input channels.
+        out_channels (int): output channels.
+        kernel_size (int): an odd kernel size; padding keeps the spatial size.
+        spectral_norm (bool): whether to wrap the weight in spectral norm.
+        init_type (str): see :func:`init_layer_weight`.
+        gain (float): see :func:`init_layer_weight`.
+        bias (bool): whether the conv has a bias.
 
     Returns:
-        The conv module.
+        nn.Module: The conv module.
     """
     conv = nn.Conv2d(
         in_channels,
@@ -91,15 +92,15 @@ def make_linear(in_features: int,
     """A linear layer, optionally spectrally normalised.
 
     Args:
-        in_features: input features.
-        out_features: output features.
-        spectral_norm: whether to wrap the weight in spectral norm.
-        init_type: see :func:`init_layer_weight`.
-        gain: see :func:`init_layer_weight`.
-        bias: whether the layer has a bias.
+        in_features (int): input features.
+        out_features (int): output features.
+        spectral_norm (bool): whether to wrap the weight in spectral norm.
+        init_type (str): see :func:`init_layer_weight`.
+        gain (float): see :func:`init_layer_weight`.
+        bias (bool): whether the layer has a bias.
 
     Returns:
-        The linear module.
+        nn.Module: The linear module.
     """
     linear = nn.Linear(in_features, out_features, bias=bias)
     return _finish(linear, spectral_norm, init_type, gain)
@@ -112,13 +113,13 @@ def make_embedding(num_embeddings: int,
     """An embedding table, optionally spectrally normalised.
 
     Args:
-        num_embeddings: rows of the table (the number of classes).
-        embedding_dim: the width of a row.
-        spectral_norm: whether to wrap the table in spectral norm.
-        init_type: see :func:`init_layer_weight`.
+        num_embeddings (int): rows of the table (the number of classes).
+        embedding_dim (int): the width of a row.
+        spectral_norm (bool): whether to wrap the table in spectral norm.
+        init_type (str): see :func:`init_layer_weight`.
 
     Returns:
-        The embedding module.
+        nn.Module: The embedding module.
     """
     embedding = nn.Embedding(num_embeddings, embedding_dim)
     return _finish(embedding, spectral_norm, init_type, 1.0)
@@ -128,10 +129,11 @@ def has_spectral_norm(layer: nn.Module) -> bool:
     """Whether ``layer.weight`` is spectrally normalised.
 
     Args:
-        layer: any module.
+        layer (nn.Module): any module.
 
     Returns:
-        True when the weight carries torch's spectral-norm parametrization.
+        bool: True when the weight carries torch's spectral-norm
+            parametrization.
     """
     if not parametrize.is_parametrized(layer, 'weight'):
         return False

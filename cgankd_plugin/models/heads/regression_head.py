@@ -125,7 +125,8 @@ class RegressionHead(BaseModule):
             values (Tensor | np.ndarray | float): Values in original units.
 
         Returns:
-            Same type as ``values``: ``(values - lo) / (hi - lo)``, or
+            ArrayLike: Same type as ``values``: ``(values - lo) / (hi - lo)``,
+                or
             ``values`` unchanged when no normalisation is configured.
         """
         offset, scale = self._affine
@@ -139,7 +140,7 @@ class RegressionHead(BaseModule):
                 output of :meth:`forward`.
 
         Returns:
-            Same type as ``values``: ``values * (hi - lo) + lo``, or
+            ArrayLike: Same type as ``values``: ``values * (hi - lo) + lo``, or
             ``values`` unchanged when no normalisation is configured.
         """
         offset, scale = self._affine

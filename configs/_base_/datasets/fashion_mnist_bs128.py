@@ -3,9 +3,10 @@
 # Nothing downloads. The 28x28 grayscale images keep their size and are
 # repeated to 3 channels, so the CIFAR zoo applies unchanged (its
 # backbones end in global pooling; at 28 px a step costs 30-40 % less
-# than at 32 px, measured on this 2-core machine). Splits (the plugin's FashionMNISTSplit): 'train' is the first
-# 55,000 official training images, 'val' the last 5,000 (for choosing
-# settings), 'test' the 10,000 official test images (what is reported).
+# than at 32 px, measured on this 2-core machine). Splits (the plugin's
+# FashionMNISTSplit): 'train' is the first 55,000 official training
+# images, 'val' the last 5,000 (for choosing settings), 'test' the 10,000
+# official test images (what is reported).
 dataset_type = 'mmrazor.FashionMNISTSplit'
 data_root = 'data/fashion_mnist'
 val_size = 5000

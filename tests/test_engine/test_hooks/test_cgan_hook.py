@@ -19,7 +19,7 @@ from cgankd_plugin.datasets.synthetic_mix_dataset import SyntheticMixDataset
 from cgankd_plugin.engine.hooks.cgan_hook import CGANHook, find_mix_dataset
 from cgankd_plugin.registry import HOOKS, MODELS
 from cgankd_plugin.synthesis import SyntheticBank, TeacherAdapter
-from cgankd_plugin.synthesis.bank_storage import BankError, BankStaleError
+from cgankd_plugin.synthesis.bank import BankError, BankStaleError
 from cgankd_plugin.synthesis.layout import condition_of_positions
 
 NUM_CLASSES = 10

@@ -1,0 +1,284 @@
+# Copyright (c) cgankd_plugin contributors.
+"""The on-disk format of a synthetic bank and the file work around it.
+
+The format's constants (file names, suffixes, array names, label dtypes);
+reading a ``.npy`` header (:func:`read_npy_header`) and writing a ``.npy``
+file piece by piece (:class:`NpyStreamWriter`); the checks of a bank's
+layout and of its folder (:func:`check_layout`, :func:`check_bank_dir`);
+the atomic swap of a finished build into place (:func:`install_bank`);
+and the small file helpers the writer and the reader share.
+"""
+import hashlib
+import io
+import os
+import os.path as osp
+import shutil
+from typing import Any, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ...utils.atomic_io import fsync_dir, read_json
+from .errors import BankCorruptError, BankError
+
+FORMAT_VERSION = 1
+META_FILE = 'meta.json'
+PARTIAL_FILE = 'partial.json'
+PARTIAL_SUFFIX = '.partial'
+OLD_SUFFIX = '.old'
+ARRAY_NAMES = ('images', 'cond_labels', 'teacher_labels', 'teacher_probs')
+LABEL_DTYPES = ('int64', 'float32')
+
+
+# --------------------------------------------------------------------------
+# small file-system helpers
+# --------------------------------------------------------------------------
+def read_json_object(path: str) -> Optional[dict]:
+    """Read the JSON object (a ``dict``) stored at ``path``.
+
+    Unlike :func:`~cgankd_plugin.utils.atomic_io.read_json`, valid JSON
+    that is not an object (a list, a number, ...) counts as damaged too:
+    every caller goes on to look keys up in the result.
+
+    Args:
+        path (str): The JSON file.
+
+    Returns:
+        dict, optional: The parsed object, or None if the file is missing,
+        unreadable, not JSON or not a JSON object.
+    """
+    data = read_json(path)
+    return data if isinstance(data, dict) else None
+
+
+def remove_path(path: str) -> None:
+    """Delete a file or a directory tree if it exists.
+
+    Args:
+        path (str): The file, link or directory; a link is removed, not
+            followed.
+    """
+    if osp.isdir(path) and not osp.islink(path):
+        shutil.rmtree(path)
+    elif osp.lexists(path):
+        os.remove(path)
+
+
+def make_writable_dir(path: str) -> None:
+    """Create ``path`` (and parents) and check it is writable.
+
+    Args:
+        path (str): The directory.
+
+    Raises:
+        BankError: naming ``path`` if it cannot be created or written.
+    """
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = osp.join(path, '.write_probe')
+        with open(probe, 'wb') as f:
+            f.write(b'ok')
+        os.remove(probe)
+    except OSError as exc:
+        raise BankError(
+            f'cannot create or write the synthetic bank directory '
+            f'{path!r}: {exc}. Point the bank to a writable location.'
+        ) from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise BankError(
+            f'the synthetic bank directory {path!r} is not writable. '
+            'Point the bank to a writable location.')
+
+
+def chunk_name(index: int) -> str:
+    """The file name of chunk ``index`` in a partial build.
+
+    Args:
+        index (int): The chunk's position (its sampling round).
+
+    Returns:
+        str: ``chunk_<index>.npz``, the index zero-padded to six digits.
+    """
+    return f'chunk_{index:06d}.npz'
+
+
+# --------------------------------------------------------------------------
+# .npy files
+# --------------------------------------------------------------------------
+def read_npy_header(path: str) -> Tuple[Tuple[int, ...], np.dtype, int]:
+    """Shape, dtype and data offset of a C-ordered ``.npy`` file.
+
+    Args:
+        path (str): The ``.npy`` file; only its header is read.
+
+    Returns:
+        tuple: The array's shape (tuple of int), its dtype
+        (:class:`numpy.dtype`) and the offset (int) of its data in the
+        file.
+
+    Raises:
+        OSError: if the file cannot be read.
+        ValueError: if it is not a ``.npy`` file, holds Python objects or
+            Fortran-ordered data, or is shorter than its header says.
+    """
+    with open(path, 'rb') as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            header = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            header = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f'unsupported .npy format version {version}')
+        shape, fortran_order, dtype = header
+        offset = f.tell()
+        size = os.fstat(f.fileno()).st_size
+    if dtype.hasobject:
+        raise ValueError('the array holds Python objects')
+    if fortran_order and len(shape) > 1:
+        raise ValueError('the array is stored in Fortran order')
+    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size < needed:
+        raise ValueError(f'the file holds {size} bytes, its header needs '
+                         f'{needed}')
+    return tuple(shape), dtype, offset
+
+
+class NpyStreamWriter:
+    """Writes one ``.npy`` file piece by piece, hashing it on the way.
+
+    Only the piece being written is ever in memory; the file is byte for
+    byte what ``np.save`` writes for the whole array.
+
+    Args:
+        path (str): The ``.npy`` file to create (truncated if it exists).
+        dtype (numpy.dtype): dtype of the elements.
+        shape (tuple[int]): Shape of the whole array, C order.
+    """
+
+    def __init__(self, path: str, dtype: np.dtype, shape: Tuple[int,
+                                                                ...]) -> None:
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.row_shape = tuple(shape[1:])
+        self.rows_left = shape[0]
+        self.digest = hashlib.sha256()
+        self.file = open(path, 'wb')
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            header,
+            dict(descr=np.lib.format.dtype_to_descr(self.dtype),
+                 fortran_order=False,
+                 shape=tuple(shape)))
+        self._write_bytes(header.getvalue())
+
+    def _write_bytes(self, data: Any) -> None:
+        self.digest.update(data)
+        self.file.write(data)
+
+    def write(self, values: np.ndarray) -> None:
+        """Append rows ``values`` (converted to the file's dtype)."""
+        if values.shape[1:] != self.row_shape or len(values) > self.rows_left:
+            raise BankCorruptError(
+                f'cannot append {values.shape} to {self.path!r}')
+        rows = np.ascontiguousarray(values, dtype=self.dtype)
+        self._write_bytes(rows.reshape(-1).view(np.uint8).data)
+        self.rows_left -= len(rows)
+
+    def close(self) -> str:
+        """Flush and fsync the file; return its sha256."""
+        if self.rows_left:
+            raise BankCorruptError(f'{self.path!r} is missing '
+                                   f'{self.rows_left} rows')
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        return self.digest.hexdigest()
+
+    def abort(self) -> None:
+        """Close the file if still open (after an error)."""
+        if not self.file.closed:
+            self.file.close()
+
+
+# --------------------------------------------------------------------------
+# layout and folder checks, installation
+# --------------------------------------------------------------------------
+def check_layout(key: str, num_samples: int, image_shape: Sequence[int],
+                 label_dtype: str, num_soft_classes: Optional[int]) -> None:
+    """Validate the layout a :class:`BankWriter` is created with.
+
+    Args:
+        key (str): The build's key; must be a non-empty string.
+        num_samples (int): Number of samples; must be positive.
+        image_shape (Sequence[int]): ``(C, H, W)``, each positive.
+        label_dtype (str): One of :data:`LABEL_DTYPES`.
+        num_soft_classes (int, optional): Positive, or None.
+
+    Raises:
+        ValueError: naming the first invalid argument.
+    """
+    if not isinstance(key, str) or not key:
+        raise ValueError(f'key must be a non-empty string, got {key!r}')
+    if int(num_samples) != num_samples or num_samples <= 0:
+        raise ValueError(
+            f'num_samples must be a positive integer, got {num_samples!r}')
+    if len(image_shape) != 3 or any(int(s) <= 0 for s in image_shape):
+        raise ValueError(
+            f'image_shape must be (C, H, W) > 0, got {image_shape!r}')
+    if np.dtype(label_dtype).name not in LABEL_DTYPES:
+        raise ValueError(f'label_dtype must be one of {LABEL_DTYPES}, got '
+                         f'{label_dtype!r}')
+    if num_soft_classes is not None and int(num_soft_classes) <= 0:
+        raise ValueError(f'num_soft_classes must be positive or None, got '
+                         f'{num_soft_classes!r}')
+
+
+def check_bank_dir(bank_dir: str, field: str = 'bank_dir') -> None:
+    """Refuse a ``bank_dir`` whose replacement would destroy user data.
+
+    Installing a bank renames what is at ``bank_dir`` away and deletes it,
+    so the path must be absent, an empty folder, or a folder holding a
+    bank (``meta.json``).
+
+    Args:
+        bank_dir (str): The bank's path.
+        field (str): The setting ``bank_dir`` came from, for the error
+            message. Defaults to ``'bank_dir'``.
+
+    Raises:
+        BankError: naming ``field``, the path and what is there.
+    """
+    if not osp.lexists(bank_dir):
+        return
+    if not osp.isdir(bank_dir):
+        raise BankError(
+            f'{field}={bank_dir!r} is a file, not a folder; a bank is a '
+            'folder that is replaced as a whole: point it at a new path.')
+    entries = os.listdir(bank_dir)
+    if entries and META_FILE not in entries:
+        raise BankError(
+            f'{field}={bank_dir!r} is a folder that holds no bank (no '
+            f'{META_FILE}, but {sorted(entries)[:5]}...); building a bank '
+            'there would delete them: point it at a new or empty folder.')
+
+
+def install_bank(partial_dir: str, bank_dir: str) -> None:
+    """Atomically put ``partial_dir`` at ``bank_dir``.
+
+    A bank already at ``bank_dir`` is renamed to ``<bank_dir>.old`` first
+    and deleted after the new one is in place.
+
+    Args:
+        partial_dir (str): The finished build.
+        bank_dir (str): Where the bank goes.
+    """
+    old_dir = bank_dir + OLD_SUFFIX
+    remove_path(old_dir)
+    if osp.lexists(bank_dir):
+        os.rename(bank_dir, old_dir)
+    os.rename(partial_dir, bank_dir)
+    fsync_dir(osp.dirname(osp.abspath(bank_dir)))
+    try:
+        remove_path(old_dir)
+    except OSError:
+        pass  # a leftover ``.old`` is removed by the next install
+

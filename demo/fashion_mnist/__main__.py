@@ -1,0 +1,5 @@
+# Copyright (c) cgankd_plugin contributors.
+"""``python -m demo.fashion_mnist [--quick | --smoke] ...``."""
+from .run import main
+
+main()
