@@ -1,0 +1,83 @@
+# Copyright (c) cgankd_plugin contributors.
+"""What ``tools/train.py``, ``tools/test.py`` and ``tools/build_bank.py``
+share: the command-line arguments of a config run and the merged config.
+"""
+import argparse
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+from mmengine.config import Config, DictAction
+
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+
+def add_config_arguments(parser: argparse.ArgumentParser,
+                         work_dir_help: str = 'the dir to save logs and '
+                         'models') -> argparse.ArgumentParser:
+    """Add ``config``, ``--work-dir``, ``--cfg-options``, ``--launcher``
+    and ``--local-rank`` to a tool's parser.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        work_dir_help (str): What the tool writes to ``--work-dir``.
+
+    Returns:
+        argparse.ArgumentParser: ``parser``.
+    """
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help=work_dir_help)
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value pairs; e.g. '
+        'model.teacher_ckpt=ckpt.pth train_cfg.max_epochs=10')
+    parser.add_argument(
+        '--launcher', choices=LAUNCHERS, default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
+
+
+def parse_config_arguments(
+        parser: argparse.ArgumentParser,
+        argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse, and export ``LOCAL_RANK`` for MMEngine's launcher.
+
+    Args:
+        parser (argparse.ArgumentParser): A parser that went through
+            :func:`add_config_arguments`.
+        argv (Sequence[str], optional): The arguments (None: the command
+            line).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """The config file merged with the command line.
+
+    ``--cfg-options`` over the file; the work dir is ``--work-dir``, else
+    the config's ``work_dir``, else ``./work_dirs/<config name>``.
+
+    Args:
+        args (argparse.Namespace): From :func:`parse_config_arguments`.
+
+    Returns:
+        Config: The run's config.
+    """
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg

@@ -1,0 +1,42 @@
+# Copyright (c) cgankd_plugin contributors.
+"""The command line the tools share: arguments and the merged config."""
+import argparse
+import os
+import os.path as osp
+
+import pytest
+
+from cgankd_plugin.utils.tool_config import (add_config_arguments,
+                                             load_config,
+                                             parse_config_arguments)
+
+CONFIG = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+    'configs', 'fashion_mnist', 'resnet8_fashion_mnist.py')
+
+
+def parse(*argv):
+    return parse_config_arguments(
+        add_config_arguments(argparse.ArgumentParser()), list(argv))
+
+
+def test_options_override_the_file_and_the_work_dir_follows_the_name(
+        monkeypatch):
+    # (recorded first, so the variable set below is undone afterwards)
+    monkeypatch.setenv('LOCAL_RANK', '0')
+    monkeypatch.delenv('LOCAL_RANK')
+    args = parse(CONFIG, '--cfg-options', 'train_cfg.max_epochs=3',
+                 'train_dataloader.batch_size=7', '--local-rank', '1')
+    cfg = load_config(args)
+    assert cfg.train_cfg.max_epochs == 3
+    assert cfg.train_dataloader.batch_size == 7
+    assert cfg.launcher == 'none'
+    assert cfg.work_dir == osp.join('./work_dirs', 'resnet8_fashion_mnist')
+    assert os.environ['LOCAL_RANK'] == '1'
+    cfg = load_config(parse(CONFIG, '--work-dir', '/tmp/x'))
+    assert cfg.work_dir == '/tmp/x'
+
+
+def test_an_unknown_launcher_is_refused():
+    with pytest.raises(SystemExit):
+        parse(CONFIG, '--launcher', 'ssh')
