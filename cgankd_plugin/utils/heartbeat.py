@@ -17,6 +17,7 @@ import os
 import os.path as osp
 import threading
 import time
+from typing import Callable, Optional
 
 from .atomic_io import atomic_write_json
 
@@ -108,3 +109,41 @@ def check() -> None:
     current = getattr(_active, 'watched', None)
     if current is not None:
         current.check()
+
+
+def wait_until(done: Callable[[], bool],
+               what: str,
+               log: Callable[[str], None],
+               poll: float = 2.0,
+               also_check: Optional[Callable[[], None]] = None,
+               log_every: float = 300.0) -> None:
+    """Poll ``done()`` until it holds: the one wait loop of the package.
+
+    No collective, so no collective's timeout. Each poll calls
+    ``also_check`` (e.g. "has another rank reported a failure"),
+    :func:`check` (a watched rank 0 gone silent raises) and :func:`beat`
+    (a rank 0 waiting for the others is alive), then sleeps ``poll``
+    seconds; every ``log_every`` seconds a line says what it waits for.
+
+    Args:
+        done (Callable[[], bool]): What ends the wait.
+        what (str): What is waited for, for the log.
+        log (Callable[[str], None]): Where the waiting line goes.
+        poll (float): Seconds between two looks.
+        also_check (Callable[[], None], optional): Raises to end the wait
+            with an error.
+        log_every (float): Seconds between two waiting lines.
+
+    Raises:
+        RankHungError: if the watched heartbeat goes silent.
+    """
+    start = last = time.time()
+    while not done():
+        if also_check is not None:
+            also_check()
+        check()
+        beat()
+        time.sleep(poll)
+        if time.time() - last >= log_every:
+            last = time.time()
+            log(f'waiting for {what} ({(last - start) / 60:.0f} min)')

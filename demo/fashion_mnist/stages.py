@@ -113,23 +113,23 @@ def _task_stages(task: str, suffix: str, configs: Dict[str, str],
 
 STAGES = _task_stages(
     'classification', '',
-    dict(teacher=_config('vgg8_fashion_mnist.py'),
-         student=_config('resnet8_fashion_mnist.py'),
-         finetune_real=_config('resnet8_finetune_fashion_mnist.py'),
-         finetune_kd=_config('kd_vgg8_resnet8_fashion_mnist.py'),
-         cgankd=_config('cgankd_vgg8_resnet8_fashion_mnist.py'),
-         kd_cgankd=_config('kd_cgankd_vgg8_resnet8_fashion_mnist.py'),
-         real_bank=_config('realbank_vgg8_resnet8_fashion_mnist.py')),
+    dict(teacher=_config('vgg8_1xb128_fashion_mnist.py'),
+         student=_config('resnet8_1xb128_fashion_mnist.py'),
+         finetune_real=_config('resnet8_finetune_1xb128_fashion_mnist.py'),
+         finetune_kd=_config('kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py'),
+         cgankd=_config('cgankd_vgg8_resnet8_1xb128_fashion_mnist.py'),
+         kd_cgankd=_config('cgankd_kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py'),
+         real_bank=_config('cgankd_realbank_vgg8_resnet8_1xb128_fashion_mnist.py')),
     # their banks fit cDR-RS (about 25 CPU minutes each)
     'vgg8', 'resnet8', shared_banks=True) + _task_stages(
         'rotation', '_rotation',
-        dict(teacher=_config('vgg8_rotated_fashion_mnist.py'),
-             student=_config('resnet8_rotated_fashion_mnist.py'),
+        dict(teacher=_config('vgg8_1xb128_rotated_fashion_mnist.py'),
+             student=_config('resnet8_1xb128_rotated_fashion_mnist.py'),
              finetune_real=_config(
-                 'resnet8_finetune_rotated_fashion_mnist.py'),
-             cgankd=_config('cgankd_vgg8_resnet8_rotated_fashion_mnist.py'),
+                 'resnet8_finetune_1xb128_rotated_fashion_mnist.py'),
+             cgankd=_config('cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py'),
              real_bank=_config(
-                 'realbank_vgg8_resnet8_rotated_fashion_mnist.py')),
+                 'cgankd_realbank_vgg8_resnet8_1xb128_rotated_fashion_mnist.py')),
         'vgg8', 'resnet8')
 
 TASKS = ('classification', 'rotation')

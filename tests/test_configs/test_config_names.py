@@ -34,7 +34,7 @@ def test_no_two_configs_share_a_basename():
 
 def test_distill_configs_follow_mmrazors_name_pattern():
     """``<algo>_<where>_<teacher>_<student>_<N>xb<B>_<data>.py``."""
-    for folder in ('distill', 'cgankd'):
+    for folder in ('distill', 'cgankd', 'fashion_mnist'):
         for path in glob.glob(osp.join(REPO_ROOT, 'configs', folder,
                                        '*.py')):
             name = osp.basename(path)

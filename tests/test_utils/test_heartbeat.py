@@ -79,3 +79,29 @@ def test_the_writer_waiting_for_its_helpers_keeps_beating(tmp_path):
         staging.wait_until(lambda: polls.append(1) or len(polls) > 2,
                            'the helpers', check_failures=False)
     assert time.time() - os.stat(path).st_mtime < 100
+
+
+def test_wait_until_polls_its_checks_and_says_what_it_waits_for(
+        monkeypatch):
+    """The one wait loop: it ends when ``done`` holds, runs the extra check
+    at every poll and logs what it waits for (the clock is patched)."""
+    polls, lines, now = [], [], [1000.0]
+    monkeypatch.setattr(heartbeat.time, 'time', lambda: now[0])
+
+    def sleep(seconds):
+        now[0] += 200.0
+
+    monkeypatch.setattr(heartbeat.time, 'sleep', sleep)
+    heartbeat.wait_until(lambda: len(polls) == 3, 'the writer', lines.append,
+                         poll=0.0, also_check=lambda: polls.append(1))
+    assert len(polls) == 3
+    # polls at 200, 400 and 600 s: one line, at 400 s (300 s apart at
+    # least)
+    assert lines == ['waiting for the writer (7 min)']
+
+    def failing():
+        raise RuntimeError('rank 1 failed')
+
+    with pytest.raises(RuntimeError, match='rank 1 failed'):
+        heartbeat.wait_until(lambda: False, 'x', lines.append, poll=0.0,
+                             also_check=failing)

@@ -7,6 +7,7 @@ from mmengine.model import is_model_wrapper
 from mmrazor.models.losses import CRDLoss
 from mmrazor.models.losses.crd_loss import ContrastLoss, ContrastMemory
 
+from ...datasets.dataset_tree import find_dataset
 from ...registry import HOOKS
 
 
@@ -20,11 +21,8 @@ def _crd_losses(model) -> Iterator[CRDLoss]:
 
 def _find_neg_num(dataset):
     """``neg_num`` of the first CRD dataset wrapper in a dataset tree."""
-    while dataset is not None:
-        if hasattr(dataset, 'neg_num'):
-            return dataset.neg_num
-        dataset = getattr(dataset, 'dataset', None)
-    return None
+    crd = find_dataset(dataset, lambda d: hasattr(d, 'neg_num'))
+    return None if crd is None else crd.neg_num
 
 
 @HOOKS.register_module()

@@ -11,7 +11,7 @@
 # runs (100k fake + 50k real).
 num_fake = 4000
 
-# The student's own pipeline (resnet8_fashion_mnist.py): real and fake
+# The student's own pipeline (resnet8_1xb128_fashion_mnist.py): real and fake
 # samples get the same augmentation, as in the official code. The teacher
 # judges each fake through its deterministic part (GrayToRGB), i.e. as the
 # student sees it less the crop and flip (CGANHook's teacher view).

@@ -1,7 +1,7 @@
 # Copyright (c) cgankd_plugin contributors.
 """The teacher-view contract on a bank built from the real demo config.
 
-``configs/fashion_mnist/cgankd_vgg8_resnet8_fashion_mnist.py``, shrunk (a
+``configs/fashion_mnist/cgankd_vgg8_resnet8_1xb128_fashion_mnist.py``, shrunk (a
 cGAN of a few iterations, a bank of 200 samples), builds its bank through
 the runner and ``CGANHook`` as ``tools/build_bank.py`` does. The bank's
 teacher labels must be the teacher's predictions on the bank images passed
@@ -28,9 +28,9 @@ REPO_ROOT = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))))
 CONFIG = os.path.join(REPO_ROOT, 'configs', 'fashion_mnist',
-                      'cgankd_vgg8_resnet8_fashion_mnist.py')
+                      'cgankd_vgg8_resnet8_1xb128_fashion_mnist.py')
 REAL_BANK = os.path.join(REPO_ROOT, 'configs', 'fashion_mnist',
-                         'realbank_vgg8_resnet8_fashion_mnist.py')
+                         'cgankd_realbank_vgg8_resnet8_1xb128_fashion_mnist.py')
 DATA_ROOT = os.path.join(REPO_ROOT, 'data', 'fashion_mnist')
 NUM_FAKE = 200
 RESIZE = dict(type='mmpretrain.Resize', scale=(32, 32))

@@ -3,9 +3,9 @@
 # regression task's baseline and the checkpoint its fine-tunes start from
 # (demo/fashion_mnist).
 #   python tools/train.py \
-#       configs/fashion_mnist/resnet8_rotated_fashion_mnist.py
+#       configs/fashion_mnist/resnet8_1xb128_rotated_fashion_mnist.py
 # The classification students' schedule (80 epochs, SGD lr 0.05, x0.1 at
-# 50/60/70, batch 128; see resnet8_fashion_mnist.py). No flips or crops:
+# 50/60/70, batch 128; see resnet8_1xb128_fashion_mnist.py). No flips or crops:
 # either would change the angle.
 _base_ = [
     '../_base_/datasets/rotated_fashion_mnist_bs128.py',

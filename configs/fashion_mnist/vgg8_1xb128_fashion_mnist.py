@@ -1,7 +1,7 @@
 # vgg8 on the 55,000 Fashion-MNIST training images (the last 5,000 of the
 # official 60,000 are the validation split): the teacher of the demo and
 # of the cGAN-KD experiment (demo/fashion_mnist).
-#   python tools/train.py configs/fashion_mnist/vgg8_fashion_mnist.py
+#   python tools/train.py configs/fashion_mnist/vgg8_1xb128_fashion_mnist.py
 # Three epochs of batch 128 (1,290 iterations) at the images' own 28 px:
 # enough for a teacher clearly stronger than any student of the
 # experiment (its error bounds what distillation can transfer), and about

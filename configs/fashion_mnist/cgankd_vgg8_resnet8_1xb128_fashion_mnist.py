@@ -1,15 +1,15 @@
-# cGAN-KD alone, vgg8 -> resnet8, the paper's protocol: the converged
-# student (resnet8_fashion_mnist.py) fine-tuned with cross-entropy on its
-# 2,000 real images plus 4,000 cGAN samples that the vgg8 teacher filtered
-# (q 0.9) and relabelled (hard), for the epochs of every fine-tune of the
-# experiment (16 over real + fake). The cGAN learns from the teacher's
-# 55,000 training images.
+# cGAN-KD alone, vgg8 -> resnet8, the paper's protocol: the converged student
+# (resnet8_1xb128_fashion_mnist.py) fine-tuned with cross-entropy on its 2,000
+# real images plus 4,000 cGAN samples that the vgg8 teacher filtered (q 0.9)
+# and relabelled (hard), for the epochs of every fine-tune of the experiment
+# (16 over real + fake). The cGAN learns from the teacher's 55,000 training
+# images.
 #   python tools/train.py \
-#       configs/fashion_mnist/cgankd_vgg8_resnet8_fashion_mnist.py \
+#       configs/fashion_mnist/cgankd_vgg8_resnet8_1xb128_fashion_mnist.py \
 #       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
 #       load_from=PATH/TO/STUDENT.pth
 _base_ = [
-    './kd_vgg8_resnet8_fashion_mnist.py',
+    './kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
     '../_base_/cgankd/fashion_mnist_dcgan.py',
 ]
 

@@ -1,14 +1,14 @@
 # The upper bound of cGAN-KD for the regression task: the cGAN-KD fine-tune
-# (cgankd_vgg8_resnet8_rotated_fashion_mnist.py) with a perfect generator,
-# a bank of 4,000 real rotated images the student does not see (drawn among
-# the 20 nearest in angle to each grid label, from the teacher's set past
-# the student's first 2,000), filtered and relabelled by the teacher
+# (cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py) with a perfect
+# generator, a bank of 4,000 real rotated images the student does not see
+# (drawn among the 20 nearest in angle to each grid label, from the teacher's
+# set past the student's first 2,000), filtered and relabelled by the teacher
 # exactly as generated ones.
 #   python tools/train.py \
-#       configs/fashion_mnist/realbank_vgg8_resnet8_rotated_fashion_mnist.py \
+#       configs/fashion_mnist/cgankd_realbank_vgg8_resnet8_1xb128_rotated_fashion_mnist.py \
 #       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
 #       load_from=PATH/TO/STUDENT.pth
-_base_ = ['./cgankd_vgg8_resnet8_rotated_fashion_mnist.py']
+_base_ = ['./cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py']
 
 custom_hooks = [_base_.cgan_hook]
 # (assigned, not updated: ConfigDict.update would merge the cGAN's keys in)

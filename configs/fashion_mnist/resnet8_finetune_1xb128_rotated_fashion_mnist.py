@@ -1,11 +1,11 @@
-# The "more steps" control: the converged student (resnet8_fashion_mnist.py)
-# fine-tuned on its 2,000 real images alone with exactly the steps, lr and
-# schedule of the cGAN-KD fine-tune (cgankd_vgg8_resnet8_fashion_mnist.py):
-# the real set repeated three times is as long as 2,000 real + 4,000 fake.
+# The "more steps" control of the regression task: the converged student
+# (resnet8_1xb128_rotated_fashion_mnist.py) fine-tuned on its 2,000 real images
+# alone with exactly the steps, lr and schedule of the cGAN-KD fine-tune
+# (cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py).
 #   python tools/train.py \
-#       configs/fashion_mnist/resnet8_finetune_fashion_mnist.py \
+#       configs/fashion_mnist/resnet8_finetune_1xb128_rotated_fashion_mnist.py \
 #       --cfg-options load_from=PATH/TO/STUDENT.pth
-_base_ = ['./resnet8_fashion_mnist.py']
+_base_ = ['./resnet8_1xb128_rotated_fashion_mnist.py']
 
 # cGAN-KD's student protocol (UBCDingXin/cGAN-KD, the CIFAR-100 scripts):
 # start from the converged no-KD student (`load_from`), fine-tune for a

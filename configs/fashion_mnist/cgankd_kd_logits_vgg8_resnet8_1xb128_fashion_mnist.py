@@ -1,16 +1,16 @@
 # KD + cGAN-KD, vgg8 -> resnet8: the KD fine-tune
-# (kd_vgg8_resnet8_fashion_mnist.py) on the 2,000 real images plus 4,000
-# cGAN samples. As in the official cGAN-KD + KD runs, this bank is filtered
-# at q 0.8 and not relabelled: the KD term carries the teacher's view.
+# (kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py) on the 2,000 real images
+# plus 4,000 cGAN samples. As in the official cGAN-KD + KD runs, this bank is
+# filtered at q 0.8 and not relabelled: the KD term carries the teacher's view.
 # The demo passes the cGAN its cGAN-KD stage trained, so both students see
 # samples of the same generator:
 #   python tools/train.py \
-#       configs/fashion_mnist/kd_cgankd_vgg8_resnet8_fashion_mnist.py \
+#       configs/fashion_mnist/cgankd_kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py \
 #       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
 #       load_from=PATH/TO/STUDENT.pth \
 #       custom_hooks.0.generator_ckpt=PATH/TO/cgan/cgan_final.pth
 _base_ = [
-    './kd_vgg8_resnet8_fashion_mnist.py',
+    './kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
     '../_base_/cgankd/fashion_mnist_dcgan.py',
 ]
 

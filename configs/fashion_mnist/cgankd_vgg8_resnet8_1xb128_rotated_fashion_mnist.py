@@ -1,15 +1,15 @@
-# cGAN-KD for regression on real images, the paper's protocol: the
-# converged student (resnet8_rotated_fashion_mnist.py) fine-tuned on its
-# 2,000 rotated Fashion-MNIST training images plus 4,000 CcGAN samples that
-# the vgg8 teacher filtered and relabelled with its predicted angle, with
-# the steps and schedule of resnet8_finetune_rotated_fashion_mnist.py. The
-# CcGAN learns from the teacher's 55,000 training images.
+# cGAN-KD for regression on real images, the paper's protocol: the converged
+# student (resnet8_1xb128_rotated_fashion_mnist.py) fine-tuned on its 2,000
+# rotated Fashion-MNIST training images plus 4,000 CcGAN samples that the vgg8
+# teacher filtered and relabelled with its predicted angle, with the steps and
+# schedule of resnet8_finetune_1xb128_rotated_fashion_mnist.py. The CcGAN
+# learns from the teacher's 55,000 training images.
 #   python tools/train.py \
-#       configs/fashion_mnist/cgankd_vgg8_resnet8_rotated_fashion_mnist.py \
+#       configs/fashion_mnist/cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py \
 #       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
 #       load_from=PATH/TO/STUDENT.pth
 _base_ = [
-    './resnet8_finetune_rotated_fashion_mnist.py',
+    './resnet8_finetune_1xb128_rotated_fashion_mnist.py',
     '../_base_/cgankd/rotated_fashion_mnist_ccgan.py',
 ]
 
@@ -37,10 +37,10 @@ model = dict(
             in_channels=512,
             label_range=(-45.0, 45.0),
             loss_type='l1')),
-    # The vgg8_rotated_fashion_mnist.py teacher: put its checkpoint here
+    # The vgg8_1xb128_rotated_fashion_mnist.py teacher: put its checkpoint here
     # (or pass --cfg-options model.teacher_ckpt=..., as demo/fashion_mnist
     # does).
-    teacher_ckpt='checkpoints/vgg8_rotated_fashion_mnist.pth',
+    teacher_ckpt='checkpoints/vgg8_1xb128_rotated_fashion_mnist.pth',
     # no distillation loss: the teacher only serves the bank
     distiller=dict(type='ConfigurableDistiller', distill_losses=dict()))
 find_unused_parameters = True

@@ -1,13 +1,13 @@
 # The KD fine-tune (Hinton et al.), vgg8 -> resnet8: the converged student
-# (resnet8_fashion_mnist.py) fine-tuned with KD on its 2,000 real images,
-# with the steps and schedule of every fine-tune of the experiment
-# (resnet8_finetune_fashion_mnist.py): the control of KD + cGAN-KD.
-# T = 4 and KL weight 0.9 as in the CIFAR KD config, CE weight 1.0.
+# (resnet8_1xb128_fashion_mnist.py) fine-tuned with KD on its 2,000 real
+# images, with the steps and schedule of every fine-tune of the experiment
+# (resnet8_finetune_1xb128_fashion_mnist.py): the control of KD + cGAN-KD. T =
+# 4 and KL weight 0.9 as in the CIFAR KD config, CE weight 1.0.
 #   python tools/train.py \
-#       configs/fashion_mnist/kd_vgg8_resnet8_fashion_mnist.py \
+#       configs/fashion_mnist/kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py \
 #       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
 #       load_from=PATH/TO/STUDENT.pth
-_base_ = ['./resnet8_finetune_fashion_mnist.py']
+_base_ = ['./resnet8_finetune_1xb128_fashion_mnist.py']
 
 model = dict(
     _delete_=True,
@@ -30,9 +30,10 @@ model = dict(
         backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=10, in_channels=512)),
-    # The vgg8_fashion_mnist.py teacher: put its checkpoint here (or pass
-    # --cfg-options model.teacher_ckpt=..., as demo/fashion_mnist does).
-    teacher_ckpt='checkpoints/vgg8_fashion_mnist.pth',
+    # The vgg8_1xb128_fashion_mnist.py teacher: put its checkpoint here
+    # (or pass --cfg-options model.teacher_ckpt=..., as demo/fashion_mnist
+    # does).
+    teacher_ckpt='checkpoints/vgg8_1xb128_fashion_mnist.pth',
     distiller=dict(
         type='ConfigurableDistiller',
         student_recorders=dict(

@@ -1,7 +1,7 @@
 # resnet8 alone on the first 2,000 Fashion-MNIST training images, trained to
 # convergence: the paper's baseline, and the checkpoint every fine-tune of
 # the experiment starts from (demo/fashion_mnist).
-#   python tools/train.py configs/fashion_mnist/resnet8_fashion_mnist.py
+#   python tools/train.py configs/fashion_mnist/resnet8_1xb128_fashion_mnist.py
 # The fixed low-data subset (mmpretrain's `indices=2000`: the first 2,000
 # images, 186 to 216 per class) is the regime where cGAN-KD adds generated
 # images; the teacher and the cGAN learn from all 55,000.
