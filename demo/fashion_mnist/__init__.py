@@ -42,9 +42,10 @@ paired comparisons, and the pictures (bank samples, filter histograms,
 error against the angle).
 
 ``--quick`` (``make demo``) is a shorter look at the same experiment:
-every schedule at 40 % of its length, the cGANs at a third of theirs and
-cDR-RS off, about half an hour on 2 cores for one seed (the full one
-takes over an hour); it trains under ``work_dirs/demo_fashion_mnist_quick``.
+every schedule but the students' alone (the converged baseline) at 40 %
+of its length, the cGANs at a third of theirs and cDR-RS off, for a
+one-seed run in at most half an hour on 2 cores (the full one takes over
+an hour); it trains under ``work_dirs/demo_fashion_mnist_quick``.
 ``--smoke`` shrinks every stage to check the plumbing in a few minutes;
 its numbers mean nothing, and it trains under
 ``work_dirs/demo_fashion_mnist_smoke``.

@@ -14,7 +14,8 @@ from .outputs import cgan_weights, final_checkpoint
 from .stages import REPO_ROOT, STAGES_BY_NAME, Stage, stage_dir
 
 NUM_TEST_IMAGES = 10000
-# --quick: the share of every schedule, and of every cGAN's iterations
+# --quick: the share of every schedule (the students' alone excepted),
+# and of every cGAN's iterations
 QUICK_SCHEDULE = 0.4
 QUICK_GAN_ITERS = 1 / 3
 # --smoke: a few iterations on a few images, a few hundred test images.
@@ -74,8 +75,14 @@ def as_int(value) -> Optional[int]:
 
 
 def size_options(stage: Stage, args: argparse.Namespace) -> List[str]:
-    """The options that set a stage's length (its checkpoint's name)."""
+    """The options that set a stage's length.
+
+    ``--quick`` shortens every schedule but the students' alone: the
+    baseline every fine-tune starts from must be converged.
+    """
     if args.quick:
+        if stage.row == 'student':
+            return []
         return scaled_schedule_options(load_config(stage), QUICK_SCHEDULE)
     if not args.smoke:
         return []

@@ -40,9 +40,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     size.add_argument(
         '--quick',
         action='store_true',
-        help=f'every schedule at {QUICK_SCHEDULE:.0%} of its length, the '
-        f'cGANs at {QUICK_GAN_ITERS:.0%} of their iterations, cDR-RS off: '
-        'the experiment in about half an hour (make demo)')
+        # (argparse formats help strings: a percent sign is written %%)
+        help=f'every schedule but the students\' alone at '
+        f'{QUICK_SCHEDULE * 100:.0f} %% of its length, the cGANs at '
+        f'{QUICK_GAN_ITERS * 100:.0f} %% of their iterations, cDR-RS off: '
+        'the experiment in at most half an hour (make demo)')
     size.add_argument(
         '--smoke',
         action='store_true',

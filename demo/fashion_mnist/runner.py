@@ -190,13 +190,25 @@ def run_all(root: str, args: argparse.Namespace) -> Dict[int, List[Dict]]:
     first = args.seeds[0]
     todo = [(stage, first if stage.shared else seed) for seed in args.seeds
             for stage in stages if not (stage.shared and seed != first)]
-    # the shared stages (teachers, cGANs) first: everything waits on them
-    todo.sort(key=lambda item: not item[0].shared)
     planned = {(stage.name, seed) for stage, seed in todo}
     done: Dict[Tuple[str, int], Dict] = {}
 
     def key(name: str, seed: int) -> Tuple[str, int]:
         return (name, first if STAGES_BY_NAME[name].shared else seed)
+
+    def dependents(item: Tuple[Stage, int]) -> int:
+        """How many planned stages wait, directly or not, for ``item``."""
+        below, frontier = set(), {key(item[0].name, item[1])}
+        while frontier:
+            frontier = {(s.name, seed) for s, seed in todo
+                        if (s.name, seed) not in below and any(
+                            key(d, seed) in frontier for d in s.deps)}
+            below |= frontier
+        return len(below)
+
+    # the stages most others wait for first (teachers, then students and
+    # cGANs), so that the last hour is not one stage after another
+    todo.sort(key=dependents, reverse=True)
 
     def waits_for(stage: Stage, seed: int) -> List[Tuple[str, int]]:
         waits = [key(dep, seed) for dep in stage.deps]

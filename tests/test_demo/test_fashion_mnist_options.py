@@ -85,3 +85,10 @@ def test_a_missing_dependency_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="'student'"):
         options.stage_options(STAGES_BY_NAME['finetune_real'],
                               str(tmp_path), parse_args([]), 0)
+
+
+def test_the_help_prints(capsys):
+    with pytest.raises(SystemExit) as done:
+        parse_args(['--help'])
+    assert done.value.code == 0
+    assert '--quick' in capsys.readouterr().out
