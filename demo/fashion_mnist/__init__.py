@@ -43,7 +43,8 @@ error against the angle).
 
 ``--quick`` (``make demo``) is a shorter look at the same experiment:
 every schedule but the students' alone (the converged baseline) at 40 %
-of its length, the cGANs at a third of theirs and cDR-RS off, for a
+of its length, the cGANs at a third of theirs (3,000 iterations at
+least) and cDR-RS off, for a
 one-seed run in at most half an hour on 2 cores (the full one takes over
 an hour); it trains under ``work_dirs/demo_fashion_mnist_quick``.
 ``--smoke`` shrinks every stage to check the plumbing in a few minutes;

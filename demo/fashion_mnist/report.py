@@ -9,8 +9,8 @@ import platform
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from cgankd_plugin.utils.atomic_io import atomic_write_bytes, read_json
-from .options import (NUM_TEST_IMAGES, QUICK_GAN_ITERS, QUICK_SCHEDULE,
-                      SMOKE_TEST_IMAGES)
+from .options import (NUM_TEST_IMAGES, QUICK_GAN_ITERS, QUICK_MIN_GAN_ITERS,
+                      QUICK_SCHEDULE, SMOKE_TEST_IMAGES)
 from .stages import (COMPARISONS, HIGHER_IS_BETTER, METRIC_NAMES,
                      METRIC_TITLES, TASK_TITLES, TASKS)
 
@@ -233,7 +233,8 @@ def write_report(runs: Dict[int, List[Dict]], args: argparse.Namespace,
     title = 'cGAN-KD on Fashion-MNIST' + (
         ' (SMOKE: numbers mean nothing)' if args.smoke else
         f' (--quick: schedules at {QUICK_SCHEDULE:.0%} but the converged '
-        f'students\', cGANs at {QUICK_GAN_ITERS:.0%}, no cDR-RS)'
+        f'students\', cGANs at {QUICK_GAN_ITERS:.0%} (at least '
+        f'{QUICK_MIN_GAN_ITERS:,} iterations), no cDR-RS)'
         if args.quick else '')
     cpu = sum(r['cpu_time'] or 0.0 for r in {
         (r['stage'], json.dumps(r['wall_time'])): r

@@ -5,7 +5,7 @@ import os.path as osp
 import time
 from typing import List, Optional
 
-from .options import QUICK_GAN_ITERS, QUICK_SCHEDULE
+from .options import QUICK_GAN_ITERS, QUICK_MIN_GAN_ITERS, QUICK_SCHEDULE
 from .report import write_report
 from .runner import run_all
 from .stages import REPO_ROOT, STAGES_BY_NAME, TASKS
@@ -43,7 +43,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         # (argparse formats help strings: a percent sign is written %%)
         help=f'every schedule but the students\' alone at '
         f'{QUICK_SCHEDULE * 100:.0f} %% of its length, the cGANs at '
-        f'{QUICK_GAN_ITERS * 100:.0f} %% of their iterations, cDR-RS off: '
+        f'{QUICK_GAN_ITERS * 100:.0f} %% of their iterations (at least '
+        f'{QUICK_MIN_GAN_ITERS}), cDR-RS off: '
         'the experiment in at most half an hour (make demo)')
     size.add_argument(
         '--smoke',

@@ -111,27 +111,28 @@ def _task_stages(task: str, suffix: str, configs: Dict[str, str],
               teacher=name('teacher'), init_from=name('student')))
     return tuple(stages)
 
+CLASSIFICATION_CONFIGS = dict(
+    teacher='vgg8_1xb128_fashion_mnist.py',
+    student='resnet8_1xb128_fashion_mnist.py',
+    finetune_real='resnet8_finetune_1xb128_fashion_mnist.py',
+    finetune_kd='kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
+    cgankd='cgankd_vgg8_resnet8_1xb128_fashion_mnist.py',
+    kd_cgankd='cgankd_kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
+    real_bank='cgankd_realbank_vgg8_resnet8_1xb128_fashion_mnist.py')
+ROTATION_CONFIGS = dict(
+    teacher='vgg8_1xb128_rotated_fashion_mnist.py',
+    student='resnet8_1xb128_rotated_fashion_mnist.py',
+    finetune_real='resnet8_finetune_1xb128_rotated_fashion_mnist.py',
+    cgankd='cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py',
+    real_bank='cgankd_realbank_vgg8_resnet8_1xb128_rotated_fashion_mnist.py')
 STAGES = _task_stages(
     'classification', '',
-    dict(teacher=_config('vgg8_1xb128_fashion_mnist.py'),
-         student=_config('resnet8_1xb128_fashion_mnist.py'),
-         finetune_real=_config('resnet8_finetune_1xb128_fashion_mnist.py'),
-         finetune_kd=_config('kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py'),
-         cgankd=_config('cgankd_vgg8_resnet8_1xb128_fashion_mnist.py'),
-         kd_cgankd=_config('cgankd_kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py'),
-         real_bank=_config('cgankd_realbank_vgg8_resnet8_1xb128_fashion_mnist.py')),
+    {row: _config(name) for row, name in CLASSIFICATION_CONFIGS.items()},
     # their banks fit cDR-RS (about 25 CPU minutes each)
     'vgg8', 'resnet8', shared_banks=True) + _task_stages(
         'rotation', '_rotation',
-        dict(teacher=_config('vgg8_1xb128_rotated_fashion_mnist.py'),
-             student=_config('resnet8_1xb128_rotated_fashion_mnist.py'),
-             finetune_real=_config(
-                 'resnet8_finetune_1xb128_rotated_fashion_mnist.py'),
-             cgankd=_config('cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py'),
-             real_bank=_config(
-                 'cgankd_realbank_vgg8_resnet8_1xb128_rotated_fashion_mnist.py')),
+        {row: _config(name) for row, name in ROTATION_CONFIGS.items()},
         'vgg8', 'resnet8')
-
 TASKS = ('classification', 'rotation')
 
 STAGES_BY_NAME = {stage.name: stage for stage in STAGES}
