@@ -1,5 +1,5 @@
 # Copyright (c) cgankd_plugin contributors.
-"""Overhead of BankBuilder.build over bare sampling + teacher forward.
+"""Overhead of a bank build over bare sampling + teacher forward.
 
 Usage::
 
@@ -9,11 +9,11 @@ Usage::
 Measured, interleaved (build, bare, bare in full batches, then the
 reverse order, ...) over ``--repeats`` rounds, medians reported:
 
-* ``build``: ``BankBuilder.build`` of a fresh bank (no cDR-RS, filter
-  quantile 0.9, relabel 'hard', burn-in 100 per class, bank_batch_size
-  256, num_fake 2000, 10 classes), from the ``BankWriter`` constructor to
-  the finalized bank: burn-in, rounds, per-round chunk commits, final
-  assembly and checksums.
+* ``build``: ``ClassificationBankBuilder.build`` of a fresh bank (no
+  cDR-RS, filter quantile 0.9, relabel 'hard', burn-in 100 per class,
+  bank_batch_size 256, num_fake 2000, 10 classes), from the
+  ``BankWriter`` constructor to the finalized bank: burn-in, rounds,
+  per-round chunk commits, final assembly and checksums.
 * ``bare``: a loop of ``gan.sample`` (+ the uint8 conversion the teacher
   takes) and ``TeacherAdapter`` over every candidate the build drew,
   burn-in included (its survivors go into the bank, so it is candidates
@@ -52,9 +52,10 @@ import torch
 import _bench_utils as bu  # noqa: I100 (adds the repo to sys.path)
 
 import cgankd_plugin  # noqa: E402,F401,I100
-from cgankd_plugin.synthesis import BankBuilder, TeacherAdapter  # noqa: E402
-from cgankd_plugin.synthesis.bank_builder import (  # noqa: E402
-    _ROUND_STREAM, seeded, to_uint8)
+from cgankd_plugin.synthesis import (  # noqa: E402
+    TeacherAdapter, make_bank_builder)
+from cgankd_plugin.synthesis.builder.rng import (  # noqa: E402
+    ROUND_STREAM, seeded, to_uint8)
 
 TARGET = 1.15
 GAN_CHANNELS = 16
@@ -63,7 +64,7 @@ TEACHER = 'resnet20'
 
 def run_build(gan, adapter, cfg, root: str, tag: str):
     """One fresh build; returns (seconds, builder)."""
-    builder = BankBuilder(
+    builder = make_bank_builder(
         gan,
         adapter,
         cfg.num_fake,
@@ -90,7 +91,7 @@ def run_bare(gan, adapter, batches) -> float:
     start = time.perf_counter()
     for r, size in enumerate(batches):
         labels = torch.full((size, ), r % bu.NUM_CLASSES, dtype=torch.long)
-        images = to_uint8(gan.sample(labels, rng=seeded(0, _ROUND_STREAM, r)))
+        images = to_uint8(gan.sample(labels, rng=seeded(0, ROUND_STREAM, r)))
         adapter(images)
     return time.perf_counter() - start
 
@@ -110,10 +111,10 @@ def profile_build(gan, adapter, cfg, root: str) -> None:
     total = time.perf_counter() - total_start
     stats = pstats.Stats(profiler)
     wanted = {
-        ('bank_builder.py', '_fill_classes'): 'all streams (_fill_classes)',
-        ('bank_builder.py', '_class_burn_in'):
+        ('classification.py', '_fill'): 'all streams (_fill)',
+        ('classification.py', '_class_burn_in'):
         '  burn-in draws + burn-in chunks',
-        ('bank_builder.py', '_round'): '  rounds (sample+teacher+filter)',
+        ('base.py', '_round'): '  rounds (sample+teacher+filter)',
         ('writer.py', 'append_chunk'): '  append_chunk (commit)',
         ('writer.py', '_write_chunk'): '    savez + fsync of chunk',
         ('writer.py', '_write_partial_record'):

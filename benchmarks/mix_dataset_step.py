@@ -67,7 +67,7 @@ PIPELINE = [
 
 
 def write_bank(bank_dir: str, num_fake: int, seed: int = 0) -> None:
-    """A bank of random images in per-class blocks, as BankBuilder lays out."""
+    """A bank of random images in per-class blocks, as a build lays out."""
     rng = np.random.default_rng(seed)
     writer = BankWriter(bank_dir, 'bench', num_fake, (3, 32, 32))
     conds = condition_of_positions(num_fake, NUM_CLASSES)

@@ -2,10 +2,13 @@
 """The synthetic bank: generation, subsampling, filtering and storage."""
 from .bank import (BankCorruptError, BankError, BankNotFoundError,
                    BankStaleError, BankWriter, SyntheticBank)
-from .bank_builder import BankBuilder
+from .builder import (BaseBankBuilder, ClassificationBankBuilder,
+                      RegressionBankBuilder, make_bank_builder)
 from .teacher_adapter import TeacherAdapter
 
 __all__ = [
-    'BankBuilder', 'BankCorruptError', 'BankError', 'BankNotFoundError',
-    'BankStaleError', 'BankWriter', 'SyntheticBank', 'TeacherAdapter'
+    'BankCorruptError', 'BankError', 'BankNotFoundError', 'BankStaleError',
+    'BankWriter', 'BaseBankBuilder', 'ClassificationBankBuilder',
+    'RegressionBankBuilder', 'SyntheticBank', 'TeacherAdapter',
+    'make_bank_builder'
 ]

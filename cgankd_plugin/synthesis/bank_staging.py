@@ -9,12 +9,15 @@ temporary file, fsync, rename), and poll for the files they wait for:
 
 - ``staging.json``: the key and session of the build, written by the
   writer when the folder is ready (a folder with another key is wiped);
-- ``dre.pth`` / ``dre.json``: the cDR-RS density-ratio model, fitted by
-  the writer alone;
-- ``burn_in_<c>.npz``: the burn-in of condition ``c`` (statistic, and
-  what else its users need), written by the condition's owner;
-- ``class_<c>_chunk_<j>.npz`` / ``round_<r>.npz``: one committed round of
-  a helper (the samples it accepted, its size and the helper's rank);
+- ``dre.pth`` (:data:`DRE_FILE`): the cDR-RS density-ratio model,
+  fitted by the writer alone;
+- ``burn_in_<c>.npz`` (:func:`burn_in_name`): the burn-in of condition
+  ``c`` (statistic, and what else its users need), written by the
+  condition's owner;
+- ``class_<c>_chunk_<j>.npz`` / ``round_<r>.npz`` (:func:`class_chunk_name`
+  / :func:`round_name`): one committed round of a helper (the samples it
+  accepted, its size and the helper's rank: :meth:`BankStaging.save_chunk`,
+  :meth:`BankStaging.load_chunk`);
 - ``progress.json``: how far the writer got (helpers skip what is done);
 - ``done_rank<r>.json``: a helper has staged its whole share;
 - ``failed_rank<r>.json``: a rank's error, so the others stop waiting.
@@ -38,6 +41,8 @@ from ..utils.atomic_io import atomic_write_json, fsync_dir, read_json
 STAGING_SUFFIX = '.staging'
 RECORD_FILE = 'staging.json'
 PROGRESS_FILE = 'progress.json'
+DRE_FILE = 'dre.pth'
+CHUNK_FIELDS = ('images', 'cond_labels', 'teacher_labels', 'teacher_probs')
 _LOG_EVERY = 300.0
 
 
@@ -48,6 +53,21 @@ class StagingFailure(RuntimeError):
 def staging_dir(bank_dir: str) -> str:
     """Where the staging folder of the bank at ``bank_dir`` lives."""
     return osp.normpath(bank_dir) + STAGING_SUFFIX
+
+
+def burn_in_name(condition: int) -> str:
+    """The file of the burn-in of ``condition``."""
+    return f'burn_in_{condition:05d}.npz'
+
+
+def class_chunk_name(c: int, j: int) -> str:
+    """The file of chunk ``j`` of class ``c``'s stream (classification)."""
+    return f'class_{c:05d}_chunk_{j:06d}.npz'
+
+
+def round_name(r: int) -> str:
+    """The file of round ``r`` of the bank's stream (regression)."""
+    return f'round_{r:06d}.npz'
 
 
 class BankStaging:
@@ -157,6 +177,42 @@ class BankStaging:
         """Wait for ``name`` (written by another rank), then load it."""
         self.wait_until(lambda: self.exists(name), what)
         return self.load(name, fields)
+
+    def save_chunk(self, name: str, chunk: Dict[str, np.ndarray],
+                   candidates: int) -> None:
+        """Helper: stage one committed round for the writer.
+
+        Args:
+            name (str): The chunk's file (:func:`class_chunk_name`,
+                :func:`round_name`).
+            chunk (dict[str, np.ndarray]): Its accepted samples (the
+                :data:`CHUNK_FIELDS` it has).
+            candidates (int): The round's size.
+        """
+        self.save(
+            name, candidates=np.int64(candidates), rank=np.int64(self.rank),
+            **chunk)
+
+    def load_chunk(self,
+                   name: str,
+                   what: Optional[str] = None) -> Optional[tuple]:
+        """A staged round: ``(chunk, candidates, rank)``.
+
+        Args:
+            name (str): The chunk's file.
+            what (str, optional): Wait for the file, written by whom
+                ``what`` names; None: None when it is not there.
+
+        Returns:
+            tuple, optional: The chunk's arrays (dict), the round's size
+            and the rank that drew it.
+        """
+        data = (self.wait_for(name, what)
+                if what is not None else self.load(name))
+        if data is None:
+            return None
+        chunk = {k: data[k] for k in CHUNK_FIELDS if k in data}
+        return chunk, int(data['candidates']), int(data['rank'])
 
     def discard(self, name: str) -> None:
         """Delete ``name`` if it is there."""

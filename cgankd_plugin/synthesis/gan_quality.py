@@ -133,7 +133,7 @@ def teacher_gan_quality(gan,
         features) and ``teacher_accuracy`` on the fakes (classification)
         or ``teacher_mae`` (regression).
     """
-    from .bank_builder import seeded, to_uint8
+    from .builder.rng import seeded, to_uint8
     rng = seeded(seed, 9)
     n = min(num_samples, len(real_images))
     pick = torch.randperm(len(real_images), generator=rng)[:n]

@@ -35,7 +35,7 @@ class _RealSet(BaseDataset):
 
 
 def write_bank(path, num=NUM_FAKE, soft=False, regression=False, seed=0):
-    """A bank in the layout BankBuilder makes (class blocks)."""
+    """A bank in the layout ClassificationBankBuilder makes (class blocks)."""
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, (num, 3, 8, 8), dtype=np.uint8)
     if regression:

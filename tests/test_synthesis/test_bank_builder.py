@@ -1,5 +1,6 @@
 # Copyright (c) cgankd_plugin contributors.
-"""BankBuilder: a tiny (untrained) cGAN and a tiny teacher build real banks.
+"""ClassificationBankBuilder: a tiny (untrained) cGAN and a tiny teacher
+build real banks.
 
 Everything runs on one thread at 32x32 with 10 classes, a width-4 BigGAN
 and a ResNet-8 teacher: a build of 123 samples (burn-in 8 per class, rounds
@@ -14,9 +15,14 @@ import torch
 import torch.nn.functional as F
 
 from cgankd_plugin.registry import MODELS
-from cgankd_plugin.synthesis import (BankBuilder, BankWriter, SyntheticBank,
-                                     TeacherAdapter)
-from cgankd_plugin.synthesis import bank_builder as bank_builder_module
+from cgankd_plugin.synthesis import (BankWriter, BaseBankBuilder,
+                                     SyntheticBank, TeacherAdapter,
+                                     make_bank_builder)
+from cgankd_plugin.synthesis.builder import subsampling
+from cgankd_plugin.synthesis.builder.classification import split_by_quota
+from cgankd_plugin.synthesis.builder.rng import (BURN_IN_STREAM,
+                                                 ROUND_STREAM, seeded,
+                                                 to_uint8)
 from cgankd_plugin.synthesis.layout import (condition_of_positions,
                                             condition_quotas)
 from cgankd_plugin.synthesis.teacher_filter import classification_statistic
@@ -87,7 +93,7 @@ def make_builder(gan, teacher, **kwargs):
         max_rounds_per_condition=20,
         log=lines.append)
     options.update(kwargs)
-    builder = BankBuilder(gan, TeacherAdapter(teacher), **options)
+    builder = make_bank_builder(gan, TeacherAdapter(teacher), **options)
     builder.lines = lines
     return builder
 
@@ -168,10 +174,9 @@ def test_burn_in_survivors_open_each_class_block(hard_bank, gan, teacher):
     builder, bank = hard_bank
     starts = np.concatenate([[0], np.cumsum(builder.quotas)])
     for c in range(NUM_CLASSES):
-        rng = bank_builder_module.seeded(
-            0, bank_builder_module._BURN_IN_STREAM, c)
+        rng = seeded(0, BURN_IN_STREAM, c)
         labels = torch.full((BURN_IN, ), c)
-        images = bank_builder_module.to_uint8(gan.sample(labels, rng=rng))
+        images = to_uint8(gan.sample(labels, rng=rng))
         _, logits = TeacherAdapter(teacher)(images)
         stat = classification_statistic(logits, labels)
         keep = np.flatnonzero(stat <= np.quantile(stat, 0.9))
@@ -207,8 +212,7 @@ def test_rounds_are_sized_on_what_the_class_still_needs(
     np.testing.assert_array_equal(
         bank.cond_labels, condition_of_positions(NUM_FAKE, NUM_CLASSES))
     candidates = iter(builder.chunk_candidates)
-    for c, chunks in enumerate(
-            bank_builder_module.split_by_quota(sizes, builder.quotas)):
+    for c, chunks in enumerate(split_by_quota(sizes, builder.quotas)):
         drawn = [next(candidates) for _ in chunks]
         assert drawn[0] == BURN_IN  # the burn-in chunk opens the class
         assert all(16 <= n < 32 for n in drawn[1:])
@@ -374,7 +378,7 @@ def test_a_cached_density_ratio_model_makes_the_same_bank_unfitted(
     def no_fit(*args, **kwargs):
         raise AssertionError('cDR-RS was fitted again')
 
-    monkeypatch.setattr(BankBuilder, 'fit_subsampler', no_fit)
+    monkeypatch.setattr(BaseBankBuilder, 'fit_subsampler', no_fit)
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE,
                            dre_cache=cache)
     loaded = build(builder, tmp_path / 'loaded', real_images=images,
@@ -401,8 +405,7 @@ def test_rejection_sampling_uses_each_candidates_ratio(
         out[0] = 1.0
         return out
 
-    monkeypatch.setattr(bank_builder_module, 'predict_density_ratio',
-                        ratios)
+    monkeypatch.setattr(subsampling, 'predict_density_ratio', ratios)
     sizes = []
     original = BankWriter.append_chunk
 
@@ -418,8 +421,7 @@ def test_rejection_sampling_uses_each_candidates_ratio(
     np.testing.assert_array_equal(builder.max_ratios, np.ones(NUM_CLASSES))
     assert len(bank) == NUM_FAKE and sum(sizes) == NUM_FAKE
     assert builder.num_candidates == sum(builder.chunk_candidates)
-    chunks = bank_builder_module.split_by_quota(
-        sizes, condition_quotas(NUM_FAKE, NUM_CLASSES))
+    chunks = split_by_quota(sizes, condition_quotas(NUM_FAKE, NUM_CLASSES))
     candidates = iter(builder.chunk_candidates)
     pos = 0
     for c, class_sizes in enumerate(chunks):
@@ -433,8 +435,7 @@ def test_rejection_sampling_uses_each_candidates_ratio(
             size = next(candidates)
             assert n <= 1  # never more than the one candidate of ratio 1
             if n:
-                rng = bank_builder_module.seeded(
-                    0, bank_builder_module._ROUND_STREAM, c, k)
+                rng = seeded(0, ROUND_STREAM, c, k)
                 first = builder._generate(np.full(size, c), rng)[0].numpy()
                 np.testing.assert_array_equal(bank.images[pos], first)
                 pos += 1
@@ -443,10 +444,9 @@ def test_rejection_sampling_uses_each_candidates_ratio(
 
 def test_cdr_rs_collapsed_ratio_model_is_a_clear_error(
         gan, teacher, tmp_path, monkeypatch):
-    import cgankd_plugin.synthesis.bank_builder as bank_builder
     images, labels = real_set()
     # a model whose ratios are all 0 would accept nothing, forever
-    monkeypatch.setattr(bank_builder, 'predict_density_ratio',
+    monkeypatch.setattr(subsampling, 'predict_density_ratio',
                         lambda model, feats, labels: torch.zeros(len(feats)))
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
     with pytest.raises(ValueError, match='collapsed'):

@@ -17,8 +17,9 @@ import pytest
 import torch
 
 from cgankd_plugin.registry import MODELS
-from cgankd_plugin.synthesis import (BankBuilder, BankWriter, SyntheticBank,
-                                     TeacherAdapter)
+from cgankd_plugin.synthesis import (BankWriter, ClassificationBankBuilder,
+                                     RegressionBankBuilder, SyntheticBank,
+                                     TeacherAdapter, make_bank_builder)
 from cgankd_plugin.synthesis.bank_staging import (BankStaging,
                                                   StagingFailure,
                                                   staging_dir)
@@ -146,7 +147,7 @@ def run_ranks(setup, world, bank_dir, session='s1', per_rank=None,
     for rank in range(world):
         extra = (per_rank or {}).get(rank, {})
         builders.append(
-            BankBuilder(
+            make_bank_builder(
                 copy.deepcopy(extra.get('gan', gan)),
                 TeacherAdapter(copy.deepcopy(teacher)),
                 rank=rank,
@@ -325,5 +326,18 @@ def test_a_failing_helper_is_reported_by_the_writer(gan, teacher, tmp_path):
 def test_bad_rank_arguments(gan, teacher):
     _, _, options = classification(gan, teacher)
     with pytest.raises(ValueError, match='rank'):
-        BankBuilder(gan, TeacherAdapter(teacher), rank=2, world_size=2,
-                    **options)
+        make_bank_builder(gan, TeacherAdapter(teacher), rank=2,
+                          world_size=2, **options)
+
+
+def test_make_bank_builder_picks_the_task(gan, teacher, ccgan, regressor):
+    _, _, options = classification(gan, teacher)
+    builder = make_bank_builder(gan, TeacherAdapter(teacher), **options)
+    assert isinstance(builder, ClassificationBankBuilder)
+    _, _, options = regression(ccgan, regressor)
+    builder = make_bank_builder(ccgan, TeacherAdapter(regressor), **options)
+    assert isinstance(builder, RegressionBankBuilder)
+    assert builder.relabel == 'value'
+    with pytest.raises(TypeError, match='make_bank_builder'):
+        ClassificationBankBuilder(ccgan, TeacherAdapter(regressor),
+                                  **options)

@@ -1,5 +1,5 @@
 # Copyright (c) cgankd_plugin contributors.
-"""BankBuilder for regression: a tiny CcGAN, a tiny regression teacher.
+"""RegressionBankBuilder: a tiny CcGAN, a tiny regression teacher.
 
 The regression filter of cGAN-KD: the 0.7 quantile of |teacher - label| on
 a burn-in draw pooled over every label value is the one cut-off; a sample
@@ -17,11 +17,14 @@ import torch
 
 from cgankd_plugin.engine.hooks.cgan_hook import CGANHook
 from cgankd_plugin.registry import MODELS
-from cgankd_plugin.synthesis import BankBuilder, SyntheticBank, TeacherAdapter
-from cgankd_plugin.synthesis import bank_builder as bank_builder_module
-from cgankd_plugin.synthesis.bank_builder import (
-    _BURN_IN_CHUNK_STREAM, _BURN_IN_STREAM, _CONDITION_STREAM, _ROUND_STREAM,
-    seeded, to_uint8)
+from cgankd_plugin.synthesis import (SyntheticBank, TeacherAdapter,
+                                     make_bank_builder)
+from cgankd_plugin.synthesis.builder import subsampling
+from cgankd_plugin.synthesis.builder.rng import (BURN_IN_CHUNK_STREAM,
+                                                 BURN_IN_STREAM,
+                                                 CONDITION_STREAM,
+                                                 ROUND_STREAM, seeded,
+                                                 to_uint8)
 
 AGES = np.linspace(1.0, 60.0, 4).astype(np.float32)  # 1, 20.67, 40.33, 60
 NORM = 60.0  # UTKFace's official normalisation: age / 60
@@ -83,7 +86,7 @@ def teacher():
 
 
 def make_builder(gan, teacher, num_fake=NUM_FAKE, **kwargs):
-    return BankBuilder(
+    return make_bank_builder(
         gan,
         TeacherAdapter(teacher),
         num_fake,
@@ -166,7 +169,7 @@ def _burn_in_by_hand(gan, teacher):
     for c, age in enumerate(AGES):
         labels = torch.full((BURN_IN, ), float(age / NORM))
         images.append(
-            to_uint8(gan.sample(labels, rng=seeded(0, _BURN_IN_STREAM, c))))
+            to_uint8(gan.sample(labels, rng=seeded(0, BURN_IN_STREAM, c))))
         values.append(TeacherAdapter(teacher)(images[-1])[1])
         targets.append(np.full(BURN_IN, age, np.float64))
     images, values = torch.cat(images), torch.cat(values)
@@ -182,7 +185,7 @@ def test_the_burn_in_survivors_open_the_bank_shuffled(built, gan, teacher):
     images, values, targets, errors, cut = _burn_in_by_hand(gan, teacher)
     assert cut == pytest.approx(builder.cutoffs[0])
     keep = errors <= builder.cutoffs[0]
-    perm = np.random.default_rng([0, _BURN_IN_CHUNK_STREAM,
+    perm = np.random.default_rng([0, BURN_IN_CHUNK_STREAM,
                                   1]).permutation(len(keep))
     order = perm[keep[perm]]
     assert 0 < len(order) < NUM_FAKE
@@ -203,12 +206,12 @@ def test_a_round_keeps_exactly_the_samples_under_the_cut_off(built, teacher):
     builder, bank = built
     size = builder.chunk_candidates[1]
     assert size <= BATCH
-    conditions = np.random.default_rng([0, _CONDITION_STREAM,
+    conditions = np.random.default_rng([0, CONDITION_STREAM,
                                         0]).integers(0, len(AGES), size)
     np.testing.assert_array_equal(
         builder._round_conditions(0, 0, size), conditions)
     assert len(np.unique(conditions)) > 1  # a round spans the label grid
-    images = builder._generate(conditions, seeded(0, _ROUND_STREAM, 0))
+    images = builder._generate(conditions, seeded(0, ROUND_STREAM, 0))
     _, predicted = TeacherAdapter(teacher)(images)
     targets = np.asarray(AGES, np.float64)[conditions]
     errors = np.abs(predicted.double().numpy() - targets)
@@ -266,9 +269,9 @@ def test_cdr_rs_fakes_are_generated_at_each_real_images_label(
         return fit(real_feats, real_labels, fake_feats, fake_labels, *args,
                    **kwargs)
 
-    fit = bank_builder_module.fit_density_ratio
+    fit = subsampling.fit_density_ratio
     monkeypatch.setattr(gan, 'sample', spy_sample)
-    monkeypatch.setattr(bank_builder_module, 'fit_density_ratio', spy_fit)
+    monkeypatch.setattr(subsampling, 'fit_density_ratio', spy_fit)
     builder = make_builder(
         gan, teacher, subsample=dict(SUBSAMPLE, num_fake_train=30))
     builder.fit_subsampler(images, labels)
@@ -297,7 +300,7 @@ def test_cdr_rs_bound_is_per_label_value(gan, teacher, tmp_path,
     def ratios(model, feats, labels):
         return 100.0 * labels.float()**2
 
-    monkeypatch.setattr(bank_builder_module, 'predict_density_ratio',
+    monkeypatch.setattr(subsampling, 'predict_density_ratio',
                         ratios)
     images, labels = real_set()
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE)

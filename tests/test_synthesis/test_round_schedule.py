@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from cgankd_plugin.synthesis.bank_builder import split_by_quota
+from cgankd_plugin.synthesis.builder import split_by_quota
 from cgankd_plugin.synthesis.round_schedule import RoundSchedule
 
 

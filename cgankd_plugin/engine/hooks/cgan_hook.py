@@ -17,8 +17,9 @@ from ...datasets.synthetic_mix_dataset import SyntheticMixDataset
 from ...registry import DATASETS, HOOKS, MODELS
 from ...synthesis.bank import (BankStaleError, SyntheticBank, check_bank_dir,
                                hash_settings, hash_state_dict)
-from ...synthesis.bank_builder import BankBuilder
 from ...synthesis.bank_staging import BankStaging, StagingFailure
+from ...synthesis.builder import BaseBankBuilder as BankBuilder
+from ...synthesis.builder import make_bank_builder
 from ...synthesis.gan_quality import QUALITY_VERSION, teacher_gan_quality
 from ...synthesis.gan_training import GANTrainer
 from ...synthesis.real_data import image_of, load_real_images
@@ -530,7 +531,7 @@ class CGANHook(Hook):
     def _builder(self, runner, gan, adapter, mix, conditions, device,
                  rank: int = 0, world_size: int = 1,
                  dre_cache: Optional[str] = None) -> BankBuilder:
-        return BankBuilder(
+        return make_bank_builder(
             gan, adapter, mix.num_fake, conditions['gan_labels'].to(device),
             conditions['bank_labels'], relabel=self.relabel,
             subsample=self.subsample, filter_quantile=self.filter_quantile,

@@ -1,0 +1,42 @@
+# Copyright (c) cgankd_plugin contributors.
+"""The named random streams of a bank build, and the image conversion.
+
+Every draw of a build is seeded from the build's seed, one of the stream
+numbers below and its place (condition, round), so a resumed or split
+build draws the same numbers as a one-process build.
+"""
+import numpy as np
+import torch
+
+BURN_IN_STREAM = 1  # (seed, 1, c): the burn-in of condition c
+ROUND_STREAM = 2  # (seed, 2, c, k) / (seed, 2, r): a round's candidates
+DRE_STREAM = 3  # (seed, 3): the fakes and the fit of cDR-RS
+BURN_IN_CHUNK_STREAM = 4  # (seed, 4[, 1]): regression's pooled burn-in
+CONDITION_STREAM = 5  # (seed, 5, r): the labels of regression round r
+
+
+def seeded(seed: int, *stream: int) -> torch.Generator:
+    """A CPU torch generator for one named stream of a build.
+
+    Args:
+        seed (int): The build's seed.
+        *stream (int): The stream number and the draw's place in it.
+
+    Returns:
+        torch.Generator: A generator seeded from ``(seed, *stream)``.
+    """
+    state = np.random.SeedSequence([seed, *stream]).generate_state(2)
+    value = int(state[0]) << 32 | int(state[1])
+    return torch.Generator().manual_seed(value & ((1 << 63) - 1))
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] float images to uint8, as they are stored and trained on.
+
+    Args:
+        images (torch.Tensor): Generated images in [-1, 1].
+
+    Returns:
+        torch.Tensor: The same images as uint8 in [0, 255].
+    """
+    return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)

@@ -1,0 +1,146 @@
+# Copyright (c) cgankd_plugin contributors.
+"""cDR-RS in a bank build: the density-ratio model and each draw's ratios.
+
+Rank 0 fits the model on the teacher's features of real images and of
+fakes generated at their labels, or loads it from the staging folder (a
+resumed build) or from ``dre_cache`` (fitted by an earlier build with the
+same generator, teacher and data); it publishes the model in the staging
+folder, where the other ranks load it.
+"""
+import os
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ...utils.atomic_io import atomic_torch_save
+from ...utils.progress import ProgressLog
+from ..bank_staging import DRE_FILE
+from ..density_ratio import (DensityRatioMLP, fit_density_ratio,
+                             predict_density_ratio)
+from .rng import DRE_STREAM, seeded, to_uint8
+
+
+class SubsamplingMixin:
+    """The cDR-RS part of :class:`BaseBankBuilder`.
+
+    It reads the builder's ``gan``, ``teacher``, ``gan_labels``,
+    ``subsample``, ``batch_size``, ``seed``, ``log``, ``staging``,
+    ``is_writer`` and ``dre_cache``, and sets ``dre`` (None: cDR-RS off).
+    The task supplies :meth:`_dre_num_classes` and :meth:`_dre_fake_labels`.
+    """
+
+    def _dre_num_classes(self) -> Optional[int]:
+        """The classes cDR-RS conditions on (None: a continuous label)."""
+        raise NotImplementedError
+
+    def _dre_fake_labels(self, real_labels: torch.Tensor, num_train: int,
+                         rng: torch.Generator) -> torch.Tensor:
+        """The labels of the fakes cDR-RS is fitted on."""
+        raise NotImplementedError
+
+    def _ratios(self, feats: torch.Tensor,
+                conditions: np.ndarray) -> np.ndarray:
+        """The density ratio of each candidate (its teacher features)."""
+        labels = self.gan_labels[torch.as_tensor(conditions)]
+        return np.asarray(
+            predict_density_ratio(self.dre, feats, labels.to(feats.device)))
+
+    def fit_subsampler(self, real_images: torch.Tensor,
+                       real_labels: torch.Tensor) -> None:
+        """Fit the cDR-RS density-ratio model (teacher features).
+
+        The fakes are generated at the real labels, ``num_fake_train`` of
+        them (default: as many as real images), as the subclass pairs them
+        (:meth:`_dre_fake_labels`).
+
+        Args:
+            real_images (torch.Tensor): uint8 real images.
+            real_labels (torch.Tensor): Their GAN labels.
+        """
+        cfg = dict(self.subsample or {})
+        num_train = int(cfg.pop('num_fake_train', len(real_images)))
+        progress = ProgressLog('cDR-RS: teacher features of real images',
+                               len(real_images), self.log, unit='img',
+                               min_interval=10)
+        real_feats = []
+        for i in range(0, len(real_images), self.batch_size):
+            real_feats.append(
+                self.teacher(real_images[i:i + self.batch_size])[0].cpu())
+            progress.update(min(i + self.batch_size, len(real_images)))
+        real_feats = torch.cat(real_feats)
+        rng = seeded(self.seed, DRE_STREAM)
+        fake_labels = self._dre_fake_labels(real_labels.cpu(), num_train,
+                                            rng)
+        num_train = len(fake_labels)
+        fake_feats = []
+        progress = ProgressLog('cDR-RS: teacher features of fakes',
+                               num_train, self.log, unit='img',
+                               min_interval=10)
+        for i in range(0, num_train, self.batch_size):
+            labels = fake_labels[i:i + self.batch_size].to(
+                self.gan_labels.device)
+            images = to_uint8(self.gan.sample(labels, rng=rng)).cpu()
+            fake_feats.append(self.teacher(images)[0].cpu())
+            progress.update(min(i + self.batch_size, num_train))
+        self.log(f'cDR-RS: fitting the density ratio on {len(real_feats)} '
+                 f'real and {num_train} fake feature vectors')
+        self.dre = fit_density_ratio(
+            real_feats, real_labels.cpu(), torch.cat(fake_feats), fake_labels,
+            self._dre_num_classes(), rng=rng, log_fn=self.log, **cfg)
+
+    def _dre_arch(self, feat_dim: int) -> dict:
+        cfg = self.subsample or {}
+        arch = dict(
+            feat_dim=int(feat_dim), num_classes=self._dre_num_classes())
+        for name in ('hidden_dims', 'dropout'):
+            if name in cfg:
+                arch[name] = cfg[name]
+        return arch
+
+    def _setup_subsampler(self, real_images, real_labels) -> None:
+        """Fit cDR-RS (rank 0) or load the model rank 0 published."""
+        if self.subsample is None:
+            return
+        staging = self.staging
+        if self.is_writer:
+            saved = (staging.path(DRE_FILE)
+                     if staging is not None and staging.exists(DRE_FILE)
+                     else None)
+            if saved is not None:
+                self._load_dre(saved)
+                self.log('cDR-RS: density-ratio model loaded from the '
+                         'staging folder (a resumed build)')
+                return
+            if self.dre_cache is not None and osp.isfile(self.dre_cache):
+                self._load_dre(self.dre_cache)
+                self.log('cDR-RS: density-ratio model loaded from '
+                         f'{self.dre_cache} (fitted by an earlier build '
+                         'with the same generator, teacher and data)')
+            else:
+                if real_images is None:
+                    raise ValueError(
+                        'cDR-RS subsampling needs the real images')
+                self.fit_subsampler(real_images, real_labels)
+                if self.dre_cache is not None:
+                    self._save_dre(self.dre_cache)
+            if staging is not None:
+                self._save_dre(staging.path(DRE_FILE))
+            return
+        staging.wait_until(lambda: staging.exists(DRE_FILE),
+                           'rank 0 to fit the cDR-RS model')
+        self._load_dre(staging.path(DRE_FILE))
+
+    def _save_dre(self, path: str) -> None:
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        atomic_torch_save(
+            dict(arch=self._dre_arch(self.dre.feat_dim),
+                 state_dict=self.dre.state_dict()), path)
+
+    def _load_dre(self, path: str) -> None:
+        saved = torch.load(path, map_location='cpu', weights_only=True)
+        arch = dict(saved['arch'])
+        model = DensityRatioMLP(arch.pop('feat_dim'), **arch)
+        model.load_state_dict(saved['state_dict'])
+        self.dre = model.eval()
