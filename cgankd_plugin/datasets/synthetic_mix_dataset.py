@@ -9,6 +9,7 @@ from mmengine.dataset import BaseDataset
 from ..registry import DATASETS
 from ..synthesis.bank import BankNotFoundError, SyntheticBank
 from ..synthesis.layout import condition_of_positions
+from .dataset_tree import find_dataset
 
 
 @DATASETS.register_module()
@@ -220,3 +221,16 @@ class SyntheticMixDataset:
                 info['teacher_probs'] = np.array(
                     bank.teacher_probs[j], dtype=np.float32)
         return info
+
+
+def find_mix_dataset(dataset) -> Optional[SyntheticMixDataset]:
+    """The ``SyntheticMixDataset`` inside a tree of dataset wrappers.
+
+    Args:
+        dataset: The outermost dataset (e.g. a ``CRDDataset`` around it).
+
+    Returns:
+        SyntheticMixDataset, optional: It, or None if there is none.
+    """
+    return find_dataset(dataset,
+                        lambda d: isinstance(d, SyntheticMixDataset))

@@ -30,7 +30,6 @@ import glob
 import os
 import os.path as osp
 import shutil
-import time
 from typing import Callable, Dict, Iterable, Optional
 
 import numpy as np
@@ -43,7 +42,6 @@ RECORD_FILE = 'staging.json'
 PROGRESS_FILE = 'progress.json'
 DRE_FILE = 'dre.pth'
 CHUNK_FIELDS = ('images', 'cond_labels', 'teacher_labels', 'teacher_probs')
-_LOG_EVERY = 300.0
 
 
 class StagingFailure(RuntimeError):
@@ -271,14 +269,8 @@ class BankStaging:
             RankHungError: if rank 0's watched heartbeat goes silent
                 (:mod:`cgankd_plugin.utils.heartbeat`).
         """
-        start = last = time.time()
-        while not done():
-            if check_failures:
-                self.check_failures()
-            heartbeat.check()  # a helper: has the writer gone silent?
-            heartbeat.beat()  # the writer: waiting for helpers is alive
-            time.sleep(self.poll)
-            if time.time() - last >= _LOG_EVERY:
-                last = time.time()
-                self.log(f'bank: rank {self.rank} waiting for {what} '
-                         f'({(last - start) / 60:.0f} min)')
+        heartbeat.wait_until(
+            done, what,
+            lambda line: self.log(f'bank: rank {self.rank} {line}'),
+            self.poll,
+            also_check=self.check_failures if check_failures else None)

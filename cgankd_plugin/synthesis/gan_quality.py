@@ -13,6 +13,7 @@ from typing import Dict, Tuple
 import numpy as np
 import torch
 
+from ..utils.atomic_io import atomic_write_json, read_json
 from .teacher_adapter import TeacherAdapter
 
 # bumped when the figures computed change; a cached record of another
@@ -160,3 +161,34 @@ def teacher_gan_quality(gan,
         result['teacher_accuracy'] = float(
             (fake_out.argmax(1) == labels).float().mean())
     return result
+
+
+def cached_gan_quality(path: str, generator_hash: str, gan,
+                       teacher: TeacherAdapter, real_images: torch.Tensor,
+                       real_labels: torch.Tensor, **kwargs) -> Dict:
+    """:func:`teacher_gan_quality`, computed once per generator.
+
+    The figures are kept in ``path`` with the generator's weights hash
+    and :data:`QUALITY_VERSION`; a later call for the same weights (a
+    resumed run, another student loading the cGAN) reads them back.
+
+    Args:
+        path (str): The JSON file of the figures.
+        generator_hash (str): The hash of the cGAN's weights.
+        gan (BaseConditionalGAN): The trained cGAN.
+        teacher (TeacherAdapter): The teacher (or filtering network).
+        real_images (torch.Tensor): uint8 real images (N, C, H, W).
+        real_labels (torch.Tensor): Their cGAN labels.
+        **kwargs: The other arguments of :func:`teacher_gan_quality`.
+
+    Returns:
+        dict: The figures, with ``generator`` and ``version``.
+    """
+    quality = read_json(path)
+    if (not quality or quality.get('generator') != generator_hash
+            or quality.get('version') != QUALITY_VERSION):
+        quality = teacher_gan_quality(gan, teacher, real_images, real_labels,
+                                      **kwargs)
+        quality['generator'] = generator_hash
+        atomic_write_json(path, quality)
+    return quality

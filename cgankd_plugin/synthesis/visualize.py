@@ -2,7 +2,7 @@
 """Pictures of a bank: a sample grid and the filter histogram."""
 import os
 import os.path as osp
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import numpy as np
 
@@ -120,3 +120,31 @@ def label_histogram(cond_labels: np.ndarray, teacher_labels: np.ndarray,
     ax.set_ylabel('samples')
     ax.legend()
     return _save_figure(fig, path)
+
+
+def save_bank_pictures(images: np.ndarray, cond_labels: np.ndarray,
+                       filter_summary: dict, out_dir: str,
+                       regression: bool) -> Tuple[np.ndarray, np.ndarray]:
+    """``bank_samples.png`` and ``filter_histogram.png`` of a bank.
+
+    Args:
+        images (np.ndarray): The bank's images (N, C, H, W), uint8.
+        cond_labels (np.ndarray): Their generating conditions.
+        filter_summary (dict): The builder's ``filter_summary()``.
+        out_dir (str): Where the two PNGs go.
+        regression (bool): Whether the filter statistic is a regression
+            error (else a cross-entropy).
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: The sample grid and the histogram,
+        as images (for the runner's visualizer).
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    grid = sample_grid(images, cond_labels)
+    save_png(grid, osp.join(out_dir, 'bank_samples.png'))
+    hist = filter_histogram(
+        filter_summary['statistic'], filter_summary['cutoffs'],
+        filter_summary['kept_fraction'],
+        osp.join(out_dir, 'filter_histogram.png'),
+        xlabel='|teacher - label|' if regression else 'teacher cross-entropy')
+    return grid, hist

@@ -17,7 +17,7 @@ import os
 import os.path as osp
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence, Union
 
 from .atomic_io import atomic_write_json
 
@@ -147,3 +147,30 @@ def wait_until(done: Callable[[], bool],
         if time.time() - last >= log_every:
             last = time.time()
             log(f'waiting for {what} ({(last - start) / 60:.0f} min)')
+
+
+def wait_for_file(path: Union[str, Sequence[str]],
+                  log: Callable[[str], None],
+                  poll: float = 2.0) -> str:
+    """Wait for rank 0's signal file (:func:`wait_until` on its path).
+
+    The cGAN is trained by rank 0 alone and may take hours, and so may the
+    bank build: longer than a process group's collective timeout, so the
+    other ranks poll a file instead of blocking in a barrier. If rank 0
+    dies, the launcher (torchrun, slurm) ends them; if it hangs (or dies
+    unnoticed), its heartbeat goes silent and the watched wait fails.
+
+    Args:
+        path (str | Sequence[str]): The file, or files of which the first
+            to appear ends the wait.
+        log (Callable[[str], None]): Where a waiting line goes every 5
+            minutes.
+        poll (float): Seconds between two looks.
+
+    Returns:
+        str: The file that appeared (the first of ``path`` that exists).
+    """
+    paths = [path] if isinstance(path, str) else list(path)
+    wait_until(lambda: any(osp.exists(p) for p in paths),
+               'rank 0 (cGAN and bank)', log, poll)
+    return next(p for p in paths if osp.exists(p))

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import torch
 
-from cgankd_plugin.engine.hooks.cgan_hook import CGANHook
 from cgankd_plugin.registry import MODELS
 from cgankd_plugin.synthesis import (SyntheticBank, TeacherAdapter,
                                      make_bank_builder)
@@ -25,6 +24,8 @@ from cgankd_plugin.synthesis.builder.rng import (BURN_IN_CHUNK_STREAM,
                                                  CONDITION_STREAM,
                                                  ROUND_STREAM, seeded,
                                                  to_uint8)
+from cgankd_plugin.synthesis.conditions import (label_grid_range,
+                                                normalisation_range)
 
 AGES = np.linspace(1.0, 60.0, 4).astype(np.float32)  # 1, 20.67, 40.33, 60
 NORM = 60.0  # UTKFace's official normalisation: age / 60
@@ -331,15 +332,16 @@ class _Real:
 def test_the_hook_grid_spans_the_datasets_label_range():
     # UTKFace: ages 1..60, normalised by age / 60 -> the grid is 1, 2, ..60
     real = _Real((1.0, 60.0), (0.0, 60.0))
-    hook = CGANHook(gan=dict(type='ContinuousConditionalGAN'))
-    lo, hi = hook._label_range(real)
+    lo, hi = normalisation_range(real.metainfo)
     assert (lo, hi) == (0.0, 60.0)
-    assert CGANHook._label_grid_range(real, lo, hi) == (1.0, 60.0)
+    assert label_grid_range(real.metainfo, lo, hi) == (1.0, 60.0)
     grid = np.linspace(1.0, 60.0, 60).astype(np.float32)
     np.testing.assert_array_equal(grid, np.arange(1, 61))
     # no label_range: the whole normalisation range
-    assert CGANHook._label_grid_range(
-        _Real(None, (-88.13, 97.92)), -88.13, 97.92) == (-88.13, 97.92)
+    assert label_grid_range(
+        _Real(None, (-88.13, 97.92)).metainfo, -88.13,
+        97.92) == (-88.13, 97.92)
     # a label range wider than the normalisation range is clipped to it
-    assert CGANHook._label_grid_range(
-        _Real((-100.0, 100.0), None), -88.13, 97.92) == (-88.13, 97.92)
+    assert label_grid_range(
+        _Real((-100.0, 100.0), None).metainfo, -88.13,
+        97.92) == (-88.13, 97.92)

@@ -9,10 +9,9 @@ import time
 
 import pytest
 
-from cgankd_plugin.engine.hooks.cgan_hook import wait_for_file
 from cgankd_plugin.utils import heartbeat
 from cgankd_plugin.utils.heartbeat import (Heartbeat, RankHungError,
-                                           WatchHeartbeat)
+                                           WatchHeartbeat, wait_for_file)
 from cgankd_plugin.utils.progress import ProgressLog
 
 
@@ -47,7 +46,7 @@ def test_a_silent_heartbeat_fails_the_wait_with_the_knob(tmp_path):
         heartbeat.check()  # 2 min of silence is within 5 min
     with WatchHeartbeat(path, timeout=60, knob='CGANHook.wait_timeout'):
         with pytest.raises(RankHungError) as err:
-            wait_for_file(str(tmp_path / 'never.json'), _Logger(), 0.0)
+            wait_for_file(str(tmp_path / 'never.json'), _Logger().info, 0.0)
     msg = str(err.value)
     assert 'rank 0' in msg and path in msg
     assert 'CGANHook.wait_timeout' in msg

@@ -4,8 +4,7 @@ import copy
 import hashlib
 import os
 import os.path as osp
-import time
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -13,98 +12,26 @@ from mmengine.dist import barrier, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from ...datasets.synthetic_mix_dataset import SyntheticMixDataset
+from ...datasets.synthetic_mix_dataset import (SyntheticMixDataset,
+                                               find_mix_dataset)
 from ...registry import DATASETS, HOOKS, MODELS
 from ...synthesis.bank import (BankStaleError, SyntheticBank, check_bank_dir,
                                hash_settings, hash_state_dict)
 from ...synthesis.bank_staging import BankStaging, StagingFailure
-from ...synthesis.builder import BaseBankBuilder as BankBuilder
-from ...synthesis.builder import make_bank_builder
-from ...synthesis.gan_quality import QUALITY_VERSION, teacher_gan_quality
+from ...synthesis.builder import BaseBankBuilder, make_bank_builder
+from ...synthesis.conditions import BankConditions, bank_conditions
+from ...synthesis.gan_quality import cached_gan_quality
 from ...synthesis.gan_training import GANTrainer
 from ...synthesis.real_data import image_of, load_real_images
 from ...synthesis.teacher_adapter import TeacherAdapter
 from ...synthesis.teacher_view import TeacherView, check_view_sizes
 from ...synthesis.teacher_filter import check_filter_settings
-from ...synthesis.visualize import filter_histogram, sample_grid, save_png
-from ...utils import heartbeat
+from ...synthesis.visualize import save_bank_pictures
 from ...utils.atomic_io import atomic_write_json, read_json
 from ...utils.checkpoint import load_weights_strictly
-from ...utils.heartbeat import Heartbeat, WatchHeartbeat
+from ...utils.heartbeat import Heartbeat, WatchHeartbeat, wait_for_file
 from ...utils.shared_storage import check_shared_storage
-
-
-def wait_for_file(path: Union[str, Sequence[str]],
-                  logger,
-                  poll: float = 2.0) -> str:
-    """Wait (without a collective, so no timeout) for rank 0's signal.
-
-    The cGAN is trained by rank 0 alone and may take hours, and so may the
-    bank build: longer than a process group's collective timeout, so the
-    other ranks poll a file instead of blocking in a barrier. If rank 0
-    dies, the launcher (torchrun, slurm) ends them; if it hangs (or dies
-    unnoticed), its heartbeat goes silent and the watched wait fails
-    (``CGANHook.wait_timeout``, :mod:`cgankd_plugin.utils.heartbeat`).
-
-    Args:
-        path (str | Sequence[str]): The file, or files of which the first
-            to appear ends the wait.
-        logger (logging.Logger): Where a waiting notice goes every 5 minutes.
-        poll (float): Seconds between two looks.
-
-    Returns:
-        str: The file that appeared (the first of ``path`` that exists).
-    """
-    paths = [path] if isinstance(path, str) else list(path)
-    waited = 0.0
-    while True:
-        for candidate in paths:
-            if osp.exists(candidate):
-                return candidate
-        heartbeat.check()
-        time.sleep(poll)
-        waited += poll
-        if waited % 300 < poll:
-            logger.info(f'CGANHook: waiting for rank 0 (cGAN and bank, '
-                        f'{waited / 60:.0f} min)')
-
-
-def find_mix_dataset(dataset) -> Optional[SyntheticMixDataset]:
-    """The ``SyntheticMixDataset`` inside a tree of dataset wrappers."""
-    while dataset is not None:
-        if isinstance(dataset, SyntheticMixDataset):
-            return dataset
-        dataset = getattr(dataset, 'dataset', None)
-    return None
-
-
-def restart_train_loader_workers(runner) -> None:
-    """Give the training loader's workers the dataset as it is now.
-
-    An iteration-based loop starts its loader (and forks its workers)
-    when it is built, before any hook runs, so those workers hold a copy
-    of the mix dataset without the ``bank_dir`` this hook has just set.
-    Their iterator is replaced by a fresh one; an epoch-based loop starts
-    its loader per epoch and needs nothing.
-    """
-    # (a runner-like object without a built loop, e.g. a tool's, has none)
-    loop = getattr(runner, 'train_loop', None)
-    iterator = getattr(loop, 'dataloader_iterator', None)
-    if iterator is None:
-        return
-    dataloader = loop.dataloader
-    # persistent workers are cached on the loader: drop them too
-    stale = getattr(dataloader, '_iterator', None)
-    if stale is not None:
-        dataloader._iterator = None
-        stale._shutdown_workers()
-    sampler = getattr(dataloader, 'sampler', None)
-    if hasattr(sampler, '_indices_of_rank'):
-        # MMEngine's InfiniteSampler iterates one generator made at its
-        # construction, which closing the old iterator closes too: a new
-        # one, from the same seed, gives the order of an untouched loader.
-        sampler.indices = sampler._indices_of_rank()
-    loop.dataloader_iterator = type(iterator)(dataloader)
+from ..train_loader_restart import restart_train_loader_workers
 
 
 @HOOKS.register_module()
@@ -128,8 +55,9 @@ class CGANHook(Hook):
        so hours of cGAN training cannot hit a process-group timeout;
     2. on ``bank_build``, every rank loads the cGAN weights rank 0 names
        there, checks that its cGAN and filtering network hash as rank 0's,
-       and runs :class:`~cgankd_plugin.synthesis.BankBuilder` with its rank:
-       for classification rank ``r`` draws the burn-in and the rounds of
+       and runs the bank builder
+       (:func:`~cgankd_plugin.synthesis.builder.make_bank_builder`) with
+       its rank: for classification rank ``r`` draws the burn-in and the rounds of
        the classes ``r, r + W, ...``; for regression the burn-in of the
        labels ``r, r + W, ...`` (every rank reads all of them and computes
        the same pooled cut-off) and the planned rounds ``r, r + W, ...``.
@@ -160,7 +88,7 @@ class CGANHook(Hook):
         generator_ckpt (str, optional): Load these cGAN weights instead of
             training.
         subsample (dict, optional): cDR-RS settings, None to switch it off
-            (see :class:`~cgankd_plugin.synthesis.BankBuilder`).
+            (see :func:`~cgankd_plugin.synthesis.builder.make_bank_builder`).
         density_ratio_cache (str, optional): A folder for fitted cDR-RS
             models, each named by a hash of what its fit depends on (the
             generator's and the teacher's weights, the real images and
@@ -325,32 +253,6 @@ class CGANHook(Hook):
         return osp.join(work_dir, 'synthetic_bank')
 
     # ---------------------------------------------------------------- parts
-    def _label_range(self, real) -> Tuple[float, float]:
-        rng = self.label_range or real.metainfo.get(
-            'normalization_range') or real.metainfo.get('label_range')
-        if rng is None:
-            raise ValueError('CGANHook.label_range is needed for regression '
-                             '(the dataset has no normalization_range)')
-        return float(rng[0]), float(rng[1])
-
-    @staticmethod
-    def _label_grid_range(real, lo: float,
-                          hi: float) -> Tuple[float, float]:
-        """Where the label grid lies: the real set's ``label_range``.
-
-        The labels the real set can hold (``metainfo['label_range']``, e.g.
-        ages 1 to 60 for UTKFace), inside the normalisation range; the whole
-        normalisation range when the set has no ``label_range``.
-        """
-        rng = real.metainfo.get('label_range')
-        if rng is None:
-            return lo, hi
-        grid_lo, grid_hi = max(float(rng[0]), lo), min(float(rng[1]), hi)
-        if not grid_lo <= grid_hi:
-            raise ValueError(f'the real set\'s label_range {tuple(rng)} lies '
-                             f'outside the normalisation range {(lo, hi)}')
-        return grid_lo, grid_hi
-
     def _teacher_view(self, mix: SyntheticMixDataset) -> TeacherView:
         if self.teacher_view_cfg is not None:
             return TeacherView(self.teacher_view_cfg, 'CGANHook.teacher_view')
@@ -452,12 +354,12 @@ class CGANHook(Hook):
             # ready file, and the ready file once every rank's share is in
             with WatchHeartbeat(pulse, self.wait_timeout,
                                 'CGANHook.wait_timeout'):
-                wait_for_file((start, ready), runner.logger,
+                wait_for_file((start, ready), runner.logger.info,
                               self.poll_seconds)
                 if not osp.exists(ready):
                     self._build_share(runner, mix, read_json(start), rank,
                                       world_size)
-                    wait_for_file(ready, runner.logger, self.poll_seconds)
+                    wait_for_file(ready, runner.logger.info, self.poll_seconds)
         barrier()
         self.bank = SyntheticBank.open(mix.bank_dir, verify=False)
         restart_train_loader_workers(runner)
@@ -478,35 +380,15 @@ class CGANHook(Hook):
             gan.init_weights()
         return gan.to(device)
 
-    def _conditions(self, gan, mix: SyntheticMixDataset) -> dict:
-        """The bank's conditions, as the cGAN takes them and as stored.
-
-        Returns:
-            dict: ``gan_labels``, ``bank_labels``, ``target`` (a data info
-            -> GAN label function) and, for regression, ``label_range``
-            and ``label_grid``.
-        """
-        real = mix.dataset
-        if gan.is_continuous:
-            lo, hi = self._label_range(real)
-            grid_lo, grid_hi = self._label_grid_range(real, lo, hi)
-            bank_labels = np.linspace(grid_lo, grid_hi,
-                                      self.num_label_values).astype(
-                                          np.float32)
-            gan_labels = torch.tensor(
-                (bank_labels.astype(np.float64) - lo) / (hi - lo),
-                dtype=torch.float32).clamp_(0.0, 1.0)
-            return dict(
-                gan_labels=gan_labels,
-                bank_labels=bank_labels,
-                target=lambda info: (info['gt_value'] - lo) / (hi - lo),
-                label_range=(lo, hi),
-                label_grid=(grid_lo, grid_hi))
-        gan.check_compatible(num_classes=mix.num_classes)
-        return dict(
-            gan_labels=torch.arange(mix.num_classes),
-            bank_labels=np.arange(mix.num_classes),
-            target=lambda info: info['gt_label'])
+    def _conditions(self, gan, mix: SyntheticMixDataset) -> BankConditions:
+        """The bank's conditions, as the cGAN takes them and as stored."""
+        if not gan.is_continuous:
+            gan.check_compatible(num_classes=mix.num_classes)
+        return bank_conditions(
+            gan.is_continuous, mix.dataset.metainfo,
+            num_classes=None if gan.is_continuous else mix.num_classes,
+            num_label_values=self.num_label_values,
+            label_range=self.label_range)
 
     def _dre_cache_file(self, generator_hash: str, filter_hash: str,
                         view: TeacherView, real_images: torch.Tensor,
@@ -530,10 +412,10 @@ class CGANHook(Hook):
 
     def _builder(self, runner, gan, adapter, mix, conditions, device,
                  rank: int = 0, world_size: int = 1,
-                 dre_cache: Optional[str] = None) -> BankBuilder:
+                 dre_cache: Optional[str] = None) -> BaseBankBuilder:
         return make_bank_builder(
-            gan, adapter, mix.num_fake, conditions['gan_labels'].to(device),
-            conditions['bank_labels'], relabel=self.relabel,
+            gan, adapter, mix.num_fake, conditions.gan_labels.to(device),
+            conditions.bank_labels, relabel=self.relabel,
             subsample=self.subsample, filter_quantile=self.filter_quantile,
             filter_threshold=self.filter_threshold, burn_in=self.burn_in,
             batch_size=self.bank_batch_size, seed=self.seed,
@@ -565,7 +447,7 @@ class CGANHook(Hook):
         runner.logger.info(f'CGANHook: the teacher sees bank images through '
                            f'{view.describe()}')
         real_images, real_labels = load_real_images(
-            self._gan_dataset(mix), gan.img_size, conditions['target'])
+            self._gan_dataset(mix), gan.img_size, conditions.gan_label)
         gan.check_compatible(img_size=gan.img_size,
                              img_channels=real_images.shape[1])
         real_labels = torch.as_tensor(
@@ -594,13 +476,12 @@ class CGANHook(Hook):
         filter_hash = hash_state_dict(adapter.model.state_dict())
         self._report_quality(
             runner, gan, adapter, real_images, real_labels, generator_hash,
-            self.quality_file(runner.work_dir),
-            label_range=conditions.get('label_range', (0.0, 1.0)))
+            label_range=conditions.label_range or (0.0, 1.0))
         settings = self._settings(mix, real_images.shape[1:],
-                                  len(conditions['gan_labels']), view)
+                                  len(conditions), view)
         if regression:
             settings['label_grid'] = [float(v)
-                                      for v in conditions['label_grid']]
+                                      for v in conditions.label_grid]
         key = hash_settings(
             dict(
                 settings=hash_settings(settings),
@@ -700,36 +581,28 @@ class CGANHook(Hook):
         builder.build(mix.bank_dir, signal['key'], {})
 
     def _report_quality(self, runner, gan, adapter, real_images, real_labels,
-                        generator_hash: str, path: str, label_range) -> None:
+                        generator_hash: str, label_range) -> None:
         """Log the cGAN's quality figure (computed once per generator)."""
         if not self.quality_samples:
             return
-        quality = read_json(path)
-        if (not quality or quality.get('generator') != generator_hash
-                or quality.get('version') != QUALITY_VERSION):
-            quality = teacher_gan_quality(
-                gan, adapter, real_images, real_labels, self.quality_samples,
-                self.bank_batch_size, self.seed, label_range=label_range)
-            quality['generator'] = generator_hash
-            atomic_write_json(path, quality)
+        quality = cached_gan_quality(
+            self.quality_file(runner.work_dir), generator_hash, gan, adapter,
+            real_images, real_labels, num_samples=self.quality_samples,
+            batch_size=self.bank_batch_size, seed=self.seed,
+            label_range=label_range)
         figures = ', '.join(f'{k}={v:.4f}' for k, v in quality.items()
                             if k not in ('generator', 'version'))
         runner.logger.info('CGANHook: cGAN quality (teacher features, not '
                            f'Inception): {figures}')
 
     @staticmethod
-    def _visualize(runner, bank: SyntheticBank, builder: BankBuilder,
+    def _visualize(runner, bank: SyntheticBank, builder: BaseBankBuilder,
                    regression: bool) -> None:
         out = osp.join(runner.work_dir, 'cgankd_vis')
-        os.makedirs(out, exist_ok=True)
-        grid = sample_grid(bank.images, np.asarray(bank.cond_labels))
-        save_png(grid, osp.join(out, 'bank_samples.png'))
-        summary = builder.filter_summary()
-        hist = filter_histogram(
-            summary['statistic'], summary['cutoffs'],
-            summary['kept_fraction'], osp.join(out, 'filter_histogram.png'),
-            xlabel='|teacher - label|'
-            if regression else 'teacher cross-entropy')
+        grid, hist = save_bank_pictures(bank.images,
+                                        np.asarray(bank.cond_labels),
+                                        builder.filter_summary(), out,
+                                        regression)
         visualizer = getattr(runner, 'visualizer', None)
         if visualizer is not None:
             visualizer.add_image('cgankd_bank_samples', grid)

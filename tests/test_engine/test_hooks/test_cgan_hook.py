@@ -15,8 +15,9 @@ import torch
 from mmpretrain.datasets import BaseDataset
 from torch import nn
 
-from cgankd_plugin.datasets.synthetic_mix_dataset import SyntheticMixDataset
-from cgankd_plugin.engine.hooks.cgan_hook import CGANHook, find_mix_dataset
+from cgankd_plugin.datasets.synthetic_mix_dataset import (SyntheticMixDataset,
+                                                         find_mix_dataset)
+from cgankd_plugin.engine.hooks.cgan_hook import CGANHook
 from cgankd_plugin.registry import HOOKS, MODELS
 from cgankd_plugin.synthesis import SyntheticBank, TeacherAdapter
 from cgankd_plugin.synthesis.bank import BankError, BankStaleError
@@ -387,7 +388,7 @@ def test_loader_workers_forked_before_the_bank_are_restarted():
     from mmengine.dataset import InfiniteSampler
     from mmengine.runner.loops import _InfiniteDataloaderIterator
 
-    from cgankd_plugin.engine.hooks.cgan_hook import \
+    from cgankd_plugin.engine.train_loader_restart import \
         restart_train_loader_workers
 
     def loader():
@@ -420,7 +421,7 @@ def test_loader_workers_forked_before_the_bank_are_restarted():
 
 
 def test_epoch_based_loops_need_no_restart():
-    from cgankd_plugin.engine.hooks.cgan_hook import \
+    from cgankd_plugin.engine.train_loader_restart import \
         restart_train_loader_workers
     loop = SimpleNamespace(dataloader=object())
     restart_train_loader_workers(SimpleNamespace(train_loop=loop))
