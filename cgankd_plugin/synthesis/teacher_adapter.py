@@ -1,9 +1,13 @@
 # Copyright (c) cgankd_plugin contributors.
 """One call that turns uint8 images into a network's features and outputs."""
+import copy
 from typing import Callable, Optional, Tuple
 
 import torch
 from torch import nn
+
+from ..registry import MODELS
+from ..utils.checkpoint import load_weights_strictly
 
 
 class TeacherAdapter:
@@ -78,3 +82,34 @@ class TeacherAdapter:
         finally:
             self.model.train(was_training)
         return pre.flatten(1).float(), out.float()
+
+
+def filter_network(model: nn.Module, view,
+                   filter_model: Optional[dict] = None) -> TeacherAdapter:
+    """The network that judges a bank's samples, as a :class:`TeacherAdapter`.
+
+    The distiller's teacher through its data preprocessor, or a separate
+    ``filter_model`` (``dict(model=<config>, checkpoint=<path>[,
+    data_preprocessor=<config>])``, loaded strictly), on the model's
+    device.
+
+    Args:
+        model (nn.Module): The distillation model (``teacher``,
+            ``data_preprocessor``).
+        view (TeacherView): How bank images are shown to the network.
+        filter_model (dict, optional): ``CGANHook.filter.filter_model``.
+
+    Returns:
+        TeacherAdapter: The filtering network.
+    """
+    if filter_model is None:
+        return TeacherAdapter(model.teacher, model.data_preprocessor, view)
+    net = MODELS.build(copy.deepcopy(filter_model['model']))
+    load_weights_strictly(net, filter_model['checkpoint'],
+                          'CGANHook.filter.filter_model.checkpoint')
+    preproc = model.data_preprocessor
+    if filter_model.get('data_preprocessor'):
+        preproc = MODELS.build(
+            copy.deepcopy(filter_model['data_preprocessor']))
+    device = next(model.parameters()).device
+    return TeacherAdapter(net.to(device), preproc.to(device), view)

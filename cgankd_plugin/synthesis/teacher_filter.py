@@ -9,11 +9,64 @@ sample was generated for; samples above the ``quantile`` of the error on a
 burn-in draw (pooled over labels, official q = 0.7) or above an absolute
 ``threshold`` are dropped.
 """
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+
+class FilterSettings(NamedTuple):
+    """The teacher filter of a bank build (``CGANHook.filter``).
+
+    Attributes:
+        quantile (float, optional): Keep samples whose statistic is at most
+            this quantile of the burn-in draw.
+        threshold (float, optional): An absolute cut-off instead.
+        burn_in (int): Burn-in samples per condition.
+        filter_model (dict, optional): ``dict(model=..., checkpoint=...,
+            data_preprocessor=...)``: a network other than the teacher.
+    """
+    quantile: Optional[float]
+    threshold: Optional[float]
+    burn_in: int
+    filter_model: Optional[dict]
+
+
+def parse_filter_settings(filter: Optional[dict]) -> FilterSettings:
+    """Read ``CGANHook.filter``, refusing a bad field by its name.
+
+    The default is ``quantile=0.9, burn_in=200``; a ``threshold`` given
+    alone replaces the quantile. Checked when the hook is built, not after
+    hours of cGAN training.
+
+    Args:
+        filter (dict, optional): ``quantile`` or ``threshold``,
+            ``burn_in``, ``filter_model``.
+
+    Returns:
+        FilterSettings: The settings.
+    """
+    cfg = dict(burn_in=200)
+    if 'threshold' not in (filter or {}):
+        cfg['quantile'] = 0.9
+    cfg.update(filter or {})
+    filter_model = cfg.pop('filter_model', None)
+    if filter_model is not None and (not isinstance(filter_model, dict)
+                                     or 'model' not in filter_model
+                                     or not filter_model.get('checkpoint')):
+        raise ValueError(
+            'CGANHook.filter.filter_model must be dict(model=<config>, '
+            'checkpoint=<path>[, data_preprocessor=<config>]), got '
+            f'{filter_model!r} (a random filter is useless).')
+    settings = FilterSettings(
+        cfg.pop('quantile', None), cfg.pop('threshold', None),
+        int(cfg.pop('burn_in')), filter_model)
+    if cfg:
+        raise ValueError(f'CGANHook.filter: unknown keys {sorted(cfg)}; use '
+                         'quantile, threshold, burn_in, filter_model.')
+    check_filter_settings(settings.quantile, settings.threshold)
+    return settings
 
 
 def check_filter_settings(quantile: Optional[float],

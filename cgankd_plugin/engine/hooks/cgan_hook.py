@@ -1,7 +1,6 @@
 # Copyright (c) cgankd_plugin contributors.
 """Train (or load) the cGAN and build the synthetic bank before training."""
 import copy
-import hashlib
 import os
 import os.path as osp
 from typing import Optional, Tuple
@@ -19,13 +18,14 @@ from ...synthesis.bank import (BankStaleError, SyntheticBank, check_bank_dir,
                                hash_settings, hash_state_dict)
 from ...synthesis.bank_staging import BankStaging, StagingFailure
 from ...synthesis.builder import BaseBankBuilder, make_bank_builder
+from ...synthesis.builder.subsampling import dre_cache_file
 from ...synthesis.conditions import BankConditions, bank_conditions
 from ...synthesis.gan_quality import cached_gan_quality
 from ...synthesis.gan_training import GANTrainer
 from ...synthesis.real_data import image_of, load_real_images
-from ...synthesis.teacher_adapter import TeacherAdapter
+from ...synthesis.teacher_adapter import filter_network
 from ...synthesis.teacher_view import TeacherView, check_view_sizes
-from ...synthesis.teacher_filter import check_filter_settings
+from ...synthesis.teacher_filter import parse_filter_settings
 from ...synthesis.visualize import save_bank_pictures
 from ...utils.atomic_io import atomic_write_json, read_json
 from ...utils.checkpoint import load_weights_strictly
@@ -45,36 +45,18 @@ class CGANHook(Hook):
     ``SyntheticMixDataset`` reads. The bank's path and size live on that
     dataset (``bank_dir``, ``num_fake``); everything else lives here.
 
-    Under distributed training (``W`` ranks) the bank build is split, and
-    the bank is byte for byte the one a single process makes:
-
-    1. rank 0 alone trains (or loads) the cGAN, logs its quality and
-       decides whether the bank must be built; the other ranks wait for a
-       file (``cgan/bank_ready_<timestamp>.json``: nothing to build, or
-       ``cgan/bank_build_<timestamp>.json``: build), never in a collective,
-       so hours of cGAN training cannot hit a process-group timeout;
-    2. on ``bank_build``, every rank loads the cGAN weights rank 0 names
-       there, checks that its cGAN and filtering network hash as rank 0's,
-       and runs the bank builder
-       (:func:`~cgankd_plugin.synthesis.builder.make_bank_builder`) with
-       its rank: for classification rank ``r`` draws the burn-in and the rounds of
-       the classes ``r, r + W, ...``; for regression the burn-in of the
-       labels ``r, r + W, ...`` (every rank reads all of them and computes
-       the same pooled cut-off) and the planned rounds ``r, r + W, ...``.
-       Every draw is seeded by its class / label and round, and round
-       sizes depend only on the burn-in and on the committed chunks, so
-       the result does not depend on ``W``;
-    3. ranks other than 0 hand their accepted samples over through atomic
-       files in ``<bank_dir>.staging`` (polled, no collective); rank 0
-       holds the only ``BankWriter``, commits its own rounds and the
-       staged ones in the order a one-process build commits them, fits
-       cDR-RS alone (and publishes the model there), and finalizes;
-    4. rank 0 writes ``bank_ready``; every rank opens the bank.
-
-    A killed distributed build resumes from rank 0's partial bank and the
-    staging folder, with any number of ranks (files are named by class /
-    round, not by rank). The bank's meta records the share of each rank
-    (``by_rank_this_session``).
+    Under distributed training the bank build is split over the ranks and
+    the bank is byte for byte the one a single process makes. Rank 0 alone
+    trains (or loads) the cGAN and decides whether to build; the other
+    ranks wait for a file (``cgan/bank_ready_<timestamp>.json``: nothing
+    to build, ``cgan/bank_build_<timestamp>.json``: build), never in a
+    collective, so hours of cGAN training cannot hit a process-group
+    timeout. On ``bank_build`` every rank loads the weights rank 0 names,
+    checks that its cGAN and filtering network hash as rank 0's, and draws
+    its share (:mod:`cgankd_plugin.synthesis.builder`: how the draws are
+    split and seeded), handing it to rank 0 through the staging folder
+    (:mod:`cgankd_plugin.synthesis.bank_staging`); rank 0 writes the bank
+    and ``bank_ready``. A killed build resumes with any number of ranks.
 
     Args:
         gan (dict): Config of a ``ClassConditionalGAN`` or
@@ -178,29 +160,8 @@ class CGANHook(Hook):
         self.generator_ckpt = generator_ckpt
         self.subsample = copy.deepcopy(subsample)
         self.density_ratio_cache = density_ratio_cache
-        filter_cfg = dict(burn_in=200)
-        if 'threshold' not in (filter or {}):
-            # the default cut-off; a `threshold` given alone replaces it
-            filter_cfg['quantile'] = 0.9
-        filter_cfg.update(filter or {})
-        self.filter_model_cfg = filter_cfg.pop('filter_model', None)
-        if self.filter_model_cfg is not None and (
-                not isinstance(self.filter_model_cfg, dict)
-                or 'model' not in self.filter_model_cfg
-                or not self.filter_model_cfg.get('checkpoint')):
-            # checked here, not after hours of cGAN training
-            raise ValueError(
-                'CGANHook.filter.filter_model must be dict(model=<config>, '
-                'checkpoint=<path>[, data_preprocessor=<config>]), got '
-                f'{self.filter_model_cfg!r} (a random filter is useless).')
-        self.filter_quantile = filter_cfg.pop('quantile', None)
-        self.filter_threshold = filter_cfg.pop('threshold', None)
-        self.burn_in = int(filter_cfg.pop('burn_in'))
-        if filter_cfg:
-            raise ValueError(
-                f'CGANHook.filter: unknown keys {sorted(filter_cfg)}; use '
-                'quantile, threshold, burn_in, filter_model.')
-        check_filter_settings(self.filter_quantile, self.filter_threshold)
+        (self.filter_quantile, self.filter_threshold, self.burn_in,
+         self.filter_model_cfg) = parse_filter_settings(filter)
         if relabel not in ('none', 'hard', 'soft'):
             raise ValueError("CGANHook.relabel must be 'none', 'hard' or "
                              f"'soft', got {relabel!r}")
@@ -274,25 +235,6 @@ class CGANHook(Hook):
         if self.gan_dataset_cfg is None:
             return mix.dataset
         return DATASETS.build(copy.deepcopy(self.gan_dataset_cfg))
-
-    def _filter_network(self, runner, model,
-                        view: TeacherView) -> Tuple[TeacherAdapter, dict]:
-        if self.filter_model_cfg is None:
-            return TeacherAdapter(model.teacher, model.data_preprocessor,
-                                  view), {}
-        cfg = copy.deepcopy(self.filter_model_cfg)
-        net = MODELS.build(cfg['model'])
-        if cfg.get('checkpoint'):
-            load_weights_strictly(net, cfg['checkpoint'],
-                                  'CGANHook.filter.filter_model.checkpoint')
-        else:
-            raise ValueError('CGANHook.filter.filter_model needs a '
-                             '`checkpoint` (a random filter is useless).')
-        preproc = model.data_preprocessor
-        if cfg.get('data_preprocessor'):
-            preproc = MODELS.build(cfg['data_preprocessor'])
-        device = next(model.parameters()).device
-        return TeacherAdapter(net.to(device), preproc.to(device), view), cfg
 
     def _settings(self, mix, real_shape, num_conditions,
                   view: TeacherView) -> dict:
@@ -396,19 +338,10 @@ class CGANHook(Hook):
         """Where a cDR-RS model fitted for this build is cached, if any."""
         if self.density_ratio_cache is None or self.subsample is None:
             return None
-        real = hashlib.sha256(real_images.contiguous().numpy().tobytes())
-        real.update(real_labels.contiguous().numpy().tobytes())
-        key = hash_settings(
-            dict(
-                version=1,
-                generator=generator_hash,
-                filter_net=filter_hash,
-                teacher_view=view.settings(),
-                real_data=real.hexdigest(),
-                subsample=self.subsample,
-                seed=self.seed,
-                bank_batch_size=self.bank_batch_size))
-        return osp.join(self.density_ratio_cache, f'dre_{key[:20]}.pth')
+        return dre_cache_file(self.density_ratio_cache, generator_hash,
+                              filter_hash, view.settings(), real_images,
+                              real_labels, self.subsample, self.seed,
+                              self.bank_batch_size)
 
     def _builder(self, runner, gan, adapter, mix, conditions, device,
                  rank: int = 0, world_size: int = 1,
@@ -471,7 +404,7 @@ class CGANHook(Hook):
                                  self.seed, runner.logger)
             trainer.run(real_images, real_labels)
             weights = trainer.final_path
-        adapter, _ = self._filter_network(runner, model, view)
+        adapter = filter_network(model, view, self.filter_model_cfg)
         generator_hash = hash_state_dict(gan.state_dict())
         filter_hash = hash_state_dict(adapter.model.state_dict())
         self._report_quality(
@@ -564,8 +497,8 @@ class CGANHook(Hook):
             load_weights_strictly(
                 gan, signal['generator_weights'],
                 f'the cGAN weights rank 0 named (rank {rank})')
-        adapter, _ = self._filter_network(runner, model,
-                                          self._checked_view(mix, gan))
+        adapter = filter_network(model, self._checked_view(mix, gan),
+                                 self.filter_model_cfg)
         for what, module, expected in (
                 ('cGAN', gan, signal['generator']),
                 ('filtering network', adapter.model, signal['filter_net'])):

@@ -7,6 +7,7 @@ resumed build) or from ``dre_cache`` (fitted by an earlier build with the
 same generator, teacher and data); it publishes the model in the staging
 folder, where the other ranks load it.
 """
+import hashlib
 import os
 import os.path as osp
 from typing import Optional
@@ -16,10 +17,46 @@ import torch
 
 from ...utils.atomic_io import atomic_torch_save
 from ...utils.progress import ProgressLog
+from ..bank import hash_settings
 from ..bank_staging import DRE_FILE
 from ..density_ratio import (DensityRatioMLP, fit_density_ratio,
                              predict_density_ratio)
 from .rng import DRE_STREAM, seeded, to_uint8
+
+
+def dre_cache_file(cache_dir: str, generator_hash: str, filter_hash: str,
+                   teacher_view: list, real_images: torch.Tensor,
+                   real_labels: torch.Tensor, subsample: dict, seed: int,
+                   batch_size: int) -> str:
+    """Where a cDR-RS model is cached: named by all its fit depends on.
+
+    Args:
+        cache_dir (str): The cache folder.
+        generator_hash (str): The cGAN's weights hash.
+        filter_hash (str): The teacher's (filtering network's) hash.
+        teacher_view (list): The teacher's view, as plain data.
+        real_images (torch.Tensor): The real images the fit reads.
+        real_labels (torch.Tensor): Their cGAN labels.
+        subsample (dict): The cDR-RS settings.
+        seed (int): The build's seed.
+        batch_size (int): The build's batch size (its draws' sizes).
+
+    Returns:
+        str: ``<cache_dir>/dre_<key>.pth``.
+    """
+    real = hashlib.sha256(real_images.contiguous().numpy().tobytes())
+    real.update(real_labels.contiguous().numpy().tobytes())
+    key = hash_settings(
+        dict(
+            version=1,
+            generator=generator_hash,
+            filter_net=filter_hash,
+            teacher_view=teacher_view,
+            real_data=real.hexdigest(),
+            subsample=subsample,
+            seed=seed,
+            bank_batch_size=batch_size))
+    return osp.join(cache_dir, f'dre_{key[:20]}.pth')
 
 
 class SubsamplingMixin:
