@@ -14,7 +14,7 @@ from ..utils.progress import ProgressLog
 
 
 class GANTrainer:
-    """Run ``gan.train_step`` for a number of iterations, resumably.
+    """Run ``gan.train_on_tensors`` for a number of iterations, resumably.
 
     Under ``work_dir``: ``cgan_latest.pth`` (weights, optimizers, the random
     generator's state and the iteration, every ``checkpoint_interval``
@@ -24,7 +24,7 @@ class GANTrainer:
     an uninterrupted run. Everything is read with ``weights_only=True``.
 
     Args:
-        gan (BaseConditionalGAN): The conditional GAN (``train_step`` API).
+        gan (BaseConditionalGAN): The conditional GAN (``train_on_tensors``).
         optimizers (dict): ``generator`` / ``discriminator`` optimizer
             configs.
         iters (int): Iterations in all.
@@ -119,8 +119,8 @@ class GANTrainer:
         progress = ProgressLog(
             'cGAN: iter', self.iters, self.logger.info, start=start)
         for it in range(start, self.iters):
-            self.last_losses = self.gan.train_step(images, labels, optims,
-                                                   self.batch_size, rng)
+            self.last_losses = self.gan.train_on_tensors(
+                images, labels, optims, self.batch_size, rng)
             for name, value in self.last_losses.items():
                 if value != value or abs(value) == float('inf'):
                     raise FloatingPointError(

@@ -106,7 +106,7 @@ def test_resume_after_a_kill_ends_with_the_same_weights(
         data, uninterrupted, tmp_path, monkeypatch):
     whole_dir = uninterrupted[0]
     gan = make_gan()
-    real_step = type(gan).train_step
+    real_step = type(gan).train_on_tensors
     calls = []
 
     def dying_step(self, *args, **kwargs):
@@ -115,10 +115,10 @@ def test_resume_after_a_kill_ends_with_the_same_weights(
         calls.append(1)
         return real_step(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(gan), 'train_step', dying_step)
+    monkeypatch.setattr(type(gan), 'train_on_tensors', dying_step)
     with pytest.raises(KeyboardInterrupt):
         make_trainer(gan, tmp_path, interval=2).run(*data)
-    monkeypatch.setattr(type(gan), 'train_step', real_step)
+    monkeypatch.setattr(type(gan), 'train_on_tensors', real_step)
     latest = load(osp.join(tmp_path, 'cgan_latest.pth'))
     assert latest['iteration'] == 2
     assert not osp.exists(osp.join(tmp_path, 'cgan_final.pth'))
@@ -144,7 +144,7 @@ def test_finished_run_loads_without_training(data, uninterrupted,
     def no_training(*args, **kwargs):
         raise AssertionError('trained although cgan_final.pth exists')
 
-    monkeypatch.setattr(type(gan), 'train_step', no_training)
+    monkeypatch.setattr(type(gan), 'train_on_tensors', no_training)
     logger = Logger()
     assert make_trainer(gan, work, logger=logger).run(*data) is None
     assert_same_state(gan.state_dict(), load(osp.join(work,
@@ -181,7 +181,8 @@ def test_a_damaged_latest_checkpoint_is_a_named_error(
         with pytest.raises(KeyboardInterrupt):
             gan = make_gan()
             trainer = make_trainer(gan, tmp_path, interval=1)
-            trainer.gan.train_step = _raise_after(2, trainer.gan.train_step)
+            trainer.gan.train_on_tensors = _raise_after(
+                2, trainer.gan.train_on_tensors)
             trainer.run(*data)
         with open(latest, 'rb') as f:
             whole = f.read()

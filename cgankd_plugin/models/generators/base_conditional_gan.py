@@ -1,22 +1,33 @@
 # Copyright (c) cgankd_plugin contributors.
 """What the class- and continuous-conditional GANs share.
 
-The training hook of cGAN-KD drives both through the same small API:
-``train_step`` (draws its own batches from the in-memory training set,
-runs the discriminator and generator updates, keeps the EMA generator),
-``sample``, ``check_compatible`` and the plain-tensor ``state_dict``.
+Two ways to train them. An MMEngine ``Runner`` calls :meth:`train_step`
+with a batch of its dataloader and an ``OptimWrapperDict``
+(``generator``, ``discriminator``), as MMEngine's GAN pattern and mmagic
+do: one discriminator update per call, the generator every
+``discriminator_steps`` calls (class-conditional GANs; configs in
+``configs/cgan/``). The cGAN-KD hook's trainer calls
+:meth:`train_on_tensors` on the in-memory training set instead, which
+draws its own batches (both tasks; the CcGAN's vicinal batches need every
+label). Both share the losses and the EMA; :meth:`sample`,
+:meth:`check_compatible` and the plain-tensor ``state_dict`` serve the
+bank.
 """
+import contextlib
 import copy
 import math
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, Iterator, List, NamedTuple, Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapperDict
 
 from cgankd_plugin.registry import MODELS
 from .diff_augment import check_policy, diff_augment
 from .ema import update_ema
+from .gan_data_preprocessor import ConditionalGANDataPreprocessor
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
 
 DEFAULT_EMA_CONFIG = dict(momentum=0.999, start_iter=1000)
@@ -69,7 +80,7 @@ def fill_config(config: dict, fields: dict, role: str) -> dict:
     return filled
 
 
-class BaseConditionalGAN(BaseModule):
+class BaseConditionalGAN(BaseModel):
     """Shared machinery of a conditional GAN trained with the hinge loss.
 
     Subclasses say how to draw labels (:meth:`_draw_discriminator_batch`,
@@ -86,12 +97,16 @@ class BaseConditionalGAN(BaseModule):
         noise_dim (int): width of the noise vector.
         img_size (int): image side.
         img_channels (int): image channels.
-        generator_steps (int): generator updates per ``train_step``.
-        discriminator_steps (int): discriminator updates per ``train_step``.
+        generator_steps (int): generator updates per generator turn.
+        discriminator_steps (int): discriminator updates per
+            :meth:`train_on_tensors` call; under a Runner, the iterations
+            (each one discriminator update) per generator update.
         ema_config (dict, optional): ``dict(momentum, start_iter)`` of the EMA
             generator, or None for none.
         diff_augment (str, optional): DiffAugment policy, e.g.
             ``'color,translation,cutout'``, or None.
+        data_preprocessor (dict | nn.Module, optional): How a Runner's
+            batches are cast; None: :class:`ConditionalGANDataPreprocessor`.
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -111,8 +126,14 @@ class BaseConditionalGAN(BaseModule):
                  discriminator_steps: int,
                  ema_config: Optional[dict],
                  diff_augment: Optional[str],
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+        if data_preprocessor is None:
+            data_preprocessor = ConditionalGANDataPreprocessor()
+        elif isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         if generator_steps < 1 or discriminator_steps < 1:
             raise ValueError('generator_steps and discriminator_steps must '
                              f'be >= 1, got {generator_steps} and '
@@ -211,42 +232,174 @@ class BaseConditionalGAN(BaseModule):
     def _check_training_images(self, images: torch.Tensor,
                                labels: torch.Tensor) -> None:
         if images.dtype != torch.uint8:
-            raise TypeError('train_step expects uint8 images in [0, 255], '
-                            f'got {images.dtype}')
+            raise TypeError('train_on_tensors expects uint8 images in '
+                            f'[0, 255], got {images.dtype}')
         if images.dim() != 4 or images.size(2) != images.size(3):
-            raise ValueError('train_step expects square images shaped (N, '
-                             f'C, H, W), got {tuple(images.shape)}')
+            raise ValueError('train_on_tensors expects square images '
+                             'shaped (N, C, H, W), got '
+                             f'{tuple(images.shape)}')
         self.check_compatible(
             img_size=images.size(2), img_channels=images.size(1))
         if labels.dim() != 1 or labels.numel() != images.size(0):
             raise ValueError(f'expected {images.size(0)} labels shaped (N,)'
                              f', got shape {tuple(labels.shape)}')
 
-    # -- the API the training hook uses --------------------------------------
+    # -- the losses both ways of training share ------------------------------
 
-    def train_step(self, images: torch.Tensor, labels: torch.Tensor,
-                   optimizers: Dict[str, torch.optim.Optimizer],
-                   batch_size: int, rng: torch.Generator) -> Dict[str, float]:
-        """One GAN iteration: D updates, then G updates and the EMA.
+    def _discriminator_loss(self, real_images: torch.Tensor,
+                            real_conditions: torch.Tensor,
+                            fake_labels: torch.Tensor,
+                            fake_conditions: torch.Tensor,
+                            noise: torch.Tensor,
+                            rng: Optional[torch.Generator],
+                            real_weights: Optional[torch.Tensor] = None,
+                            fake_weights: Optional[torch.Tensor] = None
+                            ) -> torch.Tensor:
+        """The hinge loss of one discriminator update (on the device)."""
+        device = real_images.device
+        with torch.no_grad():
+            fake_images = self.generator(noise, fake_labels)
+        inputs = self._augment(torch.cat([real_images, fake_images]), rng)
+        conditions = torch.cat([real_conditions, fake_conditions])
+        logits = self.discriminator(inputs, conditions)
+        real_logits, fake_logits = logits.split(
+            [real_images.size(0), fake_images.size(0)])
+        real_term, fake_term = hinge_discriminator_loss(
+            real_logits, fake_logits, _to_device(real_weights, device),
+            _to_device(fake_weights, device))
+        return real_term + fake_term
+
+    def _generator_loss(self, labels: torch.Tensor, noise: torch.Tensor,
+                        rng: Optional[torch.Generator]) -> torch.Tensor:
+        """The hinge loss of one generator update (on the device)."""
+        fake_images = self.generator(noise, labels)
+        logits = self.discriminator(self._augment(fake_images, rng), labels)
+        return hinge_generator_loss(logits)
+
+    @contextlib.contextmanager
+    def _frozen_discriminator(self) -> Iterator[None]:
+        """No gradients into the discriminator (a generator update)."""
+        trainable = [p.requires_grad for p in self.discriminator.parameters()]
+        self.discriminator.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for param, flag in zip(self.discriminator.parameters(), trainable):
+                param.requires_grad_(flag)
+
+    # -- training under an MMEngine Runner ------------------------------------
+
+    def train_step(self, data: dict,
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
+        """One Runner iteration: a discriminator update; every
+        ``discriminator_steps`` iterations also the generator updates and
+        the EMA (mmagic's convention).
+
+        The real batch is the dataloader's; the fakes are generated at
+        classes drawn uniformly (as :meth:`train_on_tensors` does). Random
+        draws use torch's global generator, which the Runner seeds
+        (``randomness.seed``).
+
+        Args:
+            data (dict): A collated batch (``inputs``, ``data_samples``).
+            optim_wrapper (OptimWrapperDict): ``generator`` and
+                ``discriminator``.
+
+        Returns:
+            Dict[str, torch.Tensor]: ``loss_disc``, and ``loss_gen`` at the
+            iterations that update the generator.
+        """
+        if self.is_continuous:
+            raise NotImplementedError(
+                f'{type(self).__name__}.train_step: the CcGAN\'s vicinal '
+                'batches need every training label; train it with the '
+                'cGAN-KD hook (CGANHook, train_on_tensors) for now.')
+        data = self.data_preprocessor(data, True)
+        real_images, labels = data['inputs'], data['labels']
+        if labels is None:
+            raise ValueError('the cGAN trains on labelled samples: the '
+                             'batch has no gt_label')
+        self.check_compatible(
+            img_size=real_images.size(2), img_channels=real_images.size(1))
+        self._check_training_labels(labels.cpu())
+        device, count = real_images.device, real_images.size(0)
+        self.generator.train()
+        self.discriminator.train()
+        fake_labels = self._draw_generator_labels(labels.cpu(), count,
+                                                  None).to(device)
+        noise = self._draw_noise(count, None).to(device)
+        disc_optim = optim_wrapper['discriminator']
+        with disc_optim.optim_context(self.discriminator):
+            loss = self._discriminator_loss(real_images, labels, fake_labels,
+                                            fake_labels, noise, None)
+        disc_optim.update_params(loss)
+        log_vars = dict(loss_disc=loss.detach())
+        step = MessageHub.get_current_instance().get_info('iter', 0)
+        if (step + 1) % self.discriminator_steps:
+            return log_vars
+        gen_optim = optim_wrapper['generator']
+        with self._frozen_discriminator():
+            for _ in range(self.generator_steps):
+                gen_labels = self._draw_generator_labels(
+                    labels.cpu(), count, None).to(device)
+                noise = self._draw_noise(count, None).to(device)
+                with gen_optim.optim_context(self.generator):
+                    loss = self._generator_loss(gen_labels, noise, None)
+                gen_optim.update_params(loss)
+                self._update_ema()
+        self.iteration.add_(1)
+        log_vars['loss_gen'] = loss.detach()
+        return log_vars
+
+    def forward(self,
+                inputs: Optional[torch.Tensor] = None,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor',
+                labels: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Generate images at ``labels`` (a Runner's test / predict call).
+
+        Args:
+            inputs (torch.Tensor, optional): Unused (the real batch).
+            data_samples (list, optional): Unused.
+            mode (str): ``'tensor'`` or ``'predict'``: both generate.
+            labels (torch.Tensor, optional): The labels to generate at.
+
+        Returns:
+            torch.Tensor: Images in ``[-1, 1]`` (EMA generator).
+        """
+        if mode not in ('tensor', 'predict') or labels is None:
+            raise ValueError(f'{type(self).__name__}.forward generates at '
+                             'given labels (mode tensor or predict); '
+                             'training goes through train_step')
+        return self.sample(labels)
+
+    # -- training on an in-memory set (the cGAN-KD hook) ----------------------
+
+    def train_on_tensors(self, images: torch.Tensor, labels: torch.Tensor,
+                         optimizers: Dict[str, torch.optim.Optimizer],
+                         batch_size: int,
+                         rng: torch.Generator) -> Dict[str, float]:
+        """One GAN iteration on a whole in-memory training set: the
+        discriminator updates, then the generator updates and the EMA.
 
         Args:
             images (torch.Tensor): the whole real training set, (N, C, H, W)
                 uint8.
-            labels (torch.Tensor): its (N,) labels (class indices or normalised
-                floats).
+            labels (torch.Tensor): its (N,) labels (class indices or
+                normalised floats).
             optimizers (Dict[str, torch.optim.Optimizer]):
                 ``dict(generator=..., discriminator=...)`` over
                 ``self.generator.parameters()`` and
                 ``self.discriminator.parameters()``.
-            batch_size (int): images per batch, for D (per kind: real and fake)
-                and for G.
+            batch_size (int): images per batch, for D (per kind: real and
+                fake) and for G.
             rng (torch.Generator): CPU generator for every random draw
-                (batches, noise, augmentation), so that runs are reproducible.
+                (batches, noise, augmentation), so that runs are
+                reproducible.
 
         Returns:
             Dict[str, float]: ``loss_disc`` (mean over the D updates) and
-                ``loss_gen`` (mean
-            over the G updates), as floats.
+            ``loss_gen`` (mean over the G updates).
         """
         self._check_training_images(images, labels)
         self._check_training_labels(labels)
@@ -263,45 +416,28 @@ class BaseConditionalGAN(BaseModule):
             noise = self._draw_noise(batch_size, rng).to(device)
             indices = batch.real_indices.to(images.device)
             real_images = self.to_float_images(images[indices].to(device))
-            with torch.no_grad():
-                fake_images = self.generator(noise,
-                                             batch.fake_labels.to(device))
-            inputs = self._augment(torch.cat([real_images, fake_images]), rng)
-            conditions = torch.cat(
-                [batch.real_conditions, batch.fake_conditions]).to(device)
-            logits = self.discriminator(inputs, conditions)
-            real_logits, fake_logits = logits.split(
-                [real_images.size(0), fake_images.size(0)])
-            real_term, fake_term = hinge_discriminator_loss(
-                real_logits, fake_logits, _to_device(batch.real_weights,
-                                                     device),
-                _to_device(batch.fake_weights, device))
-            loss = real_term + fake_term
+            loss = self._discriminator_loss(
+                real_images, batch.real_conditions.to(device),
+                batch.fake_labels.to(device),
+                batch.fake_conditions.to(device), noise, rng,
+                batch.real_weights, batch.fake_weights)
             discriminator_optim.zero_grad(set_to_none=True)
             loss.backward()
             discriminator_optim.step()
             disc_losses.append(loss.item())
 
         gen_losses: List[float] = []
-        trainable = [p.requires_grad for p in self.discriminator.parameters()]
-        self.discriminator.requires_grad_(False)
-        try:
+        with self._frozen_discriminator():
             for _ in range(self.generator_steps):
                 gen_labels = self._draw_generator_labels(
                     labels, batch_size, rng).to(device)
                 noise = self._draw_noise(batch_size, rng).to(device)
-                fake_images = self.generator(noise, gen_labels)
-                logits = self.discriminator(
-                    self._augment(fake_images, rng), gen_labels)
-                loss = hinge_generator_loss(logits)
+                loss = self._generator_loss(gen_labels, noise, rng)
                 generator_optim.zero_grad(set_to_none=True)
                 loss.backward()
                 generator_optim.step()
                 gen_losses.append(loss.item())
                 self._update_ema()
-        finally:
-            for param, flag in zip(self.discriminator.parameters(), trainable):
-                param.requires_grad_(flag)
         self.iteration.add_(1)
         return dict(
             loss_disc=math.fsum(disc_losses) / len(disc_losses),
@@ -325,9 +461,8 @@ class BaseConditionalGAN(BaseModule):
             use_ema (bool): use the EMA generator when there is one.
 
         Returns:
-            torch.Tensor: (M, img_channels, img_size, img_size) float images in
-                [-1, 1],
-            on the generator's device.
+            torch.Tensor: (M, img_channels, img_size, img_size) float images
+            in [-1, 1], on the generator's device.
         """
         network = self.generator
         if use_ema and self.generator_ema is not None:

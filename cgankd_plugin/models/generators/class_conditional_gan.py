@@ -30,8 +30,9 @@ class ClassConditionalGAN(BaseConditionalGAN):
         noise_dim (int): width of the noise vector.
         img_size (int): image side (32, 64 or 128 for BigGAN).
         img_channels (int): image channels.
-        generator_steps (int): generator updates per ``train_step``.
-        discriminator_steps (int): discriminator updates per ``train_step``
+        generator_steps (int): generator updates per turn.
+        discriminator_steps (int): discriminator updates per generator
+            turn (see :class:`BaseConditionalGAN`)
             (cGAN-KD's CIFAR-100 BigGAN: 4).
         ema_config (dict, optional): ``dict(momentum, start_iter)``: after each
             generator update the EMA generator becomes ``momentum * ema + (1 -
@@ -39,6 +40,8 @@ class ClassConditionalGAN(BaseConditionalGAN):
             of G before; None keeps no EMA generator.
         diff_augment (str, optional): DiffAugment policy, e.g.
             ``'color,translation,cutout'`` (cGAN-KD's), or None.
+        data_preprocessor (dict, optional): How a Runner's batches are cast
+            (default: ``ConditionalGANDataPreprocessor``).
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -55,6 +58,7 @@ class ClassConditionalGAN(BaseConditionalGAN):
                  discriminator_steps: int = 2,
                  ema_config: Optional[dict] = DEFAULT_EMA_CONFIG,
                  diff_augment: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
@@ -77,6 +81,7 @@ class ClassConditionalGAN(BaseConditionalGAN):
             discriminator_steps=discriminator_steps,
             ema_config=ema_config,
             diff_augment=diff_augment,
+            data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         self.num_classes = num_classes
 

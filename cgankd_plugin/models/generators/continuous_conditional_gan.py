@@ -25,7 +25,7 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
     hinge loss. Each generator update generates at fresh targets.
 
     ``sigma`` and ``kappa`` follow CcGAN's rule of thumb, computed from the
-    training labels the first time :meth:`train_step` sees them and then
+    training labels the first time :meth:`train_on_tensors` sees them and then
     kept (in the state dict) when they are None or negative: ``sigma =
     1.06 std(y) n^(-1/5)``; ``kappa = m * (max gap between consecutive
     sorted distinct labels)`` with ``m = |kappa|`` for a negative
@@ -43,8 +43,9 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
         noise_dim (int): width of the noise vector.
         img_size (int): image side (32 or 64 for the CcGAN networks).
         img_channels (int): image channels.
-        generator_steps (int): generator updates per ``train_step``.
-        discriminator_steps (int): discriminator updates per ``train_step``.
+        generator_steps (int): generator updates per turn.
+        discriminator_steps (int): discriminator updates per generator
+            turn (see :class:`BaseConditionalGAN`).
         vicinity (str): ``'hard'`` or ``'soft'``.
         kappa (float, optional): vicinity radius; None or negative for the rule
             of thumb.
@@ -52,6 +53,8 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
             the rule of thumb.
         ema_config (dict, optional): ``dict(momentum, start_iter)`` of an EMA
             generator, or None (CcGAN keeps none).
+        data_preprocessor (dict, optional): How a Runner's batches are cast
+            (default: ``ConditionalGANDataPreprocessor``).
         init_cfg (dict, optional): mmengine init config.
         diff_augment (str, optional): DiffAugment policy (cGAN-KD's CcGANs use
             ``'color,translation,cutout'``), or None.
@@ -75,7 +78,8 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
                  ema_config: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  diff_augment: Optional[str] = None,
-                 soft_weight_threshold: float = SOFT_WEIGHT_THRESHOLD) -> None:
+                 soft_weight_threshold: float = SOFT_WEIGHT_THRESHOLD,
+                 data_preprocessor: Optional[dict] = None) -> None:
         if vicinity not in VICINITY_TYPES:
             raise ValueError(f'vicinity must be one of {VICINITY_TYPES}, '
                              f'got {vicinity!r}')
@@ -101,6 +105,7 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
             discriminator_steps=discriminator_steps,
             ema_config=ema_config,
             diff_augment=diff_augment,
+            data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         self.num_classes = None
         self.vicinity = vicinity

@@ -216,7 +216,7 @@ def test_before_train_builds_then_reuses_then_rebuilds(
         raise AssertionError('the cGAN was trained again')
 
     def run_without_training(self, images, labels):
-        monkeypatch.setattr(type(self.gan), 'train_step', no_training)
+        monkeypatch.setattr(type(self.gan), 'train_on_tensors', no_training)
         return real_run(self, images, labels)
 
     monkeypatch.setattr(GANTrainer, 'run', run_without_training)

@@ -42,7 +42,7 @@ def train_gan(make_optimizers) -> Callable[..., List[Dict[str, float]]]:
         optimizers = make_optimizers(gan)
         rng = torch.Generator().manual_seed(seed)
         return [
-            gan.train_step(images, labels, optimizers, batch_size, rng)
+            gan.train_on_tensors(images, labels, optimizers, batch_size, rng)
             for _ in range(steps)
         ]
 

@@ -131,11 +131,11 @@ def test_train_step_rejects_bad_inputs(make_optimizers, build_class_gan,
     optimizers = make_optimizers(gan)
     rng = torch.Generator().manual_seed(0)
     with pytest.raises(TypeError, match='uint8'):
-        gan.train_step(images.float(), labels, optimizers, 4, rng)
+        gan.train_on_tensors(images.float(), labels, optimizers, 4, rng)
     with pytest.raises(ValueError, match='img_size'):
-        gan.train_step(images[:, :, :16, :16], labels, optimizers, 4, rng)
+        gan.train_on_tensors(images[:, :, :16, :16], labels, optimizers, 4, rng)
     with pytest.raises(ValueError, match='class labels'):
-        gan.train_step(images, labels + 5, optimizers, 4, rng)
+        gan.train_on_tensors(images, labels + 5, optimizers, 4, rng)
 
 
 def test_state_dict_round_trip_with_weights_only(train_gan, build_class_gan,

@@ -114,9 +114,9 @@ def test_labels_must_be_normalised_floats(make_optimizers, build_ccgan,
     optimizers = make_optimizers(gan)
     rng = torch.Generator().manual_seed(0)
     with pytest.raises(ValueError, match=r'\[0, 1\]'):
-        gan.train_step(images, labels * 2, optimizers, 4, rng)
+        gan.train_on_tensors(images, labels * 2, optimizers, 4, rng)
     with pytest.raises(TypeError, match='float'):
-        gan.train_step(images, (labels * 12).long(), optimizers, 4, rng)
+        gan.train_on_tensors(images, (labels * 12).long(), optimizers, 4, rng)
 
 
 def test_check_compatible(build_ccgan):

@@ -85,7 +85,7 @@ def test_a_gan_of_the_pair_trains_on_grey_28px_images(gan_type):
         generator=torch.optim.Adam(gan.generator.parameters(), 1e-3),
         discriminator=torch.optim.Adam(gan.discriminator.parameters(), 1e-3))
     before = [p.detach().clone() for p in gan.generator.parameters()]
-    losses = gan.train_step(images, labels, optimizers, 6,
+    losses = gan.train_on_tensors(images, labels, optimizers, 6,
                             torch.Generator().manual_seed(0))
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert any(not torch.equal(b, p)

@@ -1,0 +1,61 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Batches of a Runner's dataloader as a conditional GAN trains on them."""
+from typing import List, Optional, Sequence
+
+import torch
+from mmengine.model import BaseDataPreprocessor
+
+from cgankd_plugin.registry import MODELS
+
+
+@MODELS.register_module()
+class ConditionalGANDataPreprocessor(BaseDataPreprocessor):
+    """Stack uint8 images into floats in ``[-1, 1]``; gather the labels.
+
+    The images come as the dataset's pipeline packs them (``PackInputs``:
+    CHW uint8 tensors), so the cGAN learns the images its bank will stand
+    in for; the labels are the samples' ``gt_label`` (classes).
+
+    Args:
+        non_blocking (bool): Copy to the device without blocking.
+    """
+
+    def __init__(self, non_blocking: bool = False) -> None:
+        super().__init__(non_blocking=non_blocking)
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """Cast a collated batch.
+
+        Args:
+            data (dict): ``inputs`` (a list or a stack of CHW uint8 images)
+                and ``data_samples``.
+            training (bool): Unused: training and testing cast alike.
+
+        Returns:
+            dict: ``inputs`` ((B, C, H, W) floats in ``[-1, 1]`` on the
+            device), ``data_samples`` and ``labels`` ((B,) class indices on
+            the device, or None when the samples carry none).
+        """
+        inputs = data['inputs']
+        if isinstance(inputs, (list, tuple)):
+            inputs = torch.stack(list(inputs))
+        if inputs.dtype != torch.uint8:
+            raise TypeError('the cGAN trains on uint8 images (the pipeline '
+                            'must end in PackInputs without normalising), '
+                            f'got {inputs.dtype}')
+        samples = data.get('data_samples')
+        labels = _class_labels(samples)
+        images = inputs.to(self.device, non_blocking=self._non_blocking)
+        return dict(
+            inputs=images.float() / 127.5 - 1.0,
+            data_samples=samples,
+            labels=None if labels is None else labels.to(self.device))
+
+
+def _class_labels(samples: Optional[Sequence]) -> Optional[torch.Tensor]:
+    if not samples or not all('gt_label' in s for s in samples):
+        return None
+    labels: List[torch.Tensor] = [
+        torch.as_tensor(s.gt_label).reshape(-1)[:1] for s in samples
+    ]
+    return torch.cat(labels).long()
