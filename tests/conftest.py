@@ -13,6 +13,19 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO_ROOT, 'tests'))
 
 
+
+@pytest.fixture(scope='module', autouse=True)
+def one_thread():
+    """One torch thread per test module: on a busy 2-core machine extra
+    intra-op threads only contend, and bit-exact comparisons of builds
+    depend on the number of threads (module scope: it also covers the
+    module-scoped builds)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 def write_cifar100(root: str, num_train: int, num_test: int,
                    seed: int = 0) -> str:
     """Write a CIFAR-100 in the official pickle layout under ``root``.

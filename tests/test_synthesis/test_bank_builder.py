@@ -14,7 +14,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cgankd_plugin.registry import MODELS
 from cgankd_plugin.synthesis import (BankWriter, BaseBankBuilder,
                                      SyntheticBank, TeacherAdapter,
                                      make_bank_builder)
@@ -32,51 +31,6 @@ NUM_CLASSES = 10
 # burn-in of 8 per class can fill, so every class needs rounds
 NUM_FAKE = 123
 BURN_IN = 8
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # module scope: it must also cover the module-scoped builds, as results
-    # (and so bit-exact comparisons) depend on the number of threads
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope='module')
-def gan():
-    torch.manual_seed(0)
-    return MODELS.build(
-        dict(
-            type='ClassConditionalGAN',
-            num_classes=NUM_CLASSES,
-            img_size=32,
-            noise_dim=16,
-            generator=dict(
-                type='BigGANGenerator', base_channels=4, shared_dim=8),
-            discriminator=dict(type='ProjectionDiscriminator',
-                               base_channels=4),
-            ema_config=dict(momentum=0.9, start_iter=1))).eval()
-
-
-@pytest.fixture(scope='module')
-def teacher():
-    torch.manual_seed(1)
-    return MODELS.build(
-        dict(
-            type='mmpretrain.ImageClassifier',
-            backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type='mmpretrain.LinearClsHead',
-                num_classes=NUM_CLASSES,
-                in_channels=64),
-            data_preprocessor=dict(
-                type='mmpretrain.ClsDataPreprocessor',
-                num_classes=NUM_CLASSES,
-                mean=[128.0] * 3,
-                std=[64.0] * 3))).eval()
 
 
 def make_builder(gan, teacher, **kwargs):
@@ -359,7 +313,6 @@ def test_cdr_rs_subsampling(gan, teacher, tmp_path):
     with pytest.raises(ValueError, match='real images'):
         build(make_builder(gan, teacher, subsample=SUBSAMPLE),
               tmp_path / 'no_real')
-
 
 
 def test_a_cached_density_ratio_model_makes_the_same_bank_unfitted(

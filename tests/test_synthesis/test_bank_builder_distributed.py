@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import torch
 
-from cgankd_plugin.registry import MODELS
 from cgankd_plugin.synthesis import (BankWriter, ClassificationBankBuilder,
                                      RegressionBankBuilder, SyntheticBank,
                                      TeacherAdapter, make_bank_builder)
@@ -27,86 +26,6 @@ from cgankd_plugin.synthesis.bank_staging import (BankStaging,
 NUM_CLASSES = 10
 NUM_FAKE = 123
 AGES = np.linspace(1.0, 60.0, 4).astype(np.float32)
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope='module')
-def gan():
-    torch.manual_seed(0)
-    return MODELS.build(
-        dict(
-            type='ClassConditionalGAN',
-            num_classes=NUM_CLASSES,
-            img_size=32,
-            noise_dim=16,
-            generator=dict(
-                type='BigGANGenerator', base_channels=4, shared_dim=8),
-            discriminator=dict(type='ProjectionDiscriminator',
-                               base_channels=4),
-            ema_config=dict(momentum=0.9, start_iter=1))).eval()
-
-
-@pytest.fixture(scope='module')
-def teacher():
-    torch.manual_seed(1)
-    return MODELS.build(
-        dict(
-            type='mmpretrain.ImageClassifier',
-            backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type='mmpretrain.LinearClsHead',
-                num_classes=NUM_CLASSES,
-                in_channels=64),
-            data_preprocessor=dict(
-                type='mmpretrain.ClsDataPreprocessor',
-                num_classes=NUM_CLASSES,
-                mean=[128.0] * 3,
-                std=[64.0] * 3))).eval()
-
-
-@pytest.fixture(scope='module')
-def ccgan():
-    torch.manual_seed(0)
-    return MODELS.build(
-        dict(
-            type='ContinuousConditionalGAN',
-            img_size=32,
-            noise_dim=8,
-            generator=dict(
-                type='CcGANGenerator', base_channels=4, label_embed_dim=8),
-            discriminator=dict(
-                type='CcGANDiscriminator', base_channels=4,
-                label_embed_dim=8))).eval()
-
-
-@pytest.fixture(scope='module')
-def regressor():
-    torch.manual_seed(1)
-    model = MODELS.build(
-        dict(
-            type='mmpretrain.ImageClassifier',
-            backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type='mmrazor.RegressionHead',
-                in_channels=64,
-                label_range=(0.0, 60.0)),
-            data_preprocessor=dict(
-                type='mmpretrain.ClsDataPreprocessor',
-                mean=[127.5] * 3,
-                std=[127.5] * 3)))
-    with torch.no_grad():
-        model.head.fc.weight.normal_(0, 20.0)
-        model.head.fc.bias.fill_(0.5)
-    return model.eval()
 
 
 def classification(gan, teacher, **kwargs):

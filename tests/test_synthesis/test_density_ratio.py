@@ -13,15 +13,6 @@ from cgankd_plugin.synthesis.density_ratio import (
 SMALL = dict(hidden_dims=(32, 16), dropout=0.0, lr_decay_epochs=())
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # tiny ops: extra intra-op threads only contend on a busy machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def sigmoid(x):
     return 1 / (1 + math.exp(-x))
 

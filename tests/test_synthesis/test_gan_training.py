@@ -15,16 +15,6 @@ OPTIMIZERS = dict(
     discriminator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999)))
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # module scope: it must also cover the module-scoped builds, as results
-    # (and so bit-exact comparisons) depend on the number of threads
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class Logger:
 
     def __init__(self):

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import torch
 
-from cgankd_plugin.registry import MODELS
 from cgankd_plugin.synthesis import (SyntheticBank, TeacherAdapter,
                                      make_bank_builder)
 from cgankd_plugin.synthesis.builder import subsampling
@@ -36,54 +35,15 @@ BURN_IN = 16
 BATCH = 8
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# here the cGAN is the CcGAN and the teacher the regressor (conftest.py)
+@pytest.fixture(scope='module')
+def gan(ccgan):
+    return ccgan
 
 
 @pytest.fixture(scope='module')
-def gan():
-    torch.manual_seed(0)
-    return MODELS.build(
-        dict(
-            type='ContinuousConditionalGAN',
-            img_size=32,
-            noise_dim=8,
-            generator=dict(
-                type='CcGANGenerator', base_channels=4, label_embed_dim=8),
-            discriminator=dict(
-                type='CcGANDiscriminator', base_channels=4,
-                label_embed_dim=8))).eval()
-
-
-@pytest.fixture(scope='module')
-def teacher():
-    """A random ResNet-8 with a RegressionHead, its outputs spread wide.
-
-    Its predictions on generated images spread over tens of years, so every
-    label value of the grid has samples on both sides of the cut-off.
-    """
-    torch.manual_seed(1)
-    model = MODELS.build(
-        dict(
-            type='mmpretrain.ImageClassifier',
-            backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type='mmrazor.RegressionHead',
-                in_channels=64,
-                label_range=(0.0, NORM)),
-            data_preprocessor=dict(
-                type='mmpretrain.ClsDataPreprocessor',
-                mean=[127.5] * 3,
-                std=[127.5] * 3)))
-    with torch.no_grad():
-        model.head.fc.weight.normal_(0, 20.0)
-        model.head.fc.bias.fill_(0.5)
-    return model.eval()
+def teacher(regressor):
+    return regressor
 
 
 def make_builder(gan, teacher, num_fake=NUM_FAKE, **kwargs):

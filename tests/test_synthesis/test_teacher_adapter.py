@@ -1,20 +1,9 @@
 # Copyright (c) cgankd_plugin contributors.
 """TeacherAdapter: uint8 bank images -> the network's features and outputs."""
-import pytest
 import torch
 
 from cgankd_plugin.registry import MODELS
 from cgankd_plugin.synthesis import TeacherAdapter
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # module scope: it must also cover the module-scoped builds, as results
-    # (and so bit-exact comparisons) depend on the number of threads
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _preprocessor():

@@ -37,14 +37,6 @@ GAN = dict(
     ema_config=dict(momentum=0.5, start_iter=1))
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def hook_cfg(**kwargs):
     cfg = dict(
         type='CGANHook',
@@ -505,7 +497,6 @@ def test_a_bank_dir_that_is_a_file_stops_before_the_cgan_trains(
         HOOKS.build(hook_cfg()).before_train(runner)
     assert not runner.logger.has('cGAN: iter')
     assert mine.read_text() == 'a user file'
-
 
 
 def test_the_density_ratio_cache_is_named_by_what_the_fit_depends_on():
