@@ -1,17 +1,15 @@
 # Copyright (c) cgankd_plugin contributors.
-"""Shared fixtures: tiny data sets written in their official formats."""
+"""Shared fixtures: one torch thread per module, a tiny CIFAR-100."""
 import os
-import pickle
 import sys
 
-import numpy as np
 import pytest
 
 import cgankd_plugin  # noqa: F401
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO_ROOT, 'tests'))
-
+from cifar_files import write_cifar100  # noqa: E402
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -25,39 +23,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-def write_cifar100(root: str, num_train: int, num_test: int,
-                   seed: int = 0) -> str:
-    """Write a CIFAR-100 in the official pickle layout under ``root``.
-
-    ``<root>/cifar-100-python/{train,test,meta}`` with ``str`` keys, as the
-    official Python-2 pickles read under ``encoding='latin1'``. Labels cycle
-    through the 100 classes, so every class is present once ``num_train``
-    reaches 100.
-
-    Returns:
-        str: ``root``.
-    """
-    rng = np.random.default_rng(seed)
-    folder = os.path.join(root, 'cifar-100-python')
-    os.makedirs(folder, exist_ok=True)
-    for name, num in (('train', num_train), ('test', num_test)):
-        labels = [i % 100 for i in range(num)]
-        # class-dependent mean colour, so a classifier has something to learn
-        base = (np.array(labels)[:, None] * 2.5).astype(np.float32)
-        data = np.clip(base + rng.normal(0, 30, (num, 3072)), 0, 255)
-        entry = {
-            'filenames': [f'{name}_{i}.png' for i in range(num)],
-            'batch_label': f'{name} batch',
-            'fine_labels': labels,
-            'coarse_labels': [label // 5 for label in labels],
-            'data': data.astype(np.uint8),
-        }
-        with open(os.path.join(folder, name), 'wb') as f:
-            pickle.dump(entry, f, protocol=2)
-    with open(os.path.join(folder, 'meta'), 'wb') as f:
-        pickle.dump({'fine_label_names': [f'c{i}' for i in range(100)]}, f)
-    return root
 
 
 @pytest.fixture(scope='session')

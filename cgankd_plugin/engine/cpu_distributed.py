@@ -13,18 +13,22 @@ def setup_cpu_distributed(cfg: Config) -> None:
     process group already running.
 
     Args:
-        cfg (Config): The run's config (``model_wrapper_cfg`` is set unless
-            given).
+        cfg (Config): The run's config: ``model_wrapper_cfg`` is set
+            (MMEngine's DDP wrapper) unless given, and a given one gets
+            ``device_ids=None``.
     """
     import torch
     import torch.distributed as dist
     if torch.cuda.is_available() or dist.is_initialized():
         return
     dist.init_process_group(backend='gloo')
-    cfg.setdefault(
-        'model_wrapper_cfg',
-        dict(
-            type='MMDistributedDataParallel',
-            device_ids=None,
-            broadcast_buffers=False,
-            find_unused_parameters=cfg.get('find_unused_parameters', False)))
+    if cfg.get('model_wrapper_cfg') is not None:
+        # the config's wrapper (e.g. MMSeparateDistributedDataParallel for
+        # a GAN), with no GPU ids: CPU modules take none
+        cfg.model_wrapper_cfg['device_ids'] = None
+        return
+    cfg.model_wrapper_cfg = dict(
+        type='MMDistributedDataParallel',
+        device_ids=None,
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))

@@ -37,6 +37,12 @@ optim_wrapper = dict(
     discriminator=dict(
         type='OptimWrapper',
         optimizer=_base_.cgan_hook.gan_optimizers.discriminator))
+# distributed: each network in its own DDP wrapper (MMEngine's GAN
+# pattern); the step runs the network it does not update unwrapped
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)
 max_iters = _base_.cgan_hook.gan_iters
 train_cfg = dict(by_epoch=False, max_iters=max_iters)
 val_cfg = None

@@ -2,7 +2,7 @@
 """CRDContrastDataset works on class-imbalanced data; mmrazor's does not."""
 import numpy as np
 import pytest
-from conftest import write_cifar100
+from cifar_files import write_cifar100
 from mmpretrain.datasets import BaseDataset
 from mmrazor.datasets import CRDDataset
 

@@ -5,7 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import write_cifar100
+from cifar_files import write_cifar100
 
 from cgankd_plugin.datasets.local_cifar import LocalCIFAR100
 from cgankd_plugin.registry import DATASETS

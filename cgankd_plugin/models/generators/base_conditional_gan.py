@@ -162,6 +162,10 @@ class BaseConditionalGAN(BaseModel):
             self.generator_ema = copy.deepcopy(self.generator)
             self.generator_ema.requires_grad_(False)
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
+        # one set of key names, wrapped for DDP or not (MMEngine saves
+        # model.state_dict() of the unwrapped GAN, whose networks
+        # MMSeparateDistributedDataParallel wraps one by one)
+        self.register_state_dict_post_hook(_strip_wrapper_prefixes)
 
     # -- hooks for the subclasses --------------------------------------------
 
@@ -227,7 +231,7 @@ class BaseConditionalGAN(BaseModel):
             return
         started = int(self.iteration) >= self.ema_start_iter
         momentum = self.ema_momentum if started else 0.0
-        update_ema(self.generator_ema, self.generator, momentum)
+        update_ema(self.generator_ema, _bare(self.generator), momentum)
 
     def _check_training_images(self, images: torch.Tensor,
                                labels: torch.Tensor) -> None:
@@ -258,7 +262,7 @@ class BaseConditionalGAN(BaseModel):
         """The hinge loss of one discriminator update (on the device)."""
         device = real_images.device
         with torch.no_grad():
-            fake_images = self.generator(noise, fake_labels)
+            fake_images = _bare(self.generator)(noise, fake_labels)
         inputs = self._augment(torch.cat([real_images, fake_images]), rng)
         conditions = torch.cat([real_conditions, fake_conditions])
         logits = self.discriminator(inputs, conditions)
@@ -273,7 +277,8 @@ class BaseConditionalGAN(BaseModel):
                         rng: Optional[torch.Generator]) -> torch.Tensor:
         """The hinge loss of one generator update (on the device)."""
         fake_images = self.generator(noise, labels)
-        logits = self.discriminator(self._augment(fake_images, rng), labels)
+        logits = _bare(self.discriminator)(self._augment(fake_images, rng),
+                                           labels)
         return hinge_generator_loss(logits)
 
     @contextlib.contextmanager
@@ -464,7 +469,7 @@ class BaseConditionalGAN(BaseModel):
             torch.Tensor: (M, img_channels, img_size, img_size) float images
             in [-1, 1], on the generator's device.
         """
-        network = self.generator
+        network = _bare(self.generator)
         if use_ema and self.generator_ema is not None:
             network = self.generator_ema
         labels = self._check_sample_labels(labels.reshape(-1))
@@ -538,3 +543,25 @@ def check_fits(module, who: str, **wanted) -> None:
 def _to_device(tensor: Optional[torch.Tensor],
                device: torch.device) -> Optional[torch.Tensor]:
     return None if tensor is None else tensor.to(device)
+
+
+def _bare(module: nn.Module) -> nn.Module:
+    """A network without its DDP wrapper (MMEngine's
+    ``MMSeparateDistributedDataParallel`` wraps the generator and the
+    discriminator apart): the network a step does not update is run bare,
+    so its wrapper waits for no gradient; the EMA reads names unprefixed.
+    """
+    return module.module if isinstance(
+        module, nn.parallel.DistributedDataParallel) else module
+
+
+def _strip_wrapper_prefixes(module: nn.Module, state_dict: dict, prefix: str,
+                            local_metadata: dict) -> None:
+    """``generator.module.x`` -> ``generator.x`` for DDP-wrapped networks."""
+    for name, child in module._modules.items():
+        if not isinstance(child, nn.parallel.DistributedDataParallel):
+            continue
+        wrapped = f'{prefix}{name}.module.'
+        for key in [k for k in state_dict if k.startswith(wrapped)]:
+            state_dict[f'{prefix}{name}.{key[len(wrapped):]}'] = (
+                state_dict.pop(key))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import write_cifar100
+from cifar_files import write_cifar100
 from mmengine.dataset import pseudo_collate
 
 from cgankd_plugin.registry import DATASETS, MODELS, TRANSFORMS
