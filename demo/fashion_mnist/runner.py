@@ -179,6 +179,37 @@ def run_stage(stage: Stage, root: str, args: argparse.Namespace, seed: int,
         ran=not done)
 
 
+def launch_order(todo: List[Tuple[Stage, int]],
+                 first: int) -> List[Tuple[Stage, int]]:
+    """The stages most others wait for first (teachers, then students and
+    cGANs), so that the end of the run is not one stage after another.
+
+    Args:
+        todo (list[tuple[Stage, int]]): The planned (stage, seed) pairs.
+        first (int): The first seed (the shared stages run with it).
+
+    Returns:
+        list[tuple[Stage, int]]: The pairs, by how many planned stages
+        wait for each, directly or not (stable among equals).
+    """
+
+    def key(name: str, seed: int) -> Tuple[str, int]:
+        return (name, first if STAGES_BY_NAME[name].shared else seed)
+
+    def dependents(item: Tuple[Stage, int]) -> int:
+        below, frontier = set(), {key(item[0].name, item[1])}
+        while frontier:
+            frontier = {(s.name, seed) for s, seed in todo
+                        if (s.name, seed) not in below and any(
+                            key(d, seed) in frontier for d in s.deps)}
+            below |= frontier
+        return len(below)
+
+    waiting = [dependents(item) for item in todo]
+    order = sorted(range(len(todo)), key=lambda i: -waiting[i])
+    return [todo[i] for i in order]
+
+
 def run_all(root: str, args: argparse.Namespace) -> Dict[int, List[Dict]]:
     """Every needed stage of every seed; each seed's records, in order.
 
@@ -188,27 +219,14 @@ def run_all(root: str, args: argparse.Namespace) -> Dict[int, List[Dict]]:
     os.makedirs(root, exist_ok=True)
     stages = needed_stages(args.stages, args.tasks)
     first = args.seeds[0]
-    todo = [(stage, first if stage.shared else seed) for seed in args.seeds
-            for stage in stages if not (stage.shared and seed != first)]
+    todo = launch_order(
+        [(stage, first if stage.shared else seed) for seed in args.seeds
+         for stage in stages if not (stage.shared and seed != first)], first)
     planned = {(stage.name, seed) for stage, seed in todo}
     done: Dict[Tuple[str, int], Dict] = {}
 
     def key(name: str, seed: int) -> Tuple[str, int]:
         return (name, first if STAGES_BY_NAME[name].shared else seed)
-
-    def dependents(item: Tuple[Stage, int]) -> int:
-        """How many planned stages wait, directly or not, for ``item``."""
-        below, frontier = set(), {key(item[0].name, item[1])}
-        while frontier:
-            frontier = {(s.name, seed) for s, seed in todo
-                        if (s.name, seed) not in below and any(
-                            key(d, seed) in frontier for d in s.deps)}
-            below |= frontier
-        return len(below)
-
-    # the stages most others wait for first (teachers, then students and
-    # cGANs), so that the last hour is not one stage after another
-    todo.sort(key=dependents, reverse=True)
 
     def waits_for(stage: Stage, seed: int) -> List[Tuple[str, int]]:
         waits = [key(dep, seed) for dep in stage.deps]
