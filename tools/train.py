@@ -16,7 +16,7 @@ import cgankd_plugin  # noqa: E402,F401
 from cgankd_plugin.engine.cpu_distributed import \
     setup_cpu_distributed  # noqa: E402
 from cgankd_plugin.utils.tool_config import (  # noqa: E402
-    add_config_arguments, load_config, parse_config_arguments)
+    add_config_arguments, enable_amp, load_config, parse_config_arguments)
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,12 +42,7 @@ def build_config(args: argparse.Namespace) -> Config:
     """The config file merged with the command line."""
     cfg = load_config(args)
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
-            print('AMP is already enabled in the config.')
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        enable_amp(cfg)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or \
                 'base_batch_size' not in cfg.auto_scale_lr:

@@ -81,3 +81,34 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def enable_amp(cfg: Config) -> None:
+    """``--amp``: MMEngine's ``AmpOptimWrapper`` (dynamic loss scale).
+
+    For one optimiser, or for each network's optimiser of a config with
+    one per network (a GAN's ``generator`` / ``discriminator``, built by
+    ``SeparateOptimWrapperConstructor``).
+
+    Args:
+        cfg (Config): The run's config, changed in place.
+
+    Raises:
+        SystemExit: when no accelerator is there: MMEngine's
+            ``AmpOptimWrapper`` runs on GPU, NPU, MLU or MUSA only.
+    """
+    import torch
+    if not torch.cuda.is_available():
+        raise SystemExit('--amp: MMEngine\'s AmpOptimWrapper needs a GPU '
+                         '(or NPU, MLU, MUSA); this machine has none. Train '
+                         'without --amp.')
+    optim_wrapper = cfg.optim_wrapper
+    if 'optimizer' in optim_wrapper:
+        wrappers = [optim_wrapper]
+    else:  # one per network
+        wrappers = [w for w in optim_wrapper.values() if isinstance(w, dict)]
+    for wrapper in wrappers:
+        if wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            continue
+        wrapper['type'] = 'AmpOptimWrapper'
+        wrapper.setdefault('loss_scale', 'dynamic')

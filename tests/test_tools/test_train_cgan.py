@@ -135,3 +135,15 @@ def test_two_ranks_train_the_cgan_through_dist_train(tmp_path):
     load_weights_strictly(gan, osp.join(work, 'iter_6.pth'),
                           'CGANHook.generator_ckpt')
     assert int(gan.iteration) == 6
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(),
+    reason="MMEngine's AmpOptimWrapper runs on GPU, NPU, MLU or MUSA only, "
+    'and this machine has none (the config change itself: '
+    'tests/test_utils/test_tool_config.py)')
+def test_the_cgan_trains_with_amp(tmp_path):
+    work = str(tmp_path / 'cgan')
+    run_tool('train', CGAN, ['--work-dir', work, '--amp'], _options(2))
+    records = [r for r in scalars(work) if 'loss_gen' in r]
+    assert [r['iter'] for r in records] == [1, 2]

@@ -40,3 +40,30 @@ def test_options_override_the_file_and_the_work_dir_follows_the_name(
 def test_an_unknown_launcher_is_refused():
     with pytest.raises(SystemExit):
         parse(CONFIG, '--launcher', 'ssh')
+
+
+def test_amp_wraps_every_optimiser_of_a_gan_config(monkeypatch):
+    import torch
+
+    from cgankd_plugin.utils.tool_config import enable_amp
+    gan = osp.join(osp.dirname(CONFIG), '..', 'cgan',
+                   'dcgan_1xb64_fashion_mnist.py')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    cfg = load_config(parse(gan))
+    enable_amp(cfg)
+    for name in ('generator', 'discriminator'):
+        assert cfg.optim_wrapper[name].type == 'AmpOptimWrapper'
+        assert cfg.optim_wrapper[name].loss_scale == 'dynamic'
+    assert cfg.optim_wrapper.constructor == 'SeparateOptimWrapperConstructor'
+    cfg = load_config(parse(CONFIG))  # one optimiser
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+
+
+def test_amp_without_an_accelerator_says_so(monkeypatch):
+    import torch
+
+    from cgankd_plugin.utils.tool_config import enable_amp
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(SystemExit, match='--amp.*GPU'):
+        enable_amp(load_config(parse(CONFIG)))
