@@ -14,6 +14,11 @@ record gets today's options and hash and a ``migrated`` line; the others
 (``cgankd``, ``kd_cgankd``, ``real_bank``: their settings changed) re-run.
 
     .venv/bin/python docs/results/migrate_records_20261201.py [--apply]
+
+It ran against the tree of commit 0e041f4 (``tools/run_demo.py``, the old
+config names); the demo has since moved to ``demo/fashion_mnist/`` and the
+configs were renamed (``docs/moved.md``), so it is kept as the record of
+what was done, to be run from a checkout of that commit.
 """
 import hashlib
 import json
