@@ -63,8 +63,8 @@ def _batch(images, labels, index):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--blocks', type=int, default=6)
-    parser.add_argument('--block-iters', type=int, default=10)
+    parser.add_argument('--blocks', type=int, default=10)
+    parser.add_argument('--block-iters', type=int, default=20)
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--width', type=int, default=32)
     args = parser.parse_args()
