@@ -1,6 +1,6 @@
 # Copyright (c) cgankd_plugin contributors.
 """Conditional GANs that generate cGAN-KD's synthetic training samples."""
-from .base_conditional_gan import BaseConditionalGAN, DiscriminatorBatch
+from .base_conditional_gan import BaseConditionalGAN
 from .biggan_generator import BigGANGenerator
 from .ccgan_discriminator import CcGANDiscriminator
 from .ccgan_generator import CcGANGenerator
@@ -10,7 +10,9 @@ from .continuous_conditional_gan import ContinuousConditionalGAN
 from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .diff_augment import diff_augment
 from .ema import update_ema
+from .gan_data_preprocessor import ConditionalGANDataPreprocessor
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
+from .in_memory_training import DiscriminatorBatch
 from .label_embedding import LabelEmbedding
 from .projection_discriminator import ProjectionDiscriminator
 from .real_image_pool import RealImagePool
@@ -23,7 +25,8 @@ from .vicinity import (draw_vicinal_batch, hard_vicinal_weights,
 __all__ = [
     'BaseConditionalGAN', 'BigGANGenerator', 'CcGANDiscriminator',
     'CcGANGenerator', 'ClassConditionalGAN', 'ConditionalBatchNorm2d',
-    'ContinuousConditionalGAN', 'DCGANDiscriminator', 'DCGANGenerator',
+    'ConditionalGANDataPreprocessor', 'ContinuousConditionalGAN',
+    'DCGANDiscriminator', 'DCGANGenerator',
     'DiscriminatorBatch', 'LabelEmbedding', 'ProjectionDiscriminator',
     'RealImagePool', 'ResidualDownBlock', 'ResidualUpBlock',
     'diff_augment', 'draw_vicinal_batch', 'hard_vicinal_weights',

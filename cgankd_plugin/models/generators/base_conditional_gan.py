@@ -7,16 +7,15 @@ with a batch of its dataloader and an ``OptimWrapperDict``
 do: one discriminator update per call, the generator every
 ``discriminator_steps`` calls (class-conditional GANs; configs in
 ``configs/cgan/``). The cGAN-KD hook's trainer calls
-:meth:`train_on_tensors` on the in-memory training set instead, which
-draws its own batches (both tasks; the CcGAN's vicinal batches need every
-label). Both share the losses and the EMA; :meth:`sample`,
+:meth:`train_on_tensors` (``in_memory_training.py``) on the in-memory
+training set instead, which draws its own batches (both tasks; the
+CcGAN's vicinal batches need every label). Both share the losses and the EMA; :meth:`sample`,
 :meth:`check_compatible` and the plain-tensor ``state_dict`` serve the
 bank.
 """
 import contextlib
 import copy
-import math
-from typing import Dict, Iterator, List, NamedTuple, Optional, Union
+from typing import Dict, Iterator, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -25,32 +24,14 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
 
 from cgankd_plugin.registry import MODELS
+from .ddp_networks import bare, strip_wrapper_prefixes
 from .diff_augment import check_policy, diff_augment
 from .ema import update_ema
 from .gan_data_preprocessor import ConditionalGANDataPreprocessor
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
+from .in_memory_training import InMemoryTrainingMixin
 
 DEFAULT_EMA_CONFIG = dict(momentum=0.999, start_iter=1000)
-
-
-class DiscriminatorBatch(NamedTuple):
-    """What one discriminator update trains on (all on the CPU).
-
-    Attributes:
-        real_indices: (B,) indices of the real images in the training set.
-        real_conditions: (B,) labels the discriminator scores the real
-            images at.
-        fake_labels: (B,) labels the generator generates the fakes at.
-        fake_conditions: (B,) labels the discriminator scores the fakes at.
-        real_weights: optional (B,) weights of the real loss terms.
-        fake_weights: optional (B,) weights of the fake loss terms.
-    """
-    real_indices: torch.Tensor
-    real_conditions: torch.Tensor
-    fake_labels: torch.Tensor
-    fake_conditions: torch.Tensor
-    real_weights: Optional[torch.Tensor] = None
-    fake_weights: Optional[torch.Tensor] = None
 
 
 def fill_config(config: dict, fields: dict, role: str) -> dict:
@@ -80,7 +61,7 @@ def fill_config(config: dict, fields: dict, role: str) -> dict:
     return filled
 
 
-class BaseConditionalGAN(BaseModel):
+class BaseConditionalGAN(InMemoryTrainingMixin, BaseModel):
     """Shared machinery of a conditional GAN trained with the hinge loss.
 
     Subclasses say how to draw labels (:meth:`_draw_discriminator_batch`,
@@ -165,7 +146,7 @@ class BaseConditionalGAN(BaseModel):
         # one set of key names, wrapped for DDP or not (MMEngine saves
         # model.state_dict() of the unwrapped GAN, whose networks
         # MMSeparateDistributedDataParallel wraps one by one)
-        self.register_state_dict_post_hook(_strip_wrapper_prefixes)
+        self.register_state_dict_post_hook(strip_wrapper_prefixes)
 
     # -- hooks for the subclasses --------------------------------------------
 
@@ -175,21 +156,6 @@ class BaseConditionalGAN(BaseModel):
 
     def _check_sample_labels(self, labels: torch.Tensor) -> torch.Tensor:
         """Validate labels to sample at; return them in the G's dtype."""
-        raise NotImplementedError
-
-    def _draw_discriminator_batch(self, labels: torch.Tensor,
-                                  batch_size: int,
-                                  rng: torch.Generator) -> DiscriminatorBatch:
-        """Draw what one discriminator update trains on.
-
-        Args:
-            labels (torch.Tensor): the (N,) training labels, on the CPU.
-            batch_size (int): real (and fake) samples to draw.
-            rng (torch.Generator): CPU generator for the draws.
-
-        Returns:
-            DiscriminatorBatch: The batch.
-        """
         raise NotImplementedError
 
     def _draw_generator_labels(self, labels: torch.Tensor, batch_size: int,
@@ -231,22 +197,8 @@ class BaseConditionalGAN(BaseModel):
             return
         started = int(self.iteration) >= self.ema_start_iter
         momentum = self.ema_momentum if started else 0.0
-        update_ema(self.generator_ema, _bare(self.generator), momentum)
+        update_ema(self.generator_ema, bare(self.generator), momentum)
 
-    def _check_training_images(self, images: torch.Tensor,
-                               labels: torch.Tensor) -> None:
-        if images.dtype != torch.uint8:
-            raise TypeError('train_on_tensors expects uint8 images in '
-                            f'[0, 255], got {images.dtype}')
-        if images.dim() != 4 or images.size(2) != images.size(3):
-            raise ValueError('train_on_tensors expects square images '
-                             'shaped (N, C, H, W), got '
-                             f'{tuple(images.shape)}')
-        self.check_compatible(
-            img_size=images.size(2), img_channels=images.size(1))
-        if labels.dim() != 1 or labels.numel() != images.size(0):
-            raise ValueError(f'expected {images.size(0)} labels shaped (N,)'
-                             f', got shape {tuple(labels.shape)}')
 
     # -- the losses both ways of training share ------------------------------
 
@@ -262,7 +214,7 @@ class BaseConditionalGAN(BaseModel):
         """The hinge loss of one discriminator update (on the device)."""
         device = real_images.device
         with torch.no_grad():
-            fake_images = _bare(self.generator)(noise, fake_labels)
+            fake_images = bare(self.generator)(noise, fake_labels)
         inputs = self._augment(torch.cat([real_images, fake_images]), rng)
         conditions = torch.cat([real_conditions, fake_conditions])
         logits = self.discriminator(inputs, conditions)
@@ -277,7 +229,7 @@ class BaseConditionalGAN(BaseModel):
                         rng: Optional[torch.Generator]) -> torch.Tensor:
         """The hinge loss of one generator update (on the device)."""
         fake_images = self.generator(noise, labels)
-        logits = _bare(self.discriminator)(self._augment(fake_images, rng),
+        logits = bare(self.discriminator)(self._augment(fake_images, rng),
                                            labels)
         return hinge_generator_loss(logits)
 
@@ -378,76 +330,6 @@ class BaseConditionalGAN(BaseModel):
                              'training goes through train_step')
         return self.sample(labels)
 
-    # -- training on an in-memory set (the cGAN-KD hook) ----------------------
-
-    def train_on_tensors(self, images: torch.Tensor, labels: torch.Tensor,
-                         optimizers: Dict[str, torch.optim.Optimizer],
-                         batch_size: int,
-                         rng: torch.Generator) -> Dict[str, float]:
-        """One GAN iteration on a whole in-memory training set: the
-        discriminator updates, then the generator updates and the EMA.
-
-        Args:
-            images (torch.Tensor): the whole real training set, (N, C, H, W)
-                uint8.
-            labels (torch.Tensor): its (N,) labels (class indices or
-                normalised floats).
-            optimizers (Dict[str, torch.optim.Optimizer]):
-                ``dict(generator=..., discriminator=...)`` over
-                ``self.generator.parameters()`` and
-                ``self.discriminator.parameters()``.
-            batch_size (int): images per batch, for D (per kind: real and
-                fake) and for G.
-            rng (torch.Generator): CPU generator for every random draw
-                (batches, noise, augmentation), so that runs are
-                reproducible.
-
-        Returns:
-            Dict[str, float]: ``loss_disc`` (mean over the D updates) and
-            ``loss_gen`` (mean over the G updates).
-        """
-        self._check_training_images(images, labels)
-        self._check_training_labels(labels)
-        labels = labels.detach().cpu()
-        generator_optim = optimizers['generator']
-        discriminator_optim = optimizers['discriminator']
-        device = self.device
-        self.generator.train()
-        self.discriminator.train()
-
-        disc_losses: List[float] = []
-        for _ in range(self.discriminator_steps):
-            batch = self._draw_discriminator_batch(labels, batch_size, rng)
-            noise = self._draw_noise(batch_size, rng).to(device)
-            indices = batch.real_indices.to(images.device)
-            real_images = self.to_float_images(images[indices].to(device))
-            loss = self._discriminator_loss(
-                real_images, batch.real_conditions.to(device),
-                batch.fake_labels.to(device),
-                batch.fake_conditions.to(device), noise, rng,
-                batch.real_weights, batch.fake_weights)
-            discriminator_optim.zero_grad(set_to_none=True)
-            loss.backward()
-            discriminator_optim.step()
-            disc_losses.append(loss.item())
-
-        gen_losses: List[float] = []
-        with self._frozen_discriminator():
-            for _ in range(self.generator_steps):
-                gen_labels = self._draw_generator_labels(
-                    labels, batch_size, rng).to(device)
-                noise = self._draw_noise(batch_size, rng).to(device)
-                loss = self._generator_loss(gen_labels, noise, rng)
-                generator_optim.zero_grad(set_to_none=True)
-                loss.backward()
-                generator_optim.step()
-                gen_losses.append(loss.item())
-                self._update_ema()
-        self.iteration.add_(1)
-        return dict(
-            loss_disc=math.fsum(disc_losses) / len(disc_losses),
-            loss_gen=math.fsum(gen_losses) / len(gen_losses))
-
     @torch.no_grad()
     def sample(self,
                labels: torch.Tensor,
@@ -469,7 +351,7 @@ class BaseConditionalGAN(BaseModel):
             torch.Tensor: (M, img_channels, img_size, img_size) float images
             in [-1, 1], on the generator's device.
         """
-        network = _bare(self.generator)
+        network = bare(self.generator)
         if use_ema and self.generator_ema is not None:
             network = self.generator_ema
         labels = self._check_sample_labels(labels.reshape(-1))
@@ -543,25 +425,3 @@ def check_fits(module, who: str, **wanted) -> None:
 def _to_device(tensor: Optional[torch.Tensor],
                device: torch.device) -> Optional[torch.Tensor]:
     return None if tensor is None else tensor.to(device)
-
-
-def _bare(module: nn.Module) -> nn.Module:
-    """A network without its DDP wrapper (MMEngine's
-    ``MMSeparateDistributedDataParallel`` wraps the generator and the
-    discriminator apart): the network a step does not update is run bare,
-    so its wrapper waits for no gradient; the EMA reads names unprefixed.
-    """
-    return module.module if isinstance(
-        module, nn.parallel.DistributedDataParallel) else module
-
-
-def _strip_wrapper_prefixes(module: nn.Module, state_dict: dict, prefix: str,
-                            local_metadata: dict) -> None:
-    """``generator.module.x`` -> ``generator.x`` for DDP-wrapped networks."""
-    for name, child in module._modules.items():
-        if not isinstance(child, nn.parallel.DistributedDataParallel):
-            continue
-        wrapped = f'{prefix}{name}.module.'
-        for key in [k for k in state_dict if k.startswith(wrapped)]:
-            state_dict[f'{prefix}{name}.{key[len(wrapped):]}'] = (
-                state_dict.pop(key))

@@ -5,8 +5,8 @@ from typing import Optional
 import torch
 
 from cgankd_plugin.registry import MODELS
-from .base_conditional_gan import (DEFAULT_EMA_CONFIG, BaseConditionalGAN,
-                                   DiscriminatorBatch)
+from .base_conditional_gan import DEFAULT_EMA_CONFIG, BaseConditionalGAN
+from .in_memory_training import DiscriminatorBatch
 
 
 @MODELS.register_module()
