@@ -35,7 +35,8 @@ from typing import Callable, Dict, Iterable, Optional
 import numpy as np
 
 from ..utils import heartbeat
-from ..utils.atomic_io import atomic_write_json, fsync_dir, read_json
+from ..utils.atomic_io import atomic_write_json, fsync_dir
+from .bank.format import read_json_object
 
 STAGING_SUFFIX = '.staging'
 RECORD_FILE = 'staging.json'
@@ -111,9 +112,8 @@ class BankStaging:
             progress (dict): What the writer already holds, written to
                 ``progress.json`` before the helpers are let in.
         """
-        record = read_json(self.path(RECORD_FILE))
-        if osp.isdir(self.root) and (not isinstance(record, dict)
-                                     or record.get('key') != self.key):
+        record = read_json_object(self.path(RECORD_FILE)) or {}
+        if osp.isdir(self.root) and record.get('key') != self.key:
             shutil.rmtree(self.root)
         os.makedirs(self.root, exist_ok=True)
         for pattern in ('failed_rank*.json', 'done_rank*.json'):
@@ -127,9 +127,9 @@ class BankStaging:
         """Helper: wait until the writer has prepared the folder."""
 
         def ready() -> bool:
-            record = read_json(self.path(RECORD_FILE))
-            return isinstance(record, dict) and record.get(
-                'key') == self.key and record.get('session') == self.session
+            record = read_json_object(self.path(RECORD_FILE)) or {}
+            return (record.get('key') == self.key
+                    and record.get('session') == self.session)
 
         self.wait_until(ready, 'the writer to prepare the staging folder',
                         check_failures=False)
@@ -223,8 +223,7 @@ class BankStaging:
         atomic_write_json(self.path(name), data)
 
     def read_json(self, name: str) -> Optional[dict]:
-        data = read_json(self.path(name))
-        return data if isinstance(data, dict) else None
+        return read_json_object(self.path(name))
 
     # ------------------------------------------------------------- status
     def mark_done(self) -> None:
@@ -251,7 +250,7 @@ class BankStaging:
     def check_failures(self) -> None:
         """Raise :class:`StagingFailure` if another rank reported one."""
         for name in sorted(glob.glob(self.path('failed_rank*.json'))):
-            record = read_json(name) or {}
+            record = read_json_object(name) or {}
             if record.get('rank') == self.rank:
                 continue
             raise StagingFailure(

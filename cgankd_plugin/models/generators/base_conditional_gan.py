@@ -9,9 +9,9 @@ do: one discriminator update per call, the generator every
 ``configs/cgan/``). The cGAN-KD hook's trainer calls
 :meth:`train_on_tensors` (``in_memory_training.py``) on the in-memory
 training set instead, which draws its own batches (both tasks; the
-CcGAN's vicinal batches need every label). Both share the losses and the EMA; :meth:`sample`,
-:meth:`check_compatible` and the plain-tensor ``state_dict`` serve the
-bank.
+CcGAN's vicinal batches need every label). Both share the losses and the
+EMA; :meth:`sample`, :meth:`check_compatible` and the plain-tensor
+``state_dict`` serve the bank.
 """
 import contextlib
 import copy
@@ -278,11 +278,12 @@ class BaseConditionalGAN(InMemoryTrainingMixin, BaseModel):
                              'batch has no gt_label')
         self.check_compatible(
             img_size=real_images.size(2), img_channels=real_images.size(1))
-        self._check_training_labels(labels.cpu())
+        cpu_labels = labels.cpu()  # what the label checks and draws read
+        self._check_training_labels(cpu_labels)
         device, count = real_images.device, real_images.size(0)
         self.generator.train()
         self.discriminator.train()
-        fake_labels = self._draw_generator_labels(labels.cpu(), count,
+        fake_labels = self._draw_generator_labels(cpu_labels, count,
                                                   None).to(device)
         noise = self._draw_noise(count, None).to(device)
         disc_optim = optim_wrapper['discriminator']
@@ -298,7 +299,7 @@ class BaseConditionalGAN(InMemoryTrainingMixin, BaseModel):
         with self._frozen_discriminator():
             for _ in range(self.generator_steps):
                 gen_labels = self._draw_generator_labels(
-                    labels.cpu(), count, None).to(device)
+                    cpu_labels, count, None).to(device)
                 noise = self._draw_noise(count, None).to(device)
                 with gen_optim.optim_context(self.generator):
                     loss = self._generator_loss(gen_labels, noise, None)
