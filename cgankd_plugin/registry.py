@@ -6,8 +6,9 @@ scope is ``mmrazor`` find them by their bare names, and configs of other
 scopes by ``mmrazor.<Name>``.
 """
 from mmrazor.registry import (DATA_SAMPLERS, DATASETS, HOOKS,  # noqa: F401
-                              METRICS, MODELS, TRANSFORMS)
+                              METRICS, MODELS, RUNNERS, TRANSFORMS)
 
 __all__ = [
-    'DATA_SAMPLERS', 'DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'TRANSFORMS'
+    'DATA_SAMPLERS', 'DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'RUNNERS',
+    'TRANSFORMS'
 ]

@@ -17,7 +17,6 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
@@ -25,7 +24,8 @@ from cgankd_plugin.engine.hooks import CGANHook  # noqa: E402
 from cgankd_plugin.engine.cpu_distributed import \
     setup_cpu_distributed  # noqa: E402
 from cgankd_plugin.utils.tool_config import (  # noqa: E402
-    add_config_arguments, load_config, parse_config_arguments)
+    add_config_arguments, build_runner, load_config,
+    parse_config_arguments)
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,15 +40,16 @@ def main() -> None:
     cfg = load_config(args)
     if args.launcher == 'pytorch':
         setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     hooks = [h for h in runner.hooks if isinstance(h, CGANHook)]
     if not hooks:
         raise SystemExit(f'{args.config} has no CGANHook in custom_hooks')
-    # building the train loop builds the dataloader and its dataset
-    runner.train_loop  # noqa: B018
-    hooks[0].before_train(runner)
+    # what CGANKDRunner does before it builds the training dataloader
+    hooks[0].prepare_train_dataloader(runner, cfg.train_dataloader)
     bank = hooks[0].bank
-    if runner.rank == 0:
+    if bank is None:
+        print('num_fake is 0: no bank to build')
+    elif runner.rank == 0:
         print(f'bank: {bank.path} ({len(bank)} samples, key '
               f'{bank.key[:12]})')
 

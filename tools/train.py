@@ -9,14 +9,14 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
 from cgankd_plugin.engine.cpu_distributed import \
     setup_cpu_distributed  # noqa: E402
 from cgankd_plugin.utils.tool_config import (  # noqa: E402
-    add_config_arguments, enable_amp, load_config, parse_config_arguments)
+    add_config_arguments, build_runner, enable_amp, load_config,
+    parse_config_arguments)
 
 
 def parse_args() -> argparse.Namespace:
@@ -63,7 +63,7 @@ def main() -> None:
     cfg = build_config(args)
     if args.launcher == 'pytorch':
         setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
 

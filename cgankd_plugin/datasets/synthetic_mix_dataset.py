@@ -9,7 +9,7 @@ from mmengine.dataset import BaseDataset
 from ..registry import DATASETS
 from ..synthesis.bank import BankNotFoundError, SyntheticBank
 from ..synthesis.layout import condition_of_positions
-from .dataset_tree import find_dataset
+from .dataset_tree import find_dataset, find_dataset_config
 
 
 @DATASETS.register_module()
@@ -37,8 +37,10 @@ class SyntheticMixDataset:
     Args:
         dataset (dict | BaseDataset): The real training set.
         num_fake (int): Number of fake samples in the bank.
-        bank_dir (str, optional): The bank. None: ``CGANHook`` sets it to
-            ``<work_dir>/synthetic_bank`` before training.
+        bank_dir (str, optional): The bank. None in a config trained with
+            ``CGANHook``: the hook builds the bank at
+            ``<work_dir>/synthetic_bank`` and the training loader's dataset
+            is built with that path.
         num_classes (int, optional): Classes of a classification bank;
             defaults to the number of ``classes`` in the real metainfo.
             Give 0 for a regression bank.
@@ -159,8 +161,9 @@ class SyntheticMixDataset:
             if self.bank_dir is None:
                 raise BankNotFoundError(
                     'SyntheticMixDataset.bank_dir is not set: add '
-                    "dict(type='CGANHook') to custom_hooks (it builds the "
-                    'bank and sets the path), or give bank_dir.')
+                    "dict(type='CGANHook') to custom_hooks with "
+                    "runner_type='CGANKDRunner' (the hook builds the bank "
+                    'before the loader), or give bank_dir.')
             bank = SyntheticBank.open(self.bank_dir, verify=False)
             if len(bank) != self.num_fake:
                 raise ValueError(
@@ -234,3 +237,15 @@ def find_mix_dataset(dataset) -> Optional[SyntheticMixDataset]:
     """
     return find_dataset(dataset,
                         lambda d: isinstance(d, SyntheticMixDataset))
+
+
+def find_mix_config(cfg) -> Optional[dict]:
+    """The ``SyntheticMixDataset`` config inside a wrapper's config.
+
+    Args:
+        cfg: The outermost dataset config (e.g. a ``CRDDataset``'s).
+
+    Returns:
+        dict, optional: It (not a copy), or None if there is none.
+    """
+    return find_dataset_config(cfg, SyntheticMixDataset)

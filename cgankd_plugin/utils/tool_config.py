@@ -1,6 +1,7 @@
 # Copyright (c) cgankd_plugin contributors.
 """What ``tools/train.py``, ``tools/test.py`` and ``tools/build_bank.py``
-share: the command-line arguments of a config run and the merged config.
+share: the command-line arguments of a config run, the merged config and
+the runner it names.
 """
 import argparse
 import os
@@ -8,6 +9,9 @@ import os.path as osp
 from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from ..registry import RUNNERS
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
@@ -112,3 +116,20 @@ def enable_amp(cfg: Config) -> None:
             continue
         wrapper['type'] = 'AmpOptimWrapper'
         wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def build_runner(cfg: Config):
+    """The runner a config names (``runner_type``), else MMEngine's.
+
+    As mmrazor's and mmpretrain's ``tools/train.py``: cGAN-KD configs
+    name :class:`~cgankd_plugin.engine.runner.CGANKDRunner`.
+
+    Args:
+        cfg (Config): The full config.
+
+    Returns:
+        Runner: The runner, built.
+    """
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)

@@ -31,7 +31,8 @@ def test_options_override_the_file_and_the_work_dir_follows_the_name(
     assert cfg.train_cfg.max_epochs == 3
     assert cfg.train_dataloader.batch_size == 7
     assert cfg.launcher == 'none'
-    assert cfg.work_dir == osp.join('./work_dirs', 'resnet8_1xb128_fashion_mnist')
+    assert cfg.work_dir == osp.join('./work_dirs',
+                                    'resnet8_1xb128_fashion_mnist')
     assert os.environ['LOCAL_RANK'] == '1'
     cfg = load_config(parse(CONFIG, '--work-dir', '/tmp/x'))
     assert cfg.work_dir == '/tmp/x'

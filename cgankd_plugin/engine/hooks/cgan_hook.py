@@ -5,45 +5,44 @@ import os
 import os.path as osp
 from typing import Optional, Tuple
 
-import numpy as np
-import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from ...datasets.synthetic_mix_dataset import (SyntheticMixDataset,
+                                               find_mix_config,
                                                find_mix_dataset)
-from ...registry import DATASETS, HOOKS, MODELS
-from ...synthesis.bank import (BankStaleError, SyntheticBank, check_bank_dir,
-                               hash_settings, hash_state_dict)
+from ...registry import DATASETS, HOOKS
+from ...synthesis.bank import SyntheticBank, check_bank_dir, hash_state_dict
 from ...synthesis.bank_staging import BankStaging, StagingFailure
-from ...synthesis.builder import BaseBankBuilder, make_bank_builder
-from ...synthesis.builder.subsampling import dre_cache_file
-from ...synthesis.conditions import BankConditions, bank_conditions
-from ...synthesis.gan_quality import cached_gan_quality
 from ...synthesis.gan_training import GANTrainer
-from ...synthesis.real_data import image_of, load_real_images
 from ...synthesis.teacher_adapter import filter_network
-from ...synthesis.teacher_view import TeacherView, check_view_sizes
 from ...synthesis.teacher_filter import parse_filter_settings
-from ...synthesis.visualize import save_bank_pictures
 from ...utils.atomic_io import atomic_write_json, read_json
 from ...utils.checkpoint import load_weights_strictly
 from ...utils.heartbeat import Heartbeat, WatchHeartbeat, wait_for_file
 from ...utils.shared_storage import check_shared_storage
-from ..train_loader_restart import restart_train_loader_workers
+from ..cgan_stage import CGANStageMixin
+
+_NO_MIX = ('CGANHook needs a SyntheticMixDataset in '
+           'train_dataloader.dataset (the real set wrapped with num_fake).')
 
 
 @HOOKS.register_module()
-class CGANHook(Hook):
+class CGANHook(CGANStageMixin, Hook):
     """cGAN-KD's data stage: cGAN -> generate -> subsample -> filter.
 
-    Before training, unless a complete bank with the same key (hash of
-    generator weights, filtering-network weights and every setting below)
-    already exists: trains the cGAN on the real training set (or loads
-    ``generator_ckpt``), then builds the bank that the training set's
-    ``SyntheticMixDataset`` reads. The bank's path and size live on that
-    dataset (``bank_dir``, ``num_fake``); everything else lives here.
+    Before the training dataloader is built, unless a complete bank with
+    the same key (hash of generator weights, filtering-network weights and
+    every setting below) already exists: trains the cGAN on the real
+    training set (or loads ``generator_ckpt``), then builds the bank that
+    the training set's ``SyntheticMixDataset`` reads. The bank's path and
+    size live on that dataset (``bank_dir``, ``num_fake``); everything
+    else lives here. MMEngine's ``Runner`` builds the training loader
+    before any hook runs, so the stage is started by
+    :class:`~cgankd_plugin.engine.runner.CGANKDRunner` (the
+    ``runner_type`` of ``configs/_base_/cgankd/*``) through
+    :meth:`prepare_train_dataloader`; the loader is then built once, with
+    the bank in place, and ``before_train`` only checks that it was.
 
     Under distributed training the bank build is split over the ranks and
     the bank is byte for byte the one a single process makes. Rank 0 alone
@@ -213,70 +212,56 @@ class CGANHook(Hook):
         """The bank of a run whose dataset sets no ``bank_dir``."""
         return osp.join(work_dir, 'synthetic_bank')
 
-    # ---------------------------------------------------------------- parts
-    def _teacher_view(self, mix: SyntheticMixDataset) -> TeacherView:
-        if self.teacher_view_cfg is not None:
-            return TeacherView(self.teacher_view_cfg, 'CGANHook.teacher_view')
-        return TeacherView(mix.pipeline,
-                           'the training pipeline (train_dataloader)')
+    # ------------------------------------------------------------- the run
+    def prepare_train_dataloader(self, runner, dataloader: dict) -> dict:
+        """Build the bank, then give the training loader's config for it.
 
-    def _checked_view(self, mix: SyntheticMixDataset, gan) -> TeacherView:
-        """The teacher's view, refused if fake and real would differ."""
-        view = self._teacher_view(mix)
-        info = mix.dataset.get_data_info(0)
-        real = dict(info, img=image_of(info))
-        check_view_sizes(
-            view, (gan.img_channels, gan.img_size, gan.img_size), real,
-            train_pipeline=mix.pipeline
-            if self.teacher_view_cfg is None else None)
-        return view
+        Called by ``CGANKDRunner`` before it builds the training
+        dataloader (and by ``tools/build_bank.py``), so that the loader,
+        its dataset and its workers are made once, with the bank in place.
 
-    def _gan_dataset(self, mix: SyntheticMixDataset):
-        if self.gan_dataset_cfg is None:
-            return mix.dataset
-        return DATASETS.build(copy.deepcopy(self.gan_dataset_cfg))
+        Args:
+            runner (Runner): The runner (its model holds the teacher).
+            dataloader (dict): The ``train_dataloader`` config.
 
-    def _settings(self, mix, real_shape, num_conditions,
-                  view: TeacherView) -> dict:
-        return dict(
-            # 2: burn-in recycled, rounds sized on the need; 3: the teacher
-            # judges the student's view, regression cDR-RS pairs each real
-            # image with fakes of its own label and keeps one M per label
-            version=3,
-            teacher_view=view.settings(),
-            gan_dataset=self.gan_dataset_cfg,
-            num_fake=mix.num_fake,
-            image_shape=list(real_shape),
-            num_conditions=num_conditions,
-            # no gan_iters: the generator's weights are hashed into the
-            # key, so a bank made from loaded weights (generator_ckpt) is
-            # the bank of the run that trained them
-            gan=self.gan_cfg,
-            subsample=self.subsample,
-            filter_quantile=self.filter_quantile,
-            filter_threshold=self.filter_threshold,
-            filter_model=self.filter_model_cfg,
-            burn_in=self.burn_in,
-            relabel=self.relabel,
-            num_label_values=self.num_label_values,
-            label_range=self.label_range,
-            bank_batch_size=self.bank_batch_size,
-            seed=self.seed)
+        Returns:
+            dict: A copy of ``dataloader`` whose ``SyntheticMixDataset``
+            names the bank (``bank_dir``, ``default_bank_dir`` if unset).
+        """
+        dataloader = copy.deepcopy(dataloader)
+        mix_cfg = find_mix_config(dataloader.get('dataset'))
+        if mix_cfg is None:
+            raise ValueError(_NO_MIX)
+        if mix_cfg.get('bank_dir') is None:
+            mix_cfg['bank_dir'] = self.default_bank_dir(runner.work_dir)
+        # a dataset of its own: the loader's is built after the bank
+        self.build_bank(runner, DATASETS.build(copy.deepcopy(mix_cfg)))
+        return dataloader
 
-    # ----------------------------------------------------------------- hook
-    def before_train(self, runner) -> None:
-        mix = find_mix_dataset(runner.train_dataloader.dataset)
+    def build_bank(self, runner, dataset) -> Optional[SyntheticBank]:
+        """Train or load the cGAN and build the bank ``dataset`` reads.
+
+        Every rank calls it (see the class docstring for who does what).
+
+        Args:
+            runner (Runner): The runner (its model holds the teacher).
+            dataset: The training set: a ``SyntheticMixDataset`` or a
+                wrapper of one. A ``bank_dir`` of None is set to
+                :meth:`default_bank_dir` on it.
+
+        Returns:
+            SyntheticBank, optional: The bank, None when ``num_fake`` is 0.
+        """
+        mix = find_mix_dataset(dataset)
         if mix is None:
-            raise ValueError('CGANHook needs a SyntheticMixDataset in '
-                             'train_dataloader.dataset (the real set wrapped '
-                             'with num_fake).')
+            raise ValueError(_NO_MIX)
         if mix.bank_dir is None:
             mix.bank_dir = self.default_bank_dir(runner.work_dir)
         # before hours of cGAN training, not when the bank is installed
         check_bank_dir(mix.bank_dir, 'train_dataloader.dataset.bank_dir')
         if mix.num_fake == 0:
             runner.logger.info('CGANHook: num_fake=0, nothing to generate')
-            return
+            return None
         rank, world_size = get_dist_info()
         work = self.stage_dir(runner.work_dir)
         check_shared_storage(
@@ -304,168 +289,30 @@ class CGANHook(Hook):
                     wait_for_file(ready, runner.logger.info, self.poll_seconds)
         barrier()
         self.bank = SyntheticBank.open(mix.bank_dir, verify=False)
-        restart_train_loader_workers(runner)
+        return self.bank
 
-    @staticmethod
-    def _unwrapped(runner):
-        return runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-
-    def _build_gan(self, device):
-        """The cGAN with its seeded initial weights."""
-        # the cGAN's initial weights depend on the seed alone, not on what
-        # else drew from torch's global generator before (the model, the
-        # dataloader, the number of processes)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            gan = MODELS.build(copy.deepcopy(self.gan_cfg))
-            gan.init_weights()
-        return gan.to(device)
-
-    def _conditions(self, gan, mix: SyntheticMixDataset) -> BankConditions:
-        """The bank's conditions, as the cGAN takes them and as stored."""
-        if not gan.is_continuous:
-            gan.check_compatible(num_classes=mix.num_classes)
-        return bank_conditions(
-            gan.is_continuous, mix.dataset.metainfo,
-            num_classes=None if gan.is_continuous else mix.num_classes,
-            num_label_values=self.num_label_values,
-            label_range=self.label_range)
-
-    def _dre_cache_file(self, generator_hash: str, filter_hash: str,
-                        view: TeacherView, real_images: torch.Tensor,
-                        real_labels: torch.Tensor) -> Optional[str]:
-        """Where a cDR-RS model fitted for this build is cached, if any."""
-        if self.density_ratio_cache is None or self.subsample is None:
-            return None
-        return dre_cache_file(self.density_ratio_cache, generator_hash,
-                              filter_hash, view.settings(), real_images,
-                              real_labels, self.subsample, self.seed,
-                              self.bank_batch_size)
-
-    def _builder(self, runner, gan, adapter, mix, conditions, device,
-                 rank: int = 0, world_size: int = 1,
-                 dre_cache: Optional[str] = None) -> BaseBankBuilder:
-        return make_bank_builder(
-            gan, adapter, mix.num_fake, conditions.gan_labels.to(device),
-            conditions.bank_labels, relabel=self.relabel,
-            subsample=self.subsample, filter_quantile=self.filter_quantile,
-            filter_threshold=self.filter_threshold, burn_in=self.burn_in,
-            batch_size=self.bank_batch_size, seed=self.seed,
-            max_rounds_per_condition=self.max_rounds,
-            log=runner.logger.info, rank=rank, world_size=world_size,
-            session=str(runner.timestamp), poll_seconds=self.poll_seconds,
-            dre_cache=dre_cache)
-
-    def _prepare_bank(self,
-                      runner,
-                      mix: SyntheticMixDataset,
-                      start_signal: Optional[str] = None,
-                      world_size: int = 1) -> None:
-        """Rank 0: the cGAN, then the bank (its share of it when split).
-
-        Args:
-            runner (Runner): The runner.
-            mix (SyntheticMixDataset): The training set.
-            start_signal (str, optional): Where to tell the other ranks to
-                join the build (distributed runs).
-            world_size (int): The number of ranks.
-        """
-        model = self._unwrapped(runner)
-        device = next(model.parameters()).device
-        gan = self._build_gan(device)
-        regression = bool(gan.is_continuous)
-        conditions = self._conditions(gan, mix)
-        view = self._checked_view(mix, gan)
-        runner.logger.info(f'CGANHook: the teacher sees bank images through '
-                           f'{view.describe()}')
-        real_images, real_labels = load_real_images(
-            self._gan_dataset(mix), gan.img_size, conditions.gan_label)
-        gan.check_compatible(img_size=gan.img_size,
-                             img_channels=real_images.shape[1])
-        real_labels = torch.as_tensor(
-            real_labels, dtype=torch.float32 if regression else torch.long)
-        work = self.stage_dir(runner.work_dir)
-        if self.generator_ckpt:
-            load_weights_strictly(gan, self.generator_ckpt,
-                                  'CGANHook.generator_ckpt')
-            runner.logger.info(f'CGANHook: cGAN loaded from '
-                               f'{self.generator_ckpt}')
-            weights = self.generator_ckpt
-        elif not getattr(gan, 'trainable', True):
-            # e.g. RealImagePool: real images in a cGAN's place
-            runner.logger.info(f'CGANHook: {type(gan).__name__} has '
-                               'nothing to train')
-            weights = None
-        else:
-            trainer = GANTrainer(gan, self.gan_optimizers, self.gan_iters,
-                                 self.gan_batch_size,
-                                 self.gan_checkpoint_interval, work,
-                                 self.seed, runner.logger)
-            trainer.run(real_images, real_labels)
-            weights = trainer.final_path
-        adapter = filter_network(model, view, self.filter_model_cfg)
-        generator_hash = hash_state_dict(gan.state_dict())
-        filter_hash = hash_state_dict(adapter.model.state_dict())
-        self._report_quality(
-            runner, gan, adapter, real_images, real_labels, generator_hash,
-            label_range=conditions.label_range or (0.0, 1.0))
-        settings = self._settings(mix, real_images.shape[1:],
-                                  len(conditions), view)
-        if regression:
-            settings['label_grid'] = [float(v)
-                                      for v in conditions.label_grid]
-        key = hash_settings(
-            dict(
-                settings=hash_settings(settings),
-                generator=generator_hash,
-                filter_net=filter_hash))
-        bank_dir = mix.bank_dir
-        if SyntheticBank.is_complete(bank_dir):
-            try:
-                SyntheticBank.open(bank_dir, expected_key=key, verify=True)
-                runner.logger.info(f'CGANHook: the bank at {bank_dir} is '
-                                   'complete and matches; reusing it')
-                return
-            except BankStaleError as err:
-                self._check_may_replace(runner, bank_dir, err)
-                runner.logger.warning(f'CGANHook: rebuilding the bank: {err}')
-        if world_size > 1:
-            atomic_write_json(
-                start_signal,
-                dict(key=key, generator=generator_hash,
-                     filter_net=filter_hash,
-                     generator_weights=weights and osp.abspath(weights)))
-            runner.logger.info(f'CGANHook: building the bank with '
-                               f'{world_size} ranks')
-        dre_cache = self._dre_cache_file(generator_hash, filter_hash, view,
-                                         real_images, real_labels)
-        builder = self._builder(runner, gan, adapter, mix, conditions, device,
-                                0, world_size, dre_cache)
-        bank = builder.build(bank_dir, key, settings, real_images,
-                             real_labels.to(device))
-        self.regenerated = True
-        runner.logger.info(
-            f'CGANHook: bank of {len(bank)} samples written to {bank_dir} '
-            f'(acceptance rate {bank.meta.get("acceptance_rate")}, '
-            f'{bank.meta.get("build_seconds")} s)')
-        self._visualize(runner, bank, builder, regression)
-
-    def _check_may_replace(self, runner, bank_dir: str,
-                           err: BankStaleError) -> None:
-        """Refuse to replace a finished bank another run may be reading."""
-        work_dir = osp.realpath(runner.work_dir)
-        inside = osp.commonpath([work_dir, osp.realpath(bank_dir)
-                                 ]) == work_dir
-        if inside or self.overwrite_bank:
+    def before_train(self, runner) -> None:
+        """Check that the loop's dataset reads the bank this hook built."""
+        mix = find_mix_dataset(runner.train_dataloader.dataset)
+        if mix is None:
+            raise ValueError(_NO_MIX)
+        if mix.num_fake == 0:
             return
-        raise BankStaleError(
-            f'CGANHook: the complete bank at {bank_dir}, outside this run\'s '
-            f'work dir, was built from other weights or settings ({err}). '
-            'It may serve another run, so it is not replaced: point '
-            'train_dataloader.dataset.bank_dir elsewhere, remove the old '
-            'bank, or set CGANHook.overwrite_bank=True.')
+        if self.bank is None:
+            raise RuntimeError(
+                'CGANHook: the bank was not built before the training '
+                "dataloader. MMEngine's Runner builds the loader before any "
+                "hook runs: train with runner_type='CGANKDRunner' (set by "
+                'configs/_base_/cgankd/*; tools/train.py and mmrazor\'s '
+                'train.py build the runner a config names), or build the '
+                'bank with tools/build_bank.py and train without CGANHook, '
+                'train_dataloader.dataset.bank_dir pointing at it.')
+        if osp.realpath(mix.bank_dir) != osp.realpath(self.bank.path):
+            raise RuntimeError(
+                f'CGANHook built the bank at {self.bank.path} but the '
+                f'training set reads {mix.bank_dir}.')
 
+    # ---------------------------------------------------- the other ranks
     def _build_share(self, runner, mix: SyntheticMixDataset, signal: dict,
                      rank: int, world_size: int) -> None:
         """A rank other than 0: its share of the bank, into staging.
@@ -513,32 +360,3 @@ class CGANHook(Hook):
                                 rank, world_size)
         builder.build(mix.bank_dir, signal['key'], {})
 
-    def _report_quality(self, runner, gan, adapter, real_images, real_labels,
-                        generator_hash: str, label_range) -> None:
-        """Log the cGAN's quality figure (computed once per generator)."""
-        if not self.quality_samples:
-            return
-        quality = cached_gan_quality(
-            self.quality_file(runner.work_dir), generator_hash, gan, adapter,
-            real_images, real_labels, num_samples=self.quality_samples,
-            batch_size=self.bank_batch_size, seed=self.seed,
-            label_range=label_range)
-        figures = ', '.join(f'{k}={v:.4f}' for k, v in quality.items()
-                            if k not in ('generator', 'version'))
-        runner.logger.info('CGANHook: cGAN quality (teacher features, not '
-                           f'Inception): {figures}')
-
-    @staticmethod
-    def _visualize(runner, bank: SyntheticBank, builder: BaseBankBuilder,
-                   regression: bool) -> None:
-        out = osp.join(runner.work_dir, 'cgankd_vis')
-        grid, hist = save_bank_pictures(bank.images,
-                                        np.asarray(bank.cond_labels),
-                                        builder.filter_summary(), out,
-                                        regression)
-        visualizer = getattr(runner, 'visualizer', None)
-        if visualizer is not None:
-            visualizer.add_image('cgankd_bank_samples', grid)
-            visualizer.add_image('cgankd_filter_histogram', hist)
-        runner.logger.info(f'CGANHook: sample grid and filter histogram in '
-                           f'{out}')

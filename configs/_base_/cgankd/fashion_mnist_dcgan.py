@@ -45,6 +45,9 @@ gan_dataset = dict(
     split='train',
     val_size=5000)
 
+# the runner that lets CGANHook build the bank before the training
+# dataloader is built (cgankd_plugin.engine.runner.CGANKDRunner)
+runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     type='CGANHook',
     gan=dict(

@@ -20,6 +20,9 @@ cgankd_train_dataset = dict(
         split='train',
         pipeline=cgankd_train_pipeline))
 
+# the runner that lets CGANHook build the bank before the training
+# dataloader is built (cgankd_plugin.engine.runner.CGANKDRunner)
+runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     type='CGANHook',
     gan=dict(

@@ -26,6 +26,9 @@ cgankd_train_dataset = dict(
         split='train',
         pipeline=cgankd_train_pipeline))
 
+# the runner that lets CGANHook build the bank before the training
+# dataloader is built (cgankd_plugin.engine.runner.CGANKDRunner)
+runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     # kappa = 5 x the largest gap between sorted distinct labels
     # (--gan_kappa -5); 2 D steps per G step

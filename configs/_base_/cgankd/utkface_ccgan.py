@@ -29,6 +29,9 @@ cgankd_train_dataset = dict(
         split='train',
         pipeline=cgankd_train_pipeline))
 
+# the runner that lets CGANHook build the bank before the training
+# dataloader is built (cgankd_plugin.engine.runner.CGANKDRunner)
+runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     type='CGANHook',
     # CcGAN at 64x64 (run_gene_data.sh / opts.py): SVDL ('soft') with the

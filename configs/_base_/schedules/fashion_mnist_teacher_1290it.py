@@ -1,7 +1,7 @@
 # The Fashion-MNIST teachers' schedule (vgg8_1xb128_fashion_mnist.py and
-# vgg8_1xb128_rotated_fashion_mnist.py): three epochs of batch 128 over the 55,000
-# training images (1,290 iterations), SGD with Nesterov momentum, a short
-# linear warm-up, then cosine to zero. Iteration-based, so MMEngine's
+# vgg8_1xb128_rotated_fashion_mnist.py): three epochs of batch 128 over the
+# 55,000 training images (1,290 iterations), SGD with Nesterov momentum, a
+# short linear warm-up, then cosine to zero. Iteration-based, so MMEngine's
 # iteration loop checkpoints and validates once, at the end.
 max_iters = 1290
 warmup_iters = 60

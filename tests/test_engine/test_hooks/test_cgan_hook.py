@@ -1,5 +1,5 @@
 # Copyright (c) cgankd_plugin contributors.
-"""CGANHook: its settings, and before_train on a stub runner.
+"""CGANHook: its settings, and build_bank on a stub runner.
 
 The stub runner carries what the hook reads (model with ``teacher`` and
 ``data_preprocessor``, train dataloader, work_dir, logger, timestamp); the
@@ -18,7 +18,7 @@ from torch import nn
 from cgankd_plugin.datasets.synthetic_mix_dataset import (SyntheticMixDataset,
                                                          find_mix_dataset)
 from cgankd_plugin.engine.hooks.cgan_hook import CGANHook
-from cgankd_plugin.registry import HOOKS, MODELS
+from cgankd_plugin.registry import DATASETS, HOOKS, MODELS
 from cgankd_plugin.synthesis import SyntheticBank, TeacherAdapter
 from cgankd_plugin.synthesis.bank import BankError, BankStaleError
 from cgankd_plugin.synthesis.layout import condition_of_positions
@@ -163,6 +163,11 @@ def make_runner(model, work_dir, num_fake=NUM_FAKE, crd=True, stamp='t1'):
         visualizer=None)
 
 
+def run_stage(hook, runner):
+    """What ``CGANKDRunner`` has the hook do, on the stub's dataset."""
+    return hook.build_bank(runner, runner.train_dataloader.dataset)
+
+
 def _mtimes(path):
     return {
         name: os.stat(osp.join(path, name)).st_mtime_ns
@@ -170,11 +175,11 @@ def _mtimes(path):
     }
 
 
-def test_before_train_builds_then_reuses_then_rebuilds(
+def test_build_bank_builds_then_reuses_then_rebuilds(
         teacher_model, tmp_path, monkeypatch):
     runner = make_runner(teacher_model, tmp_path)
     hook = HOOKS.build(hook_cfg())
-    hook.before_train(runner)
+    run_stage(hook, runner)
     mix = find_mix_dataset(runner.train_dataloader.dataset)
     bank_dir = osp.join(tmp_path, 'synthetic_bank')
     assert mix.bank_dir == bank_dir
@@ -214,7 +219,7 @@ def test_before_train_builds_then_reuses_then_rebuilds(
     monkeypatch.setattr(GANTrainer, 'run', run_without_training)
     again = make_runner(teacher_model, tmp_path, stamp='t2')
     hook2 = HOOKS.build(hook_cfg())
-    hook2.before_train(again)
+    run_stage(hook2, again)
     assert again.logger.has('complete and matches; reusing it')
     assert again.logger.has('trained weights loaded from')
     assert not hook2.regenerated
@@ -225,7 +230,7 @@ def test_before_train_builds_then_reuses_then_rebuilds(
     # another setting: the bank is stale and rebuilt
     third = make_runner(teacher_model, tmp_path, stamp='t3')
     hook3 = HOOKS.build(hook_cfg(relabel='none'))
-    hook3.before_train(third)
+    run_stage(hook3, third)
     assert third.logger.has('rebuilding the bank')
     assert hook3.regenerated
     rebuilt = SyntheticBank.open(bank_dir)
@@ -233,19 +238,19 @@ def test_before_train_builds_then_reuses_then_rebuilds(
     assert rebuilt.key != bank.key
 
 
-def test_before_train_needs_a_mix_dataset(teacher_model, tmp_path):
+def test_build_bank_needs_a_mix_dataset(teacher_model, tmp_path):
     runner = SimpleNamespace(
         model=teacher_model,
         train_dataloader=SimpleNamespace(dataset=_RealSet()),
         work_dir=str(tmp_path), logger=_Logger(), timestamp='t')
     with pytest.raises(ValueError, match='SyntheticMixDataset'):
-        HOOKS.build(hook_cfg()).before_train(runner)
+        run_stage(HOOKS.build(hook_cfg()), runner)
 
 
 def test_no_fake_samples_is_a_no_op(teacher_model, tmp_path):
     runner = make_runner(teacher_model, tmp_path, num_fake=0, crd=False)
     hook = HOOKS.build(hook_cfg())
-    hook.before_train(runner)
+    run_stage(hook, runner)
     assert runner.logger.has('num_fake=0')
     assert not osp.exists(osp.join(tmp_path, 'cgan'))
     assert hook.bank is None
@@ -255,7 +260,7 @@ def test_gan_of_the_wrong_number_of_classes(teacher_model, tmp_path):
     runner = make_runner(teacher_model, tmp_path, crd=False)
     hook = HOOKS.build(hook_cfg(gan=dict(GAN, num_classes=7)))
     with pytest.raises(ValueError, match='num_classes'):
-        hook.before_train(runner)
+        run_stage(hook, runner)
 
 
 # ----------------------------------------------------- distributed split
@@ -275,14 +280,14 @@ def _fake_dist(monkeypatch):
 
 
 def _run_ranks(local, hooks, runners):
-    """Run ``before_train`` of each rank, rank 0 in this thread."""
+    """Run ``build_bank`` of each rank, rank 0 in this thread."""
     import threading
     errors = {}
 
     def go(rank):
         local.rank, local.world = rank, len(hooks)
         try:
-            hooks[rank].before_train(runners[rank])
+            run_stage(hooks[rank], runners[rank])
         except BaseException as err:  # noqa: B902
             errors[rank] = err
 
@@ -310,7 +315,7 @@ def test_two_ranks_split_the_build_into_the_one_rank_bank(
         teacher_model, tmp_path, monkeypatch):
     import copy
     single = make_runner(teacher_model, tmp_path / 'single', crd=False)
-    HOOKS.build(hook_cfg()).before_train(single)
+    run_stage(HOOKS.build(hook_cfg()), single)
     reference = SyntheticBank.open(osp.join(tmp_path, 'single',
                                             'synthetic_bank'))
 
@@ -361,72 +366,13 @@ def test_a_rank_with_another_teacher_refuses_to_build(teacher_model, tmp_path,
     assert 'filtering network differs' in str(info.value)
 
 
-class _TaggedDataset(torch.utils.data.Dataset):
-    """Each item is (index, tag): shows what a worker's copy holds."""
-
-    def __init__(self):
-        self.tag = 'before'
-
-    def __len__(self):
-        return 10
-
-    def __getitem__(self, index):
-        return index, self.tag
-
-
-def test_loader_workers_forked_before_the_bank_are_restarted():
-    import gc
-
-    from mmengine.dataset import InfiniteSampler
-    from mmengine.runner.loops import _InfiniteDataloaderIterator
-
-    from cgankd_plugin.engine.train_loader_restart import \
-        restart_train_loader_workers
-
-    def loader():
-        dataset = _TaggedDataset()
-        sampler = InfiniteSampler(dataset, shuffle=True, seed=3)
-        return dataset, torch.utils.data.DataLoader(
-            dataset, batch_size=4, sampler=sampler, num_workers=2,
-            persistent_workers=True, collate_fn=list)
-
-    # an untouched loader whose workers start after the tag is set
-    reference_set, reference = loader()
-    reference_set.tag = 'after'
-    expected = [next(iter_) for iter_ in [_InfiniteDataloaderIterator(
-        reference)] for _ in range(6)]
-
-    # an iteration-based loop starts its workers when it is built
-    dataset, dataloader = loader()
-    loop = SimpleNamespace(
-        dataloader=dataloader,
-        dataloader_iterator=_InfiniteDataloaderIterator(dataloader))
-    assert next(loop.dataloader_iterator)[0][1] == 'before'
-    dataset.tag = 'after'  # what the hook does: bank_dir set in the parent
-    restart_train_loader_workers(SimpleNamespace(train_loop=loop))
-    gc.collect()  # the old iterator's generators are closed by now
-    got = [next(loop.dataloader_iterator) for _ in range(6)]
-    # 6 batches of 4 from 10 items: the sampler went past one permutation
-    # without stopping, in the same order as a loader never started early
-    assert got == expected
-    assert all(tag == 'after' for batch in got for _, tag in batch)
-
-
-def test_epoch_based_loops_need_no_restart():
-    from cgankd_plugin.engine.train_loader_restart import \
-        restart_train_loader_workers
-    loop = SimpleNamespace(dataloader=object())
-    restart_train_loader_workers(SimpleNamespace(train_loop=loop))
-    assert not hasattr(loop, 'dataloader_iterator')
-
-
 def test_a_student_loading_the_cgan_reuses_the_bank_of_its_trainer(
         teacher_model, tmp_path):
     """Same weights, filter and settings: the same key, whether the cGAN
     was trained in the run or loaded (``generator_ckpt``), so one bank
     serves several students."""
     runner = make_runner(teacher_model, tmp_path)
-    HOOKS.build(hook_cfg()).before_train(runner)
+    run_stage(HOOKS.build(hook_cfg()), runner)
     bank_dir = osp.join(tmp_path, 'synthetic_bank')
     key = SyntheticBank.open(bank_dir).key
     other = tmp_path / 'other'
@@ -438,7 +384,7 @@ def test_a_student_loading_the_cgan_reuses_the_bank_of_its_trainer(
         hook_cfg(
             gan_iters=7,  # what it would train for, had it no weights
             generator_ckpt=osp.join(tmp_path, 'cgan', 'cgan_final.pth')))
-    hook.before_train(again)
+    run_stage(hook, again)
     assert again.logger.has('complete and matches; reusing it')
     assert not hook.regenerated
     assert SyntheticBank.open(bank_dir).key == key
@@ -459,19 +405,19 @@ def test_a_shared_bank_is_not_replaced_under_the_runs_using_it(
         return runner, hook
 
     runner, hook = student('first')
-    hook.before_train(runner)
+    run_stage(hook, runner)
     key = SyntheticBank.open(shared).key
     before = _mtimes(shared)
 
     runner, hook = student('second', generator_ckpt=weights)
-    hook.before_train(runner)
+    run_stage(hook, runner)
     assert runner.logger.has('complete and matches; reusing it')
 
     runner, hook = student(
         'third', generator_ckpt=weights,
         filter=dict(quantile=0.5, burn_in=4))
     with pytest.raises(BankStaleError) as err:
-        hook.before_train(runner)
+        run_stage(hook, runner)
     msg = str(err.value)
     assert shared in msg and 'CGANHook.overwrite_bank=True' in msg
     assert 'train_dataloader.dataset.bank_dir' in msg
@@ -481,7 +427,7 @@ def test_a_shared_bank_is_not_replaced_under_the_runs_using_it(
     runner, hook = student(
         'fourth', generator_ckpt=weights,
         filter=dict(quantile=0.5, burn_in=4), overwrite_bank=True)
-    hook.before_train(runner)
+    run_stage(hook, runner)
     assert runner.logger.has('rebuilding the bank')
     assert SyntheticBank.open(shared).key != key
 
@@ -494,7 +440,7 @@ def test_a_bank_dir_that_is_a_file_stops_before_the_cgan_trains(
     find_mix_dataset(runner.train_dataloader.dataset).bank_dir = str(mine)
     with pytest.raises(BankError,
                        match='train_dataloader.dataset.bank_dir'):
-        HOOKS.build(hook_cfg()).before_train(runner)
+        run_stage(HOOKS.build(hook_cfg()), runner)
     assert not runner.logger.has('cGAN: iter')
     assert mine.read_text() == 'a user file'
 
@@ -531,3 +477,37 @@ def test_the_density_ratio_cache_is_named_by_what_the_fit_depends_on():
     assert base not in others and len(set(others)) == len(others)
     assert path(density_ratio_cache=None) is None
     assert path(subsample=None) is None
+
+
+# ------------------------------------------- before the training loader
+def test_the_loader_config_names_the_bank_built_before_it(
+        teacher_model, tmp_path):
+    runner = make_runner(teacher_model, tmp_path, crd=False)
+    hook = HOOKS.build(hook_cfg())
+    crd = dict(
+        type='CRDContrastDataset',
+        dataset=dict(type='SyntheticMixDataset', dataset=_RealSet(),
+                     num_fake=NUM_FAKE),
+        neg_num=4,
+        percent=1.0)
+    loader = dict(batch_size=4, dataset=crd)
+    prepared = hook.prepare_train_dataloader(runner, loader)
+    # the config given stays as it was; the copy names the built bank
+    assert 'bank_dir' not in crd['dataset']
+    bank_dir = prepared['dataset']['dataset']['bank_dir']
+    assert bank_dir == CGANHook.default_bank_dir(str(tmp_path))
+    assert SyntheticBank.is_complete(bank_dir)
+    assert osp.samefile(hook.bank.path, bank_dir)
+    # the loader's dataset, built afterwards, reads it from its first item
+    dataset = DATASETS.build(prepared['dataset'])
+    mix = find_mix_dataset(dataset)
+    assert mix.get_data_info(NUM_REAL)['is_fake']
+    runner.train_dataloader = SimpleNamespace(dataset=dataset)
+    hook.before_train(runner)
+
+
+def test_before_train_refuses_a_loader_built_before_the_bank(
+        teacher_model, tmp_path):
+    runner = make_runner(teacher_model, tmp_path, crd=False)
+    with pytest.raises(RuntimeError, match="runner_type='CGANKDRunner'"):
+        HOOKS.build(hook_cfg()).before_train(runner)

@@ -1,9 +1,9 @@
 # Copyright (c) cgankd_plugin contributors.
 """The teacher-view contract on a bank built from the real demo config.
 
-``configs/fashion_mnist/cgankd_vgg8_resnet8_1xb128_fashion_mnist.py``, shrunk (a
-cGAN of a few iterations, a bank of 200 samples), builds its bank through
-the runner and ``CGANHook`` as ``tools/build_bank.py`` does. The bank's
+``configs/fashion_mnist/cgankd_vgg8_resnet8_1xb128_fashion_mnist.py``,
+shrunk (a cGAN of a few iterations, a bank of 200 samples), builds its
+bank through ``CGANKDRunner`` and ``CGANHook``. The bank's
 teacher labels must be the teacher's predictions on the bank images passed
 through the config's test pipeline: with the config's own setting (cGAN
 at the pipeline's 28 px) and with a pipeline that resizes to 32 px while
@@ -18,11 +18,11 @@ import torch
 from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import Runner
 
 import cgankd_plugin  # noqa: F401
 from cgankd_plugin.engine.hooks import CGANHook
 from cgankd_plugin.registry import DATASETS, MODELS, TRANSFORMS
+from cgankd_plugin.utils.tool_config import build_runner
 
 REPO_ROOT = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.dirname(
@@ -30,7 +30,8 @@ REPO_ROOT = os.path.dirname(
 CONFIG = os.path.join(REPO_ROOT, 'configs', 'fashion_mnist',
                       'cgankd_vgg8_resnet8_1xb128_fashion_mnist.py')
 REAL_BANK = os.path.join(REPO_ROOT, 'configs', 'fashion_mnist',
-                         'cgankd_realbank_vgg8_resnet8_1xb128_fashion_mnist.py')
+                         'cgankd_realbank_vgg8_resnet8_1xb128_'
+                         'fashion_mnist.py')
 DATA_ROOT = os.path.join(REPO_ROOT, 'data', 'fashion_mnist')
 NUM_FAKE = 200
 RESIZE = dict(type='mmpretrain.Resize', scale=(32, 32))
@@ -122,10 +123,10 @@ def _shrunk_config(work_dir: str, teacher_ckpt: str, resize: bool,
 
 
 def _build_bank(cfg: Config):
-    runner = Runner.from_cfg(cfg)
-    runner.train_loop  # noqa: B018 (builds the dataloader)
+    runner = build_runner(cfg)
+    # CGANKDRunner builds the bank before it builds the training loader
+    runner.train_loop  # noqa: B018
     hook = next(h for h in runner.hooks if isinstance(h, CGANHook))
-    hook.before_train(runner)
     return runner, hook.bank
 
 

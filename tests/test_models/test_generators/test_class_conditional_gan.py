@@ -133,7 +133,8 @@ def test_train_step_rejects_bad_inputs(make_optimizers, build_class_gan,
     with pytest.raises(TypeError, match='uint8'):
         gan.train_on_tensors(images.float(), labels, optimizers, 4, rng)
     with pytest.raises(ValueError, match='img_size'):
-        gan.train_on_tensors(images[:, :, :16, :16], labels, optimizers, 4, rng)
+        gan.train_on_tensors(images[:, :, :16, :16], labels, optimizers, 4,
+                             rng)
     with pytest.raises(ValueError, match='class labels'):
         gan.train_on_tensors(images, labels + 5, optimizers, 4, rng)
 

@@ -1,0 +1,2 @@
+# Copyright (c) cgankd_plugin contributors.
+from .cgankd_runner import CGANKDRunner  # noqa: F401
