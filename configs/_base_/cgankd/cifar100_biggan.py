@@ -27,6 +27,9 @@ cgankd_train_dataset = dict(
         check_md5=True,
         pipeline=cgankd_train_pipeline))
 
+# the runner that lets CGANHook build the bank before the training
+# dataloader is built (cgankd_plugin.engine.runner.CGANKDRunner)
+runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     type='CGANHook',
     # BigGAN at 32x32 with DiffAugment, as the paper's CIFAR-100 cGAN
@@ -42,8 +45,12 @@ cgan_hook = dict(
         discriminator_steps=4,
         ema_config=dict(momentum=0.9999, start_iter=1000),
         diff_augment='color,translation,cutout'),
-    gan_iters=40000,
-    gan_batch_size=50,
+    # the official CIFAR-100 run (CIFAR-100/BigGAN/scripts/
+    # launch_cifar100_ema.sh): batch 512 per D step, 2,000 epochs; its
+    # loader hands 512 x 4 images per G step and drops the last partial
+    # batch, so 24 G steps an epoch
+    gan_iters=48000,
+    gan_batch_size=512,
     gan_optimizers=dict(
         generator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999)),
         discriminator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999))),
