@@ -48,6 +48,33 @@ def cifar_shrink_options(data_root: str,
     return opts
 
 
+def fashion_mnist_bank_options(num_fake: int = 200) -> Dict[str, object]:
+    """A Fashion-MNIST cGAN-KD config shrunk to a quick bank build.
+
+    For ``Config.merge_from_dict``: a cGAN of 4 iterations learning from
+    300 images, a bank of ``num_fake`` samples beside 200 real images, no
+    cDR-RS (a density-ratio net fitted on a 4-iteration cGAN learns
+    nothing and may reject every sample), no quality figure, and loaders
+    in the main process.
+    """
+    return {
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.num_fake': num_fake,
+        'train_dataloader.dataset.dataset.indices': 200,
+        'val_dataloader.num_workers': 0,
+        'val_dataloader.persistent_workers': False,
+        'val_dataloader.dataset.indices': 10,
+        'custom_hooks.0.gan_dataset.indices': 300,
+        'custom_hooks.0.gan_iters': 4,
+        'custom_hooks.0.gan_checkpoint_interval': 4,
+        'custom_hooks.0.filter.burn_in': 20,
+        'custom_hooks.0.bank_batch_size': 64,
+        'custom_hooks.0.quality_samples': 0,
+        'custom_hooks.0.subsample': None,
+    }
+
+
 def run_tool(tool: str,
              config: str,
              args: Sequence[str] = (),

@@ -10,7 +10,7 @@
 # discriminator steps each are 192,000 iterations here.
 _base_ = [
     '../_base_/cgankd/cifar100_biggan.py',
-    '../_base_/default_runtime.py',
+    '../_base_/cgan_runtime.py',
 ]
 
 discriminator_steps = _base_.cgan_hook.gan.discriminator_steps
@@ -39,18 +39,8 @@ optim_wrapper = dict(
     discriminator=dict(
         type='OptimWrapper',
         optimizer=_base_.cgan_hook.gan_optimizers.discriminator))
-# distributed: each network in its own DDP wrapper (MMEngine's GAN
-# pattern); the step runs the network it does not update unwrapped
-model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel',
-    broadcast_buffers=False,
-    find_unused_parameters=False)
 max_iters = _base_.cgan_hook.gan_iters * discriminator_steps
 train_cfg = dict(by_epoch=False, max_iters=max_iters)
-val_cfg = None
-val_dataloader = None
-val_evaluator = None
-test_cfg = None
 
 default_hooks = dict(
     logger=dict(interval=100),
@@ -59,4 +49,3 @@ default_hooks = dict(
         interval=_base_.cgan_hook.gan_checkpoint_interval *
         discriminator_steps,
         max_keep_ckpts=2))
-log_processor = dict(by_epoch=False)

@@ -12,7 +12,7 @@
 # --resume, --amp and tools/dist_train.sh work as for any config.
 _base_ = [
     '../_base_/cgankd/fashion_mnist_dcgan.py',
-    '../_base_/default_runtime.py',
+    '../_base_/cgan_runtime.py',
 ]
 
 model = dict(
@@ -37,18 +37,8 @@ optim_wrapper = dict(
     discriminator=dict(
         type='OptimWrapper',
         optimizer=_base_.cgan_hook.gan_optimizers.discriminator))
-# distributed: each network in its own DDP wrapper (MMEngine's GAN
-# pattern); the step runs the network it does not update unwrapped
-model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel',
-    broadcast_buffers=False,
-    find_unused_parameters=False)
 max_iters = _base_.cgan_hook.gan_iters
 train_cfg = dict(by_epoch=False, max_iters=max_iters)
-val_cfg = None
-val_dataloader = None
-val_evaluator = None
-test_cfg = None
 
 default_hooks = dict(
     logger=dict(interval=100),
@@ -56,4 +46,3 @@ default_hooks = dict(
         by_epoch=False,
         interval=_base_.cgan_hook.gan_checkpoint_interval,
         max_keep_ckpts=2))
-log_processor = dict(by_epoch=False)

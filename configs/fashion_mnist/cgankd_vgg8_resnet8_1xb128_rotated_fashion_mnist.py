@@ -11,32 +11,15 @@
 _base_ = [
     './resnet8_finetune_1xb128_rotated_fashion_mnist.py',
     '../_base_/cgankd/rotated_fashion_mnist_ccgan.py',
+    '../_base_/models/vgg8_rotated_fashion_mnist.py',
 ]
 
 model = dict(
     _delete_=True,
     _scope_='mmrazor',
     type='StrictTeacherDistill',
-    architecture=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='mmrazor.RegressionHead',
-            in_channels=64,
-            label_range=(-45.0, 45.0),
-            loss_type='l1')),
-    teacher=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='mmrazor.RegressionHead',
-            in_channels=512,
-            label_range=(-45.0, 45.0),
-            loss_type='l1')),
+    architecture=_base_.resnet8_rotated_fashion_mnist,
+    teacher=_base_.vgg8_rotated_fashion_mnist,
     # The vgg8_1xb128_rotated_fashion_mnist.py teacher: put its checkpoint here
     # (or pass --cfg-options model.teacher_ckpt=..., as demo/fashion_mnist
     # does).

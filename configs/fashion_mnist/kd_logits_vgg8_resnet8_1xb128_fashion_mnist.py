@@ -7,29 +7,18 @@
 #       configs/fashion_mnist/kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py \
 #       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
 #       load_from=PATH/TO/STUDENT.pth
-_base_ = ['./resnet8_finetune_1xb128_fashion_mnist.py']
+_base_ = [
+    './resnet8_finetune_1xb128_fashion_mnist.py',
+    '../_base_/models/vgg8_fashion_mnist.py',
+]
 
 model = dict(
     _delete_=True,
     _scope_='mmrazor',
     # mmrazor's SingleTeacherDistill, with the teacher loaded strictly.
     type='StrictTeacherDistill',
-    architecture=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=10,
-            in_channels=64,
-            loss=dict(type='CrossEntropyLoss', loss_weight=1.0))),
-    teacher=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=10, in_channels=512)),
+    architecture=_base_.resnet8_fashion_mnist,
+    teacher=_base_.vgg8_fashion_mnist,
     # The vgg8_1xb128_fashion_mnist.py teacher: put its checkpoint here
     # (or pass --cfg-options model.teacher_ckpt=..., as demo/fashion_mnist
     # does).

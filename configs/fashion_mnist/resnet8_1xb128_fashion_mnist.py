@@ -6,22 +6,13 @@
 # images, 186 to 216 per class) is the regime where cGAN-KD adds generated
 # images; the teacher and the cGAN learn from all 55,000.
 _base_ = [
+    '../_base_/models/resnet8_fashion_mnist.py',
     '../_base_/datasets/fashion_mnist_bs128.py',
     '../_base_/schedules/fashion_mnist_student_80e.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    _scope_='mmpretrain',
-    type='ImageClassifier',
-    backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=10,
-        in_channels=64,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-)
+model = _base_.resnet8_fashion_mnist
 
 # The base's CIFAR augmentation (pad 4, random crop, flip) at 28 px.
 train_dataloader = dict(dataset=dict(indices=2000))

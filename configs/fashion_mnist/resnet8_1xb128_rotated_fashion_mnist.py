@@ -8,22 +8,13 @@
 # 50/60/70, batch 128; see resnet8_1xb128_fashion_mnist.py). No flips or crops:
 # either would change the angle.
 _base_ = [
+    '../_base_/models/resnet8_rotated_fashion_mnist.py',
     '../_base_/datasets/rotated_fashion_mnist_bs128.py',
     '../_base_/schedules/fashion_mnist_student_80e.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    _scope_='mmpretrain',
-    type='ImageClassifier',
-    backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='mmrazor.RegressionHead',
-        in_channels=64,
-        label_range=(-45.0, 45.0),
-        loss_type='l1'),
-)
+model = _base_.resnet8_rotated_fashion_mnist
 
 # epoch-based: DefaultSampler
 train_dataloader = dict(

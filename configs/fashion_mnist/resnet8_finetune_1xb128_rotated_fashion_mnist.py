@@ -5,30 +5,25 @@
 #   python tools/train.py \
 #       configs/fashion_mnist/resnet8_finetune_1xb128_rotated_fashion_mnist.py \
 #       --cfg-options load_from=PATH/TO/STUDENT.pth
-_base_ = ['./resnet8_1xb128_rotated_fashion_mnist.py']
+_base_ = [
+    '../_base_/models/resnet8_rotated_fashion_mnist.py',
+    '../_base_/datasets/rotated_fashion_mnist_bs128.py',
+    '../_base_/schedules/fashion_mnist_finetune_16e.py',
+    '../_base_/default_runtime.py',
+]
 
-# cGAN-KD's student protocol (UBCDingXin/cGAN-KD, the CIFAR-100 scripts):
-# start from the converged no-KD student (`load_from`), fine-tune for a
-# fixed number of epochs over real + fake data at lr 0.01 (a fifth of the
-# from-scratch 0.05), x0.1 at 150/180/210 of 240 epochs, batch 128, weight
-# decay 5e-4. Here 16 epochs, decays at 10/12/14 (the same fractions). With
-# 4,000 fake samples beside the 2,000 real ones an epoch is three times the
-# real set, so the real-only controls repeat it three times: every
-# fine-tune of the experiment takes the same steps under the same schedule.
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4))
-param_scheduler = dict(
-    type='MultiStepLR', by_epoch=True, milestones=[10, 12, 14], gamma=0.1)
-train_cfg = dict(by_epoch=True, max_epochs=16, val_interval=16)
-val_cfg = dict()
-test_cfg = dict()
-
+model = _base_.resnet8_rotated_fashion_mnist
+# the student's 2,000 real images, three times an epoch
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='RepeatDataset',
         times=3,
-        dataset=_base_.train_dataloader.dataset))
+        dataset=dict(_base_.train_dataloader.dataset, indices=2000)),
+    # epoch-based: DefaultSampler
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
 # the converged student (demo/fashion_mnist passes it)
 load_from = None
-default_hooks = dict(checkpoint=dict(interval=16))
+default_hooks = dict(
+    logger=dict(interval=16),
+    checkpoint=dict(by_epoch=True, interval=16, max_keep_ckpts=1))

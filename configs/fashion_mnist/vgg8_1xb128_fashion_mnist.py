@@ -9,23 +9,13 @@
 # cores): per image it learns faster than the cheaper resnet14 / resnet20
 # and costs half the CPU time of resnet8x4.
 _base_ = [
+    '../_base_/models/vgg8_fashion_mnist.py',
     '../_base_/datasets/fashion_mnist_bs128.py',
     '../_base_/schedules/fashion_mnist_teacher_1290it.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    _scope_='mmpretrain',
-    type='ImageClassifier',
-    # the zoo lives in the plugin's (mmrazor's) registry: scope prefix
-    backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=10,
-        in_channels=512,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-)
+model = _base_.vgg8_fashion_mnist
 
 # Flips only: three epochs are too few for random crops to pay off.
 train_pipeline = [

@@ -6,24 +6,13 @@
 # Sized like vgg8_1xb128_fashion_mnist.py: three epochs of batch 128 (1,290
 # iterations) at 28 px, about a quarter of an hour on 2 CPU cores.
 _base_ = [
+    '../_base_/models/vgg8_rotated_fashion_mnist.py',
     '../_base_/datasets/rotated_fashion_mnist_bs128.py',
     '../_base_/schedules/fashion_mnist_teacher_1290it.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    _scope_='mmpretrain',
-    type='ImageClassifier',
-    backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
-    neck=dict(type='GlobalAveragePooling'),
-    # the angle, normalised from [-45, 45] to [0, 1]; L1 = the MAE
-    # reported
-    head=dict(
-        type='mmrazor.RegressionHead',
-        in_channels=512,
-        label_range=(-45.0, 45.0),
-        loss_type='l1'),
-)
+model = _base_.vgg8_rotated_fashion_mnist
 
 default_hooks = dict(
     logger=dict(interval=50),

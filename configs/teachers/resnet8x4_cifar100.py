@@ -2,20 +2,10 @@
 # baseline that the paper's cGAN-KD students start from).
 #   python tools/train.py configs/teachers/resnet8x4_cifar100.py
 _base_ = [
+    '../_base_/models/resnet8x4_cifar100.py',
     '../_base_/datasets/cifar100_bs64.py',
     '../_base_/schedules/cifar100_sgd_240e.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    _scope_='mmpretrain',
-    type='ImageClassifier',
-    # the zoo lives in the plugin's (mmrazor's) registry: scope prefix
-    backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8x4'),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=100,
-        in_channels=256,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-)
+model = _base_.resnet8x4_cifar100

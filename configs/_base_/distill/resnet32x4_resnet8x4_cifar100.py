@@ -2,6 +2,8 @@
 # mmrazor's single-teacher distillation. A distill config inherits this and
 # only adds `model.distiller` (its recorders and losses).
 _base_ = [
+    '../models/resnet8x4_cifar100.py',
+    '../models/resnet32x4_cifar100.py',
     '../datasets/cifar100_bs64.py',
     '../schedules/cifar100_sgd_240e.py',
     '../default_runtime.py',
@@ -11,22 +13,8 @@ model = dict(
     _scope_='mmrazor',
     # mmrazor's SingleTeacherDistill, with the teacher loaded strictly.
     type='StrictTeacherDistill',
-    architecture=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8x4'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=100,
-            in_channels=256,
-            loss=dict(type='CrossEntropyLoss', loss_weight=1.0))),
-    teacher=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet32x4'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=100, in_channels=256)),
+    architecture=_base_.resnet8x4_cifar100,
+    teacher=_base_.resnet32x4_cifar100,
     # Train it with configs/teachers/resnet32x4_cifar100.py, then point
     # here (or pass --cfg-options model.teacher_ckpt=...).
     teacher_ckpt='checkpoints/resnet32x4_cifar100.pth',

@@ -4,6 +4,8 @@
 # this and adds `model.distiller` (empty for cGAN-KD alone) and the
 # synthetic data.
 _base_ = [
+    '../models/resnet20_utkface.py',
+    '../models/vgg11_utkface.py',
     '../datasets/utkface_bs128.py',
     '../schedules/regression_sgd.py',
     '../default_runtime.py',
@@ -15,30 +17,8 @@ model = dict(
     _scope_='mmrazor',
     # mmrazor's SingleTeacherDistill, with the teacher loaded strictly.
     type='StrictTeacherDistill',
-    architecture=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet20'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='mmrazor.RegressionHead',
-            in_channels=64,
-            label_range=(0.0, 60.0),
-            hidden_channels=(512, 512),
-            output_activation='relu',
-            loss_type='l2')),
-    teacher=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg11'),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='mmrazor.RegressionHead',
-            in_channels=512,
-            label_range=(0.0, 60.0),
-            hidden_channels=(512, 512),
-            output_activation='relu',
-            loss_type='l2')),
+    architecture=_base_.resnet20_utkface,
+    teacher=_base_.vgg11_utkface,
     # Train it with configs/teachers/vgg11_utkface.py, then point here (or
     # pass --cfg-options model.teacher_ckpt=...).
     teacher_ckpt='checkpoints/vgg11_utkface.pth',

@@ -15,6 +15,7 @@ import os
 import numpy as np
 import pytest
 import torch
+from e2e_utils import fashion_mnist_bank_options
 from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -88,25 +89,7 @@ def _shrunk_config(work_dir: str, teacher_ckpt: str, resize: bool,
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     cfg.model.teacher_ckpt = teacher_ckpt
-    cfg.merge_from_dict({
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'train_dataloader.dataset.num_fake': NUM_FAKE,
-        'train_dataloader.dataset.dataset.indices': 200,
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': False,
-        'val_dataloader.dataset.indices': 10,
-        'custom_hooks.0.gan_dataset.indices': 300,
-        'custom_hooks.0.gan_iters': 4,
-        'custom_hooks.0.gan_checkpoint_interval': 4,
-        'custom_hooks.0.filter.burn_in': 20,
-        'custom_hooks.0.bank_batch_size': 64,
-        'custom_hooks.0.quality_samples': 0,
-        # a density-ratio net fitted on 300 images of a 4-iteration cGAN
-        # learns nothing (and may reject every sample); cDR-RS's features
-        # come from the same TeacherAdapter (and view) as the labels
-        'custom_hooks.0.subsample': None,
-    })
+    cfg.merge_from_dict(fashion_mnist_bank_options(NUM_FAKE))
     if cfg.custom_hooks[0].gan.type == 'RealImagePool':
         cfg.custom_hooks[0].gan.dataset.indices = 1000
         cfg.custom_hooks[0].gan.exclude_first = 200

@@ -10,6 +10,7 @@ import os
 
 import pytest
 import torch
+from e2e_utils import fashion_mnist_bank_options
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
@@ -52,23 +53,12 @@ def _config(work_dir: str) -> Config:
     cfg.load_from = None
     cfg.train_cfg = dict(by_epoch=False, max_iters=3, val_interval=100)
     cfg.param_scheduler = []
+    cfg.merge_from_dict(fashion_mnist_bank_options())
     cfg.merge_from_dict({
         'train_dataloader.batch_size': 32,
         'train_dataloader.num_workers': 2,
         'train_dataloader.persistent_workers': True,
         'train_dataloader.sampler': dict(type='InfiniteSampler'),
-        'train_dataloader.dataset.num_fake': 200,
-        'train_dataloader.dataset.dataset.indices': 200,
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': False,
-        'val_dataloader.dataset.indices': 10,
-        'custom_hooks.0.gan_dataset.indices': 300,
-        'custom_hooks.0.gan_iters': 4,
-        'custom_hooks.0.gan_checkpoint_interval': 4,
-        'custom_hooks.0.filter.burn_in': 20,
-        'custom_hooks.0.bank_batch_size': 64,
-        'custom_hooks.0.quality_samples': 0,
-        'custom_hooks.0.subsample': None,
         'default_hooks.checkpoint.interval': 100,
         'default_hooks.checkpoint.by_epoch': False,
         'log_processor.by_epoch': False,

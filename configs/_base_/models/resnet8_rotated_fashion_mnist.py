@@ -1,0 +1,15 @@
+# resnet8 regressing the rotation angle of Fashion-MNIST images (-45 to 45
+# degrees, 28 px): mmpretrain's ImageClassifier on the plugin's backbone zoo.
+# The teacher and student configs and the distillation bases take it from here
+# (`_base_.resnet8_rotated_fashion_mnist`).
+resnet8_rotated_fashion_mnist = dict(
+    _scope_='mmpretrain',
+    type='ImageClassifier',
+    backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='mmrazor.RegressionHead',
+        in_channels=64,
+        label_range=(-45.0, 45.0),
+        loss_type='l1'),
+)
