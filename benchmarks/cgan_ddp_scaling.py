@@ -15,7 +15,12 @@ run:
 * ``1 rank``: ``python tools/train.py CONFIG`` (no launcher, so no DDP
   wrapper: the single-process training the 2 ranks must beat);
 * ``2 ranks``: ``bash tools/dist_train.sh CONFIG 2`` (torchrun, gloo,
-  each network in its own DDP wrapper).
+  each network in its own DDP wrapper);
+* the control, ``2 x 1 rank apart``: two ``tools/train.py`` runs started
+  together, no DDP: what two processes get from the machine's cores
+  without any communication (on a 2-core VM they share its memory
+  bandwidth and caches, and the OS, the logging and the loaders share
+  the cores with them). ``DDP / the control`` is the cost of DDP itself.
 
 Each child gets ``OMP_NUM_THREADS=1`` and ``MKL_NUM_THREADS=1`` (one torch
 thread a rank), a free master port and its own ``--work-dir`` in a
@@ -49,12 +54,11 @@ printed too, for information. A child that exits with an error (on a
 shared machine, e.g. its master port taken meanwhile) has the start of
 its traceback printed and is run again, at most ``--retries`` times.
 
-``--small``: 60 iterations logged every 20, 2 repeats (4 runs, about 1.5
+``--small``: 60 iterations logged every 20, 2 repeats (6 runs, about 2
 minutes on 2 cores): checks the script, too short to judge the target.
-The default (300 iterations every 50, 4 repeats: 8 runs) should take
-about 6-8 minutes on 2 cores, start-up included (estimated from
-``--small``'s timings: ~12 s wall + 0.07 s/it for 1 rank, ~25 s wall +
-0.12-0.17 s/it for 2 ranks).
+The default (300 iterations every 50, 4 repeats: 12 runs) takes about 8
+minutes on 2 cores, start-up included (the first version, without the
+control, took 6).
 """
 import argparse
 import glob
@@ -68,14 +72,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import _bench_utils as bu
 
 CONFIG = osp.join('configs', 'cgan', 'dcgan_1xb64_fashion_mnist.py')
 BATCH = 64  # the config's batch per rank, left as it is
 TARGET = 1.7
-SIDES = (1, 2)  # world sizes
+# (world size, independent copies run together): one rank; two ranks
+# under DDP; and the control, two one-rank runs side by side, which
+# shows what two processes get from these two cores without DDP
+SIDES = ((1, 1), (2, 1), (1, 2))
 # launch variables a parent run could leak into the children
 DIST_VARS = ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE',
              'MASTER_ADDR', 'MASTER_PORT', 'PORT')
@@ -143,55 +150,76 @@ def _iteration_times(work_dir: str, iters: int,
     return [float(e['time']) for e in entries[1:]]
 
 
-def run_once(world_size: int, root: str, name: str, iters: int,
+def _report_failure(log_path: str) -> None:
+    """Print a failed child's first traceback and the end of its log."""
+    with open(log_path) as log:
+        lines = log.readlines()
+    # the first traceback (a rank's own), then torchrun's summary
+    first = next((i for i, line in enumerate(lines)
+                  if line.startswith('Traceback')), max(0, len(lines) - 40))
+    head = lines[first:first + 40]
+    rest = max(first + len(head), len(lines) - 10)
+    print(''.join(head + ['...\n'] * (rest > first + len(head)) +
+                  lines[rest:]), end='')
+
+
+def run_once(side: Tuple[int, int], root: str, name: str, iters: int,
              interval: int, timeout: float) -> Dict[str, float]:
-    """Train once in a child; its images/s, s/it and wall seconds."""
-    work_dir = osp.join(root, name)
-    os.makedirs(work_dir)
-    log_path = osp.join(root, f'{name}.log')
+    """Train once (``copies`` children at a time); images/s, s/it, wall.
+
+    Args:
+        side (tuple): ``(world_size, copies)``: ``copies`` independent
+            trainings of ``world_size`` ranks each, started together.
+    """
+    world_size, copies = side
+    work_dirs = [osp.join(root, f'{name}_c{c}') for c in range(copies)]
+    log_paths = [f'{work_dir}.log' for work_dir in work_dirs]
     start = time.perf_counter()
-    with open(log_path, 'w') as log:
-        # a session of its own: on a timeout (or ^C) the whole group goes,
-        # torchrun's ranks included
-        proc = subprocess.Popen(
-            _command(world_size, work_dir, iters, interval),
-            cwd=bu.REPO_ROOT, env=_child_env(), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            returncode = proc.wait(timeout=timeout)
-        except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise
+    procs = []
+    try:
+        for work_dir, log_path in zip(work_dirs, log_paths):
+            os.makedirs(work_dir)
+            with open(log_path, 'w') as log:
+                # a session of its own: on a timeout (or ^C) the whole
+                # group goes, torchrun's ranks included
+                procs.append(subprocess.Popen(
+                    _command(world_size, work_dir, iters, interval),
+                    cwd=bu.REPO_ROOT, env=_child_env(), stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True))
+        deadline = time.perf_counter() + timeout
+        codes = [proc.wait(timeout=max(1.0, deadline - time.perf_counter()))
+                 for proc in procs]
+    except BaseException:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        raise
     wall = time.perf_counter() - start
-    if returncode != 0:
-        with open(log_path) as log:
-            lines = log.readlines()
-        # the first traceback (a rank's own), then torchrun's summary
-        first = next((i for i, line in enumerate(lines)
-                      if line.startswith('Traceback')),
-                     max(0, len(lines) - 40))
-        head = lines[first:first + 40]
-        rest = max(first + len(head), len(lines) - 10)
-        print(''.join(head + ['...\n'] * (rest > first + len(head)) +
-                      lines[rest:]), end='')
-        raise ChildFailed(f'{world_size}-rank run exited with '
-                          f'{returncode}; log above')
-    times = _iteration_times(work_dir, iters, interval)
-    seconds = interval * sum(times)
-    measured = interval * len(times)
-    shutil.rmtree(work_dir)  # the log file stays until the end
-    return dict(images_per_s=world_size * BATCH * measured / seconds,
-                s_per_iter=seconds / measured, wall=wall)
+    for code, log_path in zip(codes, log_paths):
+        if code != 0:
+            _report_failure(log_path)
+            raise ChildFailed(f'{_label(side)} exited with {code}; log '
+                              'above')
+    images_per_s, s_per_iter = 0.0, []
+    for work_dir in work_dirs:
+        times = _iteration_times(work_dir, iters, interval)
+        seconds = interval * sum(times)
+        measured = interval * len(times)
+        images_per_s += world_size * BATCH * measured / seconds
+        s_per_iter.append(seconds / measured)
+        shutil.rmtree(work_dir)  # the log file stays until the end
+    return dict(images_per_s=images_per_s,
+                s_per_iter=bu.median(s_per_iter), wall=wall)
 
 
-def run_retrying(world_size: int, root: str, name: str, iters: int,
+def run_retrying(side: Tuple[int, int], root: str, name: str, iters: int,
                  interval: int, timeout: float,
                  retries: int) -> Dict[str, float]:
     """:func:`run_once`, again after a failed child, up to ``retries``."""
     for attempt in range(retries + 1):
         try:
-            return run_once(world_size, root, f'{name}_a{attempt}', iters,
+            return run_once(side, root, f'{name}_a{attempt}', iters,
                             interval, timeout)
         except ChildFailed as error:
             if attempt == retries:
@@ -200,7 +228,10 @@ def run_retrying(world_size: int, root: str, name: str, iters: int,
     raise AssertionError('unreachable')
 
 
-def _label(world_size: int) -> str:
+def _label(side: Tuple[int, int]) -> str:
+    world_size, copies = side
+    if copies > 1:
+        return f'{copies} x 1 rank apart'
     return f'{world_size} rank{"s" if world_size > 1 else ""} x 1 thread'
 
 
@@ -240,20 +271,21 @@ def main() -> None:
     try:
         for rep in range(repeats):
             order = SIDES if rep % 2 == 0 else SIDES[::-1]
-            for world_size in order:
-                r = run_retrying(world_size, root, f'r{rep}_w{world_size}',
+            for side in order:
+                r = run_retrying(side, root,
+                                 f'r{rep}_w{side[0]}x{side[1]}',
                                  iters, interval, args.timeout,
                                  args.retries)
-                results[world_size].append(r)
-                print(f'  repeat {rep}: {_label(world_size)}: '
+                results[side].append(r)
+                print(f'  repeat {rep}: {_label(side)}: '
                       f'{r["images_per_s"]:.1f} images/s '
                       f'({r["s_per_iter"]:.4f} s/it, wall '
                       f'{r["wall"]:.1f} s), load {bu.load_average()}')
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    def values(w, key):
-        return [r[key] for r in results[w]]
+    def values(side, key):
+        return [r[key] for r in results[side]]
 
     bu.print_table([
         dict(side=_label(w),
@@ -264,11 +296,14 @@ def main() -> None:
              wall_s=f'{bu.median(values(w, "wall")):.1f}')
         for w in SIDES
     ])
-    ratio = (bu.median(values(2, 'images_per_s')) /
-             bu.median(values(1, 'images_per_s')))
+    one, ddp, apart = (bu.median(values(side, 'images_per_s'))
+                       for side in SIDES)
     print(f'load after: {bu.load_average()}')
-    print(f'RATIO images/s 2 ranks / 1 rank = {ratio:.3f} '
-          f'({_verdict(ratio, TARGET)})')
+    print(f'control: 2 one-rank runs side by side / 1 rank = '
+          f'{apart / one:.3f} (what 2 processes get from these cores)')
+    print(f'DDP / the control = {ddp / apart:.3f} (the cost of DDP itself)')
+    print(f'RATIO images/s 2 ranks / 1 rank = {ddp / one:.3f} '
+          f'({_verdict(ddp / one, TARGET)})')
 
 
 if __name__ == '__main__':
