@@ -7,12 +7,13 @@ over tens of years (ages in [0, 60]), so every label value has samples on
 both sides of a cut-off. Module-scoped: built once per test file, from
 fixed seeds.
 """
+import copy
+
 import pytest
 import torch
+from tiny_models import CLS_PREPROCESSOR, NUM_CLASSES, RESNET8_CLASSIFIER
 
 from cgankd_plugin.registry import MODELS
-
-NUM_CLASSES = 10
 
 
 @pytest.fixture(scope='module')
@@ -35,19 +36,9 @@ def gan():
 def teacher():
     torch.manual_seed(1)
     return MODELS.build(
-        dict(
-            type='mmpretrain.ImageClassifier',
-            backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type='mmpretrain.LinearClsHead',
-                num_classes=NUM_CLASSES,
-                in_channels=64),
-            data_preprocessor=dict(
-                type='mmpretrain.ClsDataPreprocessor',
-                num_classes=NUM_CLASSES,
-                mean=[128.0] * 3,
-                std=[64.0] * 3))).eval()
+        copy.deepcopy(
+            dict(RESNET8_CLASSIFIER,
+                 data_preprocessor=CLS_PREPROCESSOR))).eval()
 
 
 @pytest.fixture(scope='module')

@@ -5,6 +5,7 @@ The stub runner carries what the hook reads (model with ``teacher`` and
 ``data_preprocessor``, train dataloader, work_dir, logger, timestamp); the
 cGAN is a width-4 BigGAN trained 2 iterations, the teacher a ResNet-8.
 """
+import copy
 import os
 import os.path as osp
 from types import SimpleNamespace
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from mmpretrain.datasets import BaseDataset
+from tiny_models import CLS_PREPROCESSOR, NUM_CLASSES, RESNET8_CLASSIFIER
 from torch import nn
 
 from cgankd_plugin.datasets.synthetic_mix_dataset import (SyntheticMixDataset,
@@ -23,7 +25,6 @@ from cgankd_plugin.synthesis import SyntheticBank, TeacherAdapter
 from cgankd_plugin.synthesis.bank import BankError, BankStaleError
 from cgankd_plugin.synthesis.layout import condition_of_positions
 
-NUM_CLASSES = 10
 NUM_REAL = 20
 NUM_FAKE = 20
 GAN = dict(
@@ -125,23 +126,9 @@ class _Logger:
 @pytest.fixture(scope='module')
 def teacher_model():
     torch.manual_seed(0)
-    teacher = MODELS.build(
-        dict(
-            type='mmpretrain.ImageClassifier',
-            backbone=dict(type='mmrazor.ResNetCIFAR', arch='resnet8'),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type='mmpretrain.LinearClsHead',
-                num_classes=NUM_CLASSES,
-                in_channels=64)))
     model = nn.Module()
-    model.teacher = teacher
-    model.data_preprocessor = MODELS.build(
-        dict(
-            type='mmpretrain.ClsDataPreprocessor',
-            num_classes=NUM_CLASSES,
-            mean=[128.0] * 3,
-            std=[64.0] * 3))
+    model.teacher = MODELS.build(copy.deepcopy(RESNET8_CLASSIFIER))
+    model.data_preprocessor = MODELS.build(copy.deepcopy(CLS_PREPROCESSOR))
     return model
 
 
@@ -313,7 +300,6 @@ def _rank_hooks(world, **kwargs):
 
 def test_two_ranks_split_the_build_into_the_one_rank_bank(
         teacher_model, tmp_path, monkeypatch):
-    import copy
     single = make_runner(teacher_model, tmp_path / 'single', crd=False)
     run_stage(HOOKS.build(hook_cfg()), single)
     reference = SyntheticBank.open(osp.join(tmp_path, 'single',
@@ -352,7 +338,6 @@ def test_two_ranks_split_the_build_into_the_one_rank_bank(
 
 def test_a_rank_with_another_teacher_refuses_to_build(teacher_model, tmp_path,
                                                       monkeypatch):
-    import copy
     local = _fake_dist(monkeypatch)
     other = copy.deepcopy(teacher_model)
     with torch.no_grad():
