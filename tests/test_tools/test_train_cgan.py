@@ -72,6 +72,25 @@ def test_the_runner_trains_the_cgan_and_a_cgankd_config_loads_it(tmp_path):
     assert int(gan.iteration) == 6
 
 
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(
+        tmp_path):
+    """Every draw of an iteration is seeded by the iteration (and rank),
+    and MMEngine's loop replays the dataloader up to it: 2 + 2 resumed
+    iterations make the 4-iteration run's weights exactly."""
+    straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
+    run_tool('train', CGAN, ['--work-dir', straight], _options(4))
+    run_tool('train', CGAN, ['--work-dir', split], _options(2))
+    run_tool('train', CGAN, ['--work-dir', split, '--resume'], _options(4))
+    weights = [
+        torch.load(osp.join(work, 'iter_4.pth'), map_location='cpu',
+                   weights_only=False)['state_dict']
+        for work in (straight, split)
+    ]
+    assert weights[0].keys() == weights[1].keys()
+    for key in weights[0]:
+        assert torch.equal(weights[0][key], weights[1][key]), key
+
+
 def test_with_two_discriminator_steps_the_generator_trains_every_second(
         tmp_path):
     work = str(tmp_path / 'cgan')

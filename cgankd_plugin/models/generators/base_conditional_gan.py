@@ -17,8 +17,10 @@ import contextlib
 import copy
 from typing import Dict, Iterator, Optional, Union
 
+import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.dist import get_dist_info
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
@@ -126,6 +128,8 @@ class BaseConditionalGAN(InMemoryTrainingMixin, BaseModel):
         self.generator_steps = generator_steps
         self.discriminator_steps = discriminator_steps
         self.diff_augment = diff_augment
+        # seed of a Runner iteration's draws (subclasses take it as an arg)
+        self.train_seed = 0
         self.generator = MODELS.build(
             fill_config(generator, generator_fields, 'generator'))
         self.discriminator = MODELS.build(
@@ -253,9 +257,12 @@ class BaseConditionalGAN(InMemoryTrainingMixin, BaseModel):
         the EMA (mmagic's convention).
 
         The real batch is the dataloader's; the fakes are generated at
-        classes drawn uniformly (as :meth:`train_on_tensors` does). Random
-        draws use torch's global generator, which the Runner seeds
-        (``randomness.seed``).
+        classes drawn uniformly (as :meth:`train_on_tensors` does). Every
+        draw of the iteration (labels, noise, DiffAugment) comes from a
+        generator seeded by ``train_seed``, the iteration and the rank, so
+        a run resumed from a checkpoint draws what an uninterrupted one
+        does (MMEngine restores no random state; its loop replays the
+        dataloader to the iteration).
 
         Args:
             data (dict): A collated batch (``inputs``, ``data_samples``).
@@ -283,31 +290,38 @@ class BaseConditionalGAN(InMemoryTrainingMixin, BaseModel):
         device, count = real_images.device, real_images.size(0)
         self.generator.train()
         self.discriminator.train()
+        step = MessageHub.get_current_instance().get_info('iter', 0)
+        rng = self._iteration_generator(step)
         fake_labels = self._draw_generator_labels(cpu_labels, count,
-                                                  None).to(device)
-        noise = self._draw_noise(count, None).to(device)
+                                                  rng).to(device)
+        noise = self._draw_noise(count, rng).to(device)
         disc_optim = optim_wrapper['discriminator']
         with disc_optim.optim_context(self.discriminator):
             loss = self._discriminator_loss(real_images, labels, fake_labels,
-                                            fake_labels, noise, None)
+                                            fake_labels, noise, rng)
         disc_optim.update_params(loss)
         log_vars = dict(loss_disc=loss.detach())
-        step = MessageHub.get_current_instance().get_info('iter', 0)
         if (step + 1) % self.discriminator_steps:
             return log_vars
         gen_optim = optim_wrapper['generator']
         with self._frozen_discriminator():
             for _ in range(self.generator_steps):
                 gen_labels = self._draw_generator_labels(
-                    cpu_labels, count, None).to(device)
-                noise = self._draw_noise(count, None).to(device)
+                    cpu_labels, count, rng).to(device)
+                noise = self._draw_noise(count, rng).to(device)
                 with gen_optim.optim_context(self.generator):
-                    loss = self._generator_loss(gen_labels, noise, None)
+                    loss = self._generator_loss(gen_labels, noise, rng)
                 gen_optim.update_params(loss)
                 self._update_ema()
         self.iteration.add_(1)
         log_vars['loss_gen'] = loss.detach()
         return log_vars
+
+    def _iteration_generator(self, step: int) -> torch.Generator:
+        """The random generator of Runner iteration ``step`` on this rank."""
+        rank, _ = get_dist_info()
+        seed = np.random.SeedSequence([self.train_seed, step, rank])
+        return torch.Generator().manual_seed(int(seed.generate_state(1)[0]))
 
     def forward(self,
                 inputs: Optional[torch.Tensor] = None,

@@ -42,6 +42,8 @@ class ClassConditionalGAN(BaseConditionalGAN):
             ``'color,translation,cutout'`` (cGAN-KD's), or None.
         data_preprocessor (dict, optional): How a Runner's batches are cast
             (default: ``ConditionalGANDataPreprocessor``).
+        train_seed (int): Seed of the draws of a Runner iteration (with
+            the iteration and the rank; see ``train_step``).
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -59,6 +61,7 @@ class ClassConditionalGAN(BaseConditionalGAN):
                  ema_config: Optional[dict] = DEFAULT_EMA_CONFIG,
                  diff_augment: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
+                 train_seed: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
@@ -84,6 +87,7 @@ class ClassConditionalGAN(BaseConditionalGAN):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         self.num_classes = num_classes
+        self.train_seed = int(train_seed)
 
     def _check_class_labels(self, labels: torch.Tensor) -> torch.Tensor:
         if labels.dtype.is_floating_point or labels.dtype == torch.bool:
