@@ -116,7 +116,11 @@ def cgankd_kd_tiny_options(data_root: str, num_fake: int = 100) -> List[str]:
     The config: ``configs/cgankd/`` +
     ``cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py``.
     Tiny teacher and student (resnet8), a width-4 cGAN trained a few
-    iterations, a bank of ``num_fake`` samples built in rounds of 4.
+    iterations, a bank of ``num_fake`` samples built in rounds of 4. The
+    cGAN is trained by the hook's own trainer (``gan_trainer='hook'``, on
+    rank 0): the tests using these options check its guarantees (a kill
+    and resume of its training, the same bank from 1 and 2 ranks, which
+    needs the same cGAN); ``gan_trainer='runner'`` has its own tests.
     """
     return cifar_shrink_options(
         data_root, batch_size=16,
@@ -137,6 +141,7 @@ def cgankd_kd_tiny_options(data_root: str, num_fake: int = 100) -> List[str]:
             'custom_hooks.0.filter.burn_in=4',
             'custom_hooks.0.bank_batch_size=4',
             'custom_hooks.0.quality_samples=16',
+            'custom_hooks.0.gan_trainer=hook',
         ]
 
 

@@ -21,8 +21,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
 from cgankd_plugin.engine.hooks import CGANHook  # noqa: E402
-from cgankd_plugin.engine.cpu_distributed import \
-    setup_cpu_distributed  # noqa: E402
+from cgankd_plugin.engine.cpu_distributed import (  # noqa: E402
+    finish_distributed, setup_cpu_distributed)
 from cgankd_plugin.utils.tool_config import (  # noqa: E402
     add_config_arguments, build_runner, load_config,
     parse_config_arguments)
@@ -52,6 +52,7 @@ def main() -> None:
     elif runner.rank == 0:
         print(f'bank: {bank.path} ({len(bank)} samples, key '
               f'{bank.key[:12]})')
+    finish_distributed()
 
 
 if __name__ == '__main__':

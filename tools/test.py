@@ -11,8 +11,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
-from cgankd_plugin.engine.cpu_distributed import \
-    setup_cpu_distributed  # noqa: E402
+from cgankd_plugin.engine.cpu_distributed import (  # noqa: E402
+    finish_distributed, setup_cpu_distributed)
 from cgankd_plugin.utils.tool_config import (  # noqa: E402
     add_config_arguments, build_runner, load_config,
     parse_config_arguments)
@@ -34,6 +34,7 @@ def main() -> None:
     runner = build_runner(cfg)
     metrics = runner.test()
     print(metrics)
+    finish_distributed()
 
 
 if __name__ == '__main__':

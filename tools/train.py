@@ -12,8 +12,8 @@ from mmengine.config import Config
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
-from cgankd_plugin.engine.cpu_distributed import \
-    setup_cpu_distributed  # noqa: E402
+from cgankd_plugin.engine.cpu_distributed import (  # noqa: E402
+    finish_distributed, setup_cpu_distributed)
 from cgankd_plugin.utils.tool_config import (  # noqa: E402
     add_config_arguments, build_runner, enable_amp, load_config,
     parse_config_arguments)
@@ -65,6 +65,7 @@ def main() -> None:
         setup_cpu_distributed(cfg)
     runner = build_runner(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -173,6 +173,13 @@ class CGANStageMixin:
             runner.logger.info(f'CGANHook: cGAN loaded from '
                                f'{self.generator_ckpt}')
             weights = self.generator_ckpt
+        elif self.gan_trainer == 'runner':
+            raise RuntimeError(
+                "CGANHook.gan_trainer='runner': the cGAN is trained by "
+                'CGANKDRunner.from_cfg before the runner is built, which '
+                "gives the hook its weights; run with runner_type="
+                "'CGANKDRunner' (tools/train.py), or set "
+                "gan_trainer='hook'.")
         elif not getattr(gan, 'trainable', True):
             # e.g. RealImagePool: real images in a cGAN's place
             runner.logger.info(f'CGANHook: {type(gan).__name__} has '

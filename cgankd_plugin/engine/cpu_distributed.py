@@ -32,3 +32,16 @@ def setup_cpu_distributed(cfg: Config) -> None:
         device_ids=None,
         broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def finish_distributed() -> None:
+    """End a distributed run's process group, every rank together.
+
+    MMEngine leaves the group to the interpreter's exit, where a gloo rank
+    can abort ("terminate called without an active exception") while its
+    peer is already gone; the tools call this after their work instead.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

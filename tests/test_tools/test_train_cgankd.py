@@ -10,6 +10,7 @@ rebuilt); a KD run trains on a soft-label bank meanwhile.
 The runs are started with one OpenMP thread: on a busy 2-core machine two
 threads made a step of the tiny cGAN 30x slower (spinning threads).
 """
+import glob
 import math
 import os
 import os.path as osp
@@ -162,7 +163,10 @@ def test_crd_cgankd_trains_on_real_and_fake(runs):
     # CRD's memory holds every real and fake sample
     assert ('memory bank resized from 50000 to '
             f'{NUM_REAL + NUM_FAKE}') in log, log[-3000:]
-    assert 'cGAN: iter 3/3' in log
+    # the cGAN trained by a Runner of its own (the CIFAR-100 configs'
+    # gan_trainer='runner'): 3 generator steps of 4 discriminator steps
+    assert osp.isfile(osp.join(crd_dir, 'cgan', 'runner', 'iter_12.pth'))
+    assert 'CGANHook: cGAN loaded from' in log
     assert f'bank of {NUM_FAKE} samples written' in log
     bank = SyntheticBank.open(osp.join(crd_dir, 'synthetic_bank'),
                               verify=True)
@@ -180,8 +184,10 @@ def test_crd_cgankd_trains_on_real_and_fake(runs):
 def test_resume_reuses_the_bank_and_the_cgan(runs):
     crd_dir, first, log = runs['crd_dir'], runs['first'], runs['resumed_log']
     assert 'complete and matches; reusing it' in log, log[-3000:]
-    assert 'cGAN: trained weights loaded from' in log
-    assert 'cGAN: iter' not in log  # not retrained
+    assert 'CGANHook: cGAN loaded from' in log
+    # not retrained: the cGAN's Runner ran once, in the first run
+    assert len(glob.glob(osp.join(crd_dir, 'cgan', 'runner', '2*', ''))) == 1
+    assert 'cGAN: iter' not in log
     assert 'bank: ' not in log and 'samples written' not in log
     bank_dir = osp.join(crd_dir, 'synthetic_bank')
     assert _bank_files(bank_dir) == first['bank_files']

@@ -46,10 +46,11 @@ class CGANHook(CGANStageMixin, Hook):
 
     Under distributed training the bank build is split over the ranks and
     the bank is byte for byte the one a single process makes. Rank 0 alone
-    trains (or loads) the cGAN and decides whether to build; the other
-    ranks wait for a file (``cgan/bank_ready_<timestamp>.json``: nothing
-    to build, ``cgan/bank_build_<timestamp>.json``: build), never in a
-    collective, so hours of cGAN training cannot hit a process-group
+    trains (``gan_trainer='hook'``; with ``'runner'`` every rank has
+    trained it before) or loads the cGAN and decides whether to build; the
+    other ranks wait for a file (``cgan/bank_ready_<timestamp>.json``:
+    nothing to build, ``cgan/bank_build_<timestamp>.json``: build), never
+    in a collective, so hours of cGAN training cannot hit a process-group
     timeout. On ``bank_build`` every rank loads the weights rank 0 names,
     checks that its cGAN and filtering network hash as rank 0's, and draws
     its share (:mod:`cgankd_plugin.synthesis.builder`: how the draws are
@@ -60,14 +61,24 @@ class CGANHook(CGANStageMixin, Hook):
     Args:
         gan (dict): Config of a ``ClassConditionalGAN`` or
             ``ContinuousConditionalGAN``.
-        gan_iters (int): cGAN training iterations.
-        gan_batch_size (int): cGAN batch size.
+        gan_iters (int): cGAN training iterations (generator steps, of
+            ``gan.discriminator_steps`` discriminator steps each).
+        gan_batch_size (int): cGAN batch size (per rank under
+            ``gan_trainer='runner'``).
         gan_optimizers (dict): ``generator`` / ``discriminator`` optimizer
             configs (torch optimizers).
         gan_checkpoint_interval (int): Save the cGAN every this many
             iterations (resumable).
         generator_ckpt (str, optional): Load these cGAN weights instead of
             training.
+        gan_trainer (str): Who trains the cGAN (without
+            ``generator_ckpt``): ``'hook'``, this hook on rank 0 from the
+            real set in memory (``GANTrainer``; CcGANs need it), or
+            ``'runner'``, a Runner of its own on every rank before the
+            student's runner is built (class-conditional cGANs; DDP,
+            MMEngine's checkpoints, ``resume``, scalars and ETA in
+            ``<work_dir>/cgan/runner``; needs ``CGANKDRunner``). Both leave
+            the weights at :meth:`trained_weights`.
         subsample (dict, optional): cDR-RS settings, None to switch it off
             (see :func:`~cgankd_plugin.synthesis.builder.make_bank_builder`).
         density_ratio_cache (str, optional): A folder for fitted cDR-RS
@@ -135,6 +146,7 @@ class CGANHook(CGANStageMixin, Hook):
                  gan_optimizers: Optional[dict] = None,
                  gan_checkpoint_interval: int = 1000,
                  generator_ckpt: Optional[str] = None,
+                 gan_trainer: str = 'hook',
                  subsample: Optional[dict] = None,
                  density_ratio_cache: Optional[str] = None,
                  filter: Optional[dict] = None,
@@ -157,6 +169,10 @@ class CGANHook(CGANStageMixin, Hook):
             discriminator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999)))
         self.gan_checkpoint_interval = int(gan_checkpoint_interval)
         self.generator_ckpt = generator_ckpt
+        if gan_trainer not in ('hook', 'runner'):
+            raise ValueError("CGANHook.gan_trainer must be 'hook' or "
+                             f"'runner', got {gan_trainer!r}")
+        self.gan_trainer = gan_trainer
         self.subsample = copy.deepcopy(subsample)
         self.density_ratio_cache = density_ratio_cache
         (self.filter_quantile, self.filter_threshold, self.burn_in,

@@ -1,6 +1,9 @@
 # Copyright (c) cgankd_plugin contributors.
 """A Runner that builds cGAN-KD's bank before the training dataloader."""
+import copy
 from typing import Dict, Optional, Union
+
+from mmengine.config import Config
 
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
@@ -8,6 +11,7 @@ from torch.utils.data import DataLoader
 from ...datasets.synthetic_mix_dataset import find_mix_config
 from ...registry import RUNNERS
 from ..hooks.cgan_hook import CGANHook
+from .cgan_pretraining import pretrain_gan
 
 
 @RUNNERS.register_module()
@@ -27,7 +31,26 @@ class CGANKDRunner(Runner):
     mmrazor's, builds the runner a config names. A dataloader config
     without a ``SyntheticMixDataset`` (validation, test, or a config
     without ``CGANHook``) is built as by ``Runner``.
+
+    With ``CGANHook(gan_trainer='runner')``, :meth:`from_cfg` first trains
+    the cGAN with a Runner of its own on every rank
+    (:func:`~cgankd_plugin.engine.runner.cgan_pretraining.pretrain_gan`),
+    before this runner exists, and gives the hook its weights.
     """
+
+    @classmethod
+    def from_cfg(cls, cfg: Config) -> 'CGANKDRunner':
+        """Build the runner; the cGAN first when a Runner is to train it.
+
+        Args:
+            cfg (Config): The full config.
+
+        Returns:
+            CGANKDRunner: The runner.
+        """
+        cfg = copy.deepcopy(cfg)
+        pretrain_gan(cfg)
+        return super().from_cfg(cfg)
 
     def cgan_hook(self) -> Optional[CGANHook]:
         """The config's ``CGANHook`` (None when it has none)."""

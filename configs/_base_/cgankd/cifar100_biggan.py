@@ -57,6 +57,10 @@ cgan_hook = dict(
     gan_checkpoint_interval=1000,
     # or the path of trained cGAN weights, to skip its training
     generator_ckpt=None,
+    # trained before the student's runner is built, on every rank, by a
+    # Runner of its own (DDP, checkpoints, resume and scalars in
+    # <work_dir>/cgan/runner); 'hook': by CGANHook alone, on rank 0
+    gan_trainer='runner',
     # cDR-RS on the teacher's penultimate features (MLP-5, penalty 0.01,
     # Adam lr 1e-4 as cDR-RS); None switches subsampling off
     subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),

@@ -38,6 +38,8 @@ cgan_hook = dict(
     gan_batch_size=256,
     gan_checkpoint_interval=2000,
     generator_ckpt=None,
+    # trained by a Runner of its own on every rank (see cifar100_biggan.py)
+    gan_trainer='runner',
     subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),
     filter=dict(quantile=0.9, burn_in=500),
     relabel='hard',
