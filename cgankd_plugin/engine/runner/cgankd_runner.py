@@ -4,7 +4,6 @@ import copy
 from typing import Dict, Optional, Union
 
 from mmengine.config import Config
-
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
