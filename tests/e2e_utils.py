@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from typing import Dict, List, Sequence
@@ -93,6 +94,45 @@ def run_tool(tool: str,
         raise AssertionError(
             f'{tool} {config} failed ({proc.returncode}):\n'
             f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
+    return proc
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (a distributed run's rendezvous)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def run_dist_tool(script: str,
+                  args: Sequence[str],
+                  cfg_options: Sequence[str] = (),
+                  timeout: int = 900) -> subprocess.CompletedProcess:
+    """``tools/<script>.sh`` (2 gloo ranks on CPU), as a user would run it.
+
+    A free port, one OpenMP thread a rank, the interpreter's ``torchrun``
+    first on ``PATH``; the run must succeed.
+
+    Args:
+        script (str): ``'dist_train'`` or ``'dist_test'``.
+        args (Sequence[str]): Its arguments (config paths relative to the
+            repository root are made absolute by the caller).
+        cfg_options (Sequence[str]): ``--cfg-options`` items.
+        timeout (int): Seconds the run may take.
+    """
+    env = dict(
+        os.environ,
+        PORT=str(free_port()),
+        OMP_NUM_THREADS='1',
+        PYTHONUNBUFFERED='1',
+        PATH=os.path.dirname(sys.executable) + os.pathsep +
+        os.environ.get('PATH', ''))
+    cmd = ['bash', os.path.join(REPO_ROOT, 'tools', script + '.sh'), *args]
+    if cfg_options:
+        cmd += ['--cfg-options', *cfg_options]
+    proc = subprocess.run(cmd, capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-6000:]
     return proc
 
 

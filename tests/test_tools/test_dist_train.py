@@ -3,24 +3,16 @@
 both ranks generate part of the bank (rank r the classes r, r + 2, ...,
 handed to rank 0 through the staging folder), and the bank equals the bank
 of a single-process run."""
-import os
 import os.path as osp
-import socket
-import subprocess
 
 import pytest
-from e2e_utils import REPO_ROOT, cgankd_kd_tiny_options, run_tool
+from e2e_utils import (REPO_ROOT, cgankd_kd_tiny_options, run_dist_tool,
+                       run_tool)
 
 from cgankd_plugin.synthesis import SyntheticBank
 
 CONFIG = ('configs/cgankd/'
           'cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py')
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def _top1(stdout: str):
@@ -40,24 +32,9 @@ def test_two_rank_training_builds_the_single_rank_bank(
 
     multi = str(tmp_path / 'multi')
     # tools/train.py starts gloo itself on a machine without a GPU
-    dist_options = options
-    env = dict(
-        os.environ,
-        PORT=str(_free_port()),
-        OMP_NUM_THREADS='1',
-        PYTHONUNBUFFERED='1',
-        PATH=osp.dirname(os.sys.executable) + os.pathsep +
-        os.environ.get('PATH', ''))
-    cmd = [
-        'bash',
-        osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
-        osp.join(REPO_ROOT, CONFIG), '2', '--work-dir', multi,
-        '--cfg-options', *dist_options
-    ]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=900, env=env,
-        cwd=REPO_ROOT)
-    assert proc.returncode == 0, (proc.stdout[-4000:] + proc.stderr[-6000:])
+    proc = run_dist_tool(
+        'dist_train', [osp.join(REPO_ROOT, CONFIG), '2', '--work-dir', multi],
+        options)
     assert osp.exists(osp.join(multi, 'epoch_1.pth'))
     bank = SyntheticBank.open(osp.join(multi, 'synthetic_bank'))
     reference = SyntheticBank.open(osp.join(single, 'synthetic_bank'))
@@ -77,12 +54,9 @@ def test_two_rank_training_builds_the_single_rank_bank(
     checkpoint = osp.join(multi, 'epoch_1.pth')
     one = run_tool('test', CONFIG, [checkpoint, '--work-dir',
                                     str(tmp_path / 'test_single')], options)
-    proc = subprocess.run(
-        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_test.sh'),
-         osp.join(REPO_ROOT, CONFIG), checkpoint, '2', '--work-dir',
-         str(tmp_path / 'test_multi'), '--cfg-options', *options],
-        capture_output=True, text=True, timeout=600,
-        env=dict(env, PORT=str(_free_port())), cwd=REPO_ROOT)
-    assert proc.returncode == 0, (proc.stdout[-4000:] + proc.stderr[-6000:])
+    proc = run_dist_tool('dist_test', [
+        osp.join(REPO_ROOT, CONFIG), checkpoint, '2', '--work-dir',
+        str(tmp_path / 'test_multi')
+    ], options, timeout=600)
     top1 = _top1(one.stdout)
     assert top1 is not None and _top1(proc.stdout) == top1

@@ -10,7 +10,7 @@ import os.path as osp
 
 import pytest
 import torch
-from e2e_utils import REPO_ROOT, run_tool, scalars
+from e2e_utils import REPO_ROOT, run_dist_tool, run_tool, scalars
 from mmengine.config import Config
 
 CGAN = 'configs/cgan/dcgan_1xb64_fashion_mnist.py'
@@ -111,28 +111,14 @@ def test_two_ranks_train_the_cgan_through_dist_train(tmp_path):
     all-reduces its gradients; rank 0's update cannot finish until rank 1
     has computed its own, so a run that finishes is one in which both
     ranks computed the gradients of every update."""
-    import socket
-    import subprocess
-    import sys
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
     work = str(tmp_path / 'cgan')
-    env = dict(os.environ, PORT=str(port), OMP_NUM_THREADS='1',
-               PYTHONUNBUFFERED='1',
-               PATH=osp.dirname(sys.executable) + os.pathsep +
-               os.environ.get('PATH', ''))
 
     def dist_train(max_iters, *args):
-        proc = subprocess.run(
-            ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
-             osp.join(REPO_ROOT, CGAN), '2', '--work-dir', work, *args,
-             '--cfg-options', *_options(max_iters)],
-            capture_output=True, text=True, timeout=600, env=env,
-            cwd=REPO_ROOT)
-        output = proc.stdout + proc.stderr
-        assert proc.returncode == 0, output[-6000:]
-        return output
+        proc = run_dist_tool(
+            'dist_train',
+            [osp.join(REPO_ROOT, CGAN), '2', '--work-dir', work, *args],
+            _options(max_iters), timeout=600)
+        return proc.stdout + proc.stderr
 
     output = dist_train(4)
     assert 'Distributed training: True' in output

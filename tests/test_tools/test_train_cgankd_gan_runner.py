@@ -13,11 +13,10 @@ again finds the weights and trains nothing.
 import glob
 import os
 import os.path as osp
-import socket
-import subprocess
 
 import pytest
-from e2e_utils import REPO_ROOT, cgankd_kd_tiny_options, run_tool, scalars
+from e2e_utils import (REPO_ROOT, cgankd_kd_tiny_options, run_dist_tool,
+                       run_tool, scalars)
 
 from cgankd_plugin.synthesis import SyntheticBank
 
@@ -68,30 +67,12 @@ def test_the_runner_trains_the_cgan_then_the_student(tiny_cifar100,
     assert 'complete and matches; reusing it' in again.stdout + again.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def test_two_ranks_train_the_cgan_then_split_the_bank(tiny_cifar100,
                                                       tmp_path):
     work = str(tmp_path / 'multi')
-    env = dict(
-        os.environ,
-        PORT=str(_free_port()),
-        OMP_NUM_THREADS='1',
-        PYTHONUNBUFFERED='1',
-        PATH=osp.dirname(os.sys.executable) + os.pathsep +
-        os.environ.get('PATH', ''))
-    cmd = [
-        'bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
-        osp.join(REPO_ROOT, CONFIG), '2', '--work-dir', work,
-        '--cfg-options', *_options(tiny_cifar100)
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
-                          env=env, cwd=REPO_ROOT)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-6000:]
+    run_dist_tool('dist_train',
+                  [osp.join(REPO_ROOT, CONFIG), '2', '--work-dir', work],
+                  _options(tiny_cifar100))
     # the cGAN's Runner ran distributed: each network in a DDP wrapper
     # all-reduces every update, so the 12 iterations finished only with
     # both ranks computing gradients
