@@ -20,7 +20,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cgankd_plugin  # noqa: E402,F401
-from cgankd_plugin.engine.hooks import CGANHook  # noqa: E402
+from cgankd_plugin.engine.runner import CGANKDRunner  # noqa: E402
 from cgankd_plugin.engine.cpu_distributed import (  # noqa: E402
     finish_distributed, setup_cpu_distributed)
 from cgankd_plugin.utils.tool_config import (  # noqa: E402
@@ -41,12 +41,13 @@ def main() -> None:
     if args.launcher == 'pytorch':
         setup_cpu_distributed(cfg)
     runner = build_runner(cfg)
-    hooks = [h for h in runner.hooks if isinstance(h, CGANHook)]
-    if not hooks:
-        raise SystemExit(f'{args.config} has no CGANHook in custom_hooks')
+    hook = runner.cgan_hook() if isinstance(runner, CGANKDRunner) else None
+    if hook is None:
+        raise SystemExit(f'{args.config} has no CGANHook in custom_hooks '
+                         "(with runner_type='CGANKDRunner')")
     # what CGANKDRunner does before it builds the training dataloader
-    hooks[0].prepare_train_dataloader(runner, cfg.train_dataloader)
-    bank = hooks[0].bank
+    hook.prepare_train_dataloader(runner, runner.cfg.train_dataloader)
+    bank = hook.bank
     if bank is None:
         print('num_fake is 0: no bank to build')
     elif runner.rank == 0:

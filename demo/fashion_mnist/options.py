@@ -10,6 +10,8 @@ from typing import List, Optional, Sequence
 
 from mmengine.config import Config
 
+from cgankd_plugin.engine.hooks import cgan_hook_index
+
 from .outputs import cgan_weights, final_checkpoint
 from .stages import REPO_ROOT, STAGES_BY_NAME, Stage, stage_dir
 
@@ -134,10 +136,8 @@ def scaled_schedule_options(cfg: Config, share: float) -> List[str]:
 
 def cgan_hook_key(cfg: Config) -> Optional[str]:
     """The option path of the config's ``CGANHook`` (None: it has none)."""
-    for i, hook in enumerate(cfg.get('custom_hooks') or []):
-        if hook.get('type') in ('CGANHook', 'mmrazor.CGANHook'):
-            return f'custom_hooks.{i}'
-    return None
+    index = cgan_hook_index(cfg.get('custom_hooks'))
+    return None if index is None else f'custom_hooks.{index}'
 
 
 def cgan_options(stage: Stage, root: str, args: argparse.Namespace,

@@ -3,7 +3,7 @@
 import copy
 import os
 import os.path as osp
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 from mmengine.dist import barrier, get_dist_info
 from mmengine.hooks import Hook
@@ -376,3 +376,31 @@ class CGANHook(CGANStageMixin, Hook):
                                 rank, world_size)
         builder.build(mix.bank_dir, signal['key'], {})
 
+
+
+def cgan_hook_index(custom_hooks: Optional[Sequence]) -> Optional[int]:
+    """Where ``CGANHook`` stands in a config's ``custom_hooks``.
+
+    The entry's ``type`` is resolved through the registry, so ``CGANHook``,
+    ``mmrazor.CGANHook`` and the class itself all match.
+
+    Args:
+        custom_hooks (Sequence, optional): Hook configs or built hooks.
+
+    Returns:
+        int, optional: Its index (None: there is none).
+
+    Raises:
+        ValueError: More than one (a training set has one bank).
+    """
+    found = []
+    for i, hook in enumerate(custom_hooks or []):
+        kind = hook.get('type') if isinstance(hook, dict) else type(hook)
+        if isinstance(kind, str):
+            kind = HOOKS.get(kind)
+        if isinstance(kind, type) and issubclass(kind, CGANHook):
+            found.append(i)
+    if len(found) > 1:
+        raise ValueError('custom_hooks holds more than one CGANHook: a '
+                         'training set has one bank.')
+    return found[0] if found else None

@@ -27,23 +27,7 @@ from ...datasets.synthetic_mix_dataset import find_mix_config
 from ...models.generators import ContinuousConditionalGAN
 from ...registry import HOOKS, MODELS
 from ...utils.atomic_io import atomic_torch_save
-from ..hooks.cgan_hook import CGANHook
-
-
-def find_cgan_hook_config(cfg: Config) -> Optional[dict]:
-    """The ``CGANHook`` entry of ``cfg.custom_hooks`` (None: it has none).
-
-    Args:
-        cfg (Config): A training config.
-
-    Returns:
-        dict, optional: The entry itself (not a copy).
-    """
-    found = [
-        hook for hook in cfg.get('custom_hooks') or []
-        if HOOKS.get(hook.get('type')) is CGANHook
-    ]
-    return found[0] if found else None
+from ..hooks.cgan_hook import CGANHook, cgan_hook_index
 
 
 def _real_set_config(cfg: Config, hook: CGANHook, img_size: int) -> dict:
@@ -154,7 +138,8 @@ def pretrain_gan(cfg: Config) -> Optional[str]:
     Returns:
         str, optional: The cGAN weights, None when nothing was to train.
     """
-    entry = find_cgan_hook_config(cfg)
+    index = cgan_hook_index(cfg.get('custom_hooks'))
+    entry = None if index is None else cfg.custom_hooks[index]
     if entry is None or entry.get('gan_trainer', 'hook') != 'runner' \
             or entry.get('generator_ckpt'):
         return None

@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader
 
 from ...datasets.synthetic_mix_dataset import find_mix_config
 from ...registry import RUNNERS
-from ..hooks.cgan_hook import CGANHook
+from ..hooks.cgan_hook import CGANHook, cgan_hook_index
 from .cgan_pretraining import pretrain_gan
 
 
@@ -53,11 +53,8 @@ class CGANKDRunner(Runner):
 
     def cgan_hook(self) -> Optional[CGANHook]:
         """The config's ``CGANHook`` (None when it has none)."""
-        hooks = [hook for hook in self.hooks if isinstance(hook, CGANHook)]
-        if len(hooks) > 1:
-            raise ValueError('custom_hooks holds more than one CGANHook: '
-                             'a training set has one bank.')
-        return hooks[0] if hooks else None
+        index = cgan_hook_index(self.hooks)
+        return None if index is None else self.hooks[index]
 
     def build_dataloader(self,
                          dataloader: Union[DataLoader, Dict],

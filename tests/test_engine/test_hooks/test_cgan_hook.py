@@ -496,3 +496,16 @@ def test_before_train_refuses_a_loader_built_before_the_bank(
     runner = make_runner(teacher_model, tmp_path, crd=False)
     with pytest.raises(RuntimeError, match="runner_type='CGANKDRunner'"):
         HOOKS.build(hook_cfg()).before_train(runner)
+
+
+def test_the_hook_is_found_by_its_registered_type():
+    from cgankd_plugin.engine.hooks import cgan_hook_index
+    built = HOOKS.build(hook_cfg())
+    assert cgan_hook_index(None) is None
+    assert cgan_hook_index([dict(type='CRDMemorySizeHook')]) is None
+    assert cgan_hook_index(
+        [dict(type='CRDMemorySizeHook'), dict(type='mmrazor.CGANHook')]) == 1
+    assert cgan_hook_index([dict(type=CGANHook)]) == 0
+    assert cgan_hook_index([built]) == 0
+    with pytest.raises(ValueError, match='more than one CGANHook'):
+        cgan_hook_index([dict(type='CGANHook'), built])

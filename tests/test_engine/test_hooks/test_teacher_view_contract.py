@@ -21,7 +21,6 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import cgankd_plugin  # noqa: F401
-from cgankd_plugin.engine.hooks import CGANHook
 from cgankd_plugin.registry import DATASETS, MODELS, TRANSFORMS
 from cgankd_plugin.utils.tool_config import build_runner
 
@@ -109,7 +108,7 @@ def _build_bank(cfg: Config):
     runner = build_runner(cfg)
     # CGANKDRunner builds the bank before it builds the training loader
     runner.train_loop  # noqa: B018
-    hook = next(h for h in runner.hooks if isinstance(h, CGANHook))
+    hook = runner.cgan_hook()
     return runner, hook.bank
 
 
