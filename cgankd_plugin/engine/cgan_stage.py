@@ -15,6 +15,7 @@ from mmengine.model import is_model_wrapper
 
 from ..datasets.synthetic_mix_dataset import SyntheticMixDataset
 from ..registry import DATASETS, MODELS
+from ..structures import DatasetImages, RealImages, image_of
 from ..synthesis.bank import (BankStaleError, SyntheticBank, hash_settings,
                               hash_state_dict)
 from ..synthesis.builder import BaseBankBuilder, make_bank_builder
@@ -22,7 +23,6 @@ from ..synthesis.builder.subsampling import dre_cache_file
 from ..synthesis.conditions import BankConditions, bank_conditions
 from ..synthesis.gan_quality import cached_gan_quality
 from ..synthesis.gan_training import GANTrainer
-from ..synthesis.real_data import image_of, load_real_images
 from ..synthesis.teacher_adapter import filter_network
 from ..synthesis.teacher_view import TeacherView, check_view_sizes
 from ..synthesis.visualize import save_bank_pictures
@@ -114,14 +114,14 @@ class CGANStageMixin:
             label_range=self.label_range)
 
     def _dre_cache_file(self, generator_hash: str, filter_hash: str,
-                        view: TeacherView, real_images: torch.Tensor,
-                        real_labels: torch.Tensor) -> Optional[str]:
+                        view: TeacherView,
+                        real: RealImages) -> Optional[str]:
         """Where a cDR-RS model fitted for this build is cached, if any."""
         if self.density_ratio_cache is None or self.subsample is None:
             return None
         return dre_cache_file(self.density_ratio_cache, generator_hash,
-                              filter_hash, view.settings(), real_images,
-                              real_labels, self.subsample, self.seed,
+                              filter_hash, view.settings(), real,
+                              self.subsample, self.seed,
                               self.bank_batch_size)
 
     def _builder(self, runner, gan, adapter, mix, conditions, device,
@@ -160,12 +160,12 @@ class CGANStageMixin:
         view = self._checked_view(mix, gan)
         runner.logger.info(f'CGANHook: the teacher sees bank images through '
                            f'{view.describe()}')
-        real_images, real_labels = load_real_images(
-            self._gan_dataset(mix), gan.img_size, conditions.gan_label)
+        # read a batch at a time: only the labels of the set are kept
+        real = DatasetImages(
+            self._gan_dataset(mix), gan.img_size, conditions.gan_label,
+            torch.float32 if regression else torch.long)
         gan.check_compatible(img_size=gan.img_size,
-                             img_channels=real_images.shape[1])
-        real_labels = torch.as_tensor(
-            real_labels, dtype=torch.float32 if regression else torch.long)
+                             img_channels=real.channels)
         work = self.stage_dir(runner.work_dir)
         if self.generator_ckpt:
             load_weights_strictly(gan, self.generator_ckpt,
@@ -190,15 +190,15 @@ class CGANStageMixin:
                                  self.gan_batch_size,
                                  self.gan_checkpoint_interval, work,
                                  self.seed, runner.logger)
-            trainer.run(real_images, real_labels)
+            trainer.run(real, real.labels)
             weights = trainer.final_path
         adapter = filter_network(model, view, self.filter_model_cfg)
         generator_hash = hash_state_dict(gan.state_dict())
         filter_hash = hash_state_dict(adapter.model.state_dict())
         self._report_quality(
-            runner, gan, adapter, real_images, real_labels, generator_hash,
+            runner, gan, adapter, real, generator_hash,
             label_range=conditions.label_range or (0.0, 1.0))
-        settings = self._settings(mix, real_images.shape[1:],
+        settings = self._settings(mix, real.shape[1:],
                                   len(conditions), view)
         if regression:
             settings['label_grid'] = [float(v)
@@ -227,11 +227,10 @@ class CGANStageMixin:
             runner.logger.info(f'CGANHook: building the bank with '
                                f'{world_size} ranks')
         dre_cache = self._dre_cache_file(generator_hash, filter_hash, view,
-                                         real_images, real_labels)
+                                         real)
         builder = self._builder(runner, gan, adapter, mix, conditions, device,
                                 0, world_size, dre_cache)
-        bank = builder.build(bank_dir, key, settings, real_images,
-                             real_labels.to(device))
+        bank = builder.build(bank_dir, key, settings, real)
         self.regenerated = True
         runner.logger.info(
             f'CGANHook: bank of {len(bank)} samples written to {bank_dir} '
@@ -254,14 +253,14 @@ class CGANStageMixin:
             'train_dataloader.dataset.bank_dir elsewhere, remove the old '
             'bank, or set CGANHook.overwrite_bank=True.')
 
-    def _report_quality(self, runner, gan, adapter, real_images, real_labels,
+    def _report_quality(self, runner, gan, adapter, real: RealImages,
                         generator_hash: str, label_range) -> None:
         """Log the cGAN's quality figure (computed once per generator)."""
         if not self.quality_samples:
             return
         quality = cached_gan_quality(
             self.quality_file(runner.work_dir), generator_hash, gan, adapter,
-            real_images, real_labels, num_samples=self.quality_samples,
+            real, num_samples=self.quality_samples,
             batch_size=self.bank_batch_size, seed=self.seed,
             label_range=label_range)
         figures = ', '.join(f'{k}={v:.4f}' for k, v in quality.items()

@@ -13,6 +13,7 @@ from typing import Dict, Tuple
 import numpy as np
 import torch
 
+from ..structures import RealImages
 from ..utils.atomic_io import atomic_write_json, read_json
 from .teacher_adapter import TeacherAdapter
 
@@ -106,8 +107,7 @@ def _features(teacher: TeacherAdapter, images: torch.Tensor,
 @torch.no_grad()
 def teacher_gan_quality(gan,
                         teacher: TeacherAdapter,
-                        real_images: torch.Tensor,
-                        real_labels: torch.Tensor,
+                        real: RealImages,
                         num_samples: int = 2000,
                         batch_size: int = 256,
                         seed: int = 0,
@@ -115,13 +115,13 @@ def teacher_gan_quality(gan,
     """Teacher-feature Frechet distance and label agreement of a cGAN.
 
     Fakes are generated for the labels of a random draw of real images, so
-    both sets have the same label distribution.
+    both sets have the same label distribution; only the drawn real images
+    are read.
 
     Args:
         gan (BaseConditionalGAN): The trained cGAN.
         teacher (TeacherAdapter): The teacher (or filtering network).
-        real_images (torch.Tensor): uint8 real images (N, C, H, W).
-        real_labels (torch.Tensor): Their cGAN labels.
+        real (RealImages): The real images and their cGAN labels.
         num_samples (int): Images per side (at most N).
         batch_size (int): Batch size.
         seed (int): Seed of the draw.
@@ -136,15 +136,15 @@ def teacher_gan_quality(gan,
     """
     from .builder.rng import seeded, to_uint8
     rng = seeded(seed, 9)
-    n = min(num_samples, len(real_images))
-    pick = torch.randperm(len(real_images), generator=rng)[:n]
-    labels = real_labels.cpu()[pick]
+    n = min(num_samples, len(real))
+    pick = torch.randperm(len(real), generator=rng)[:n]
+    labels = real.labels[pick]
     fakes = torch.cat([
         to_uint8(
             gan.sample(labels[i:i + batch_size].to(gan.device),
                        rng=rng)).cpu() for i in range(0, n, batch_size)
     ])
-    real_feats, _ = _features(teacher, real_images[pick], batch_size)
+    real_feats, _ = _features(teacher, real.read(pick), batch_size)
     fake_feats, fake_out = _features(teacher, fakes, batch_size)
     precision, recall = precision_recall(real_feats, fake_feats)
     result = dict(
@@ -164,8 +164,8 @@ def teacher_gan_quality(gan,
 
 
 def cached_gan_quality(path: str, generator_hash: str, gan,
-                       teacher: TeacherAdapter, real_images: torch.Tensor,
-                       real_labels: torch.Tensor, **kwargs) -> Dict:
+                       teacher: TeacherAdapter, real: RealImages,
+                       **kwargs) -> Dict:
     """:func:`teacher_gan_quality`, computed once per generator.
 
     The figures are kept in ``path`` with the generator's weights hash
@@ -177,8 +177,7 @@ def cached_gan_quality(path: str, generator_hash: str, gan,
         generator_hash (str): The hash of the cGAN's weights.
         gan (BaseConditionalGAN): The trained cGAN.
         teacher (TeacherAdapter): The teacher (or filtering network).
-        real_images (torch.Tensor): uint8 real images (N, C, H, W).
-        real_labels (torch.Tensor): Their cGAN labels.
+        real (RealImages): The real images and their cGAN labels.
         **kwargs: The other arguments of :func:`teacher_gan_quality`.
 
     Returns:
@@ -187,8 +186,7 @@ def cached_gan_quality(path: str, generator_hash: str, gan,
     quality = read_json(path)
     if (not quality or quality.get('generator') != generator_hash
             or quality.get('version') != QUALITY_VERSION):
-        quality = teacher_gan_quality(gan, teacher, real_images, real_labels,
-                                      **kwargs)
+        quality = teacher_gan_quality(gan, teacher, real, **kwargs)
         quality['generator'] = generator_hash
         atomic_write_json(path, quality)
     return quality

@@ -25,6 +25,7 @@ from cgankd_plugin.synthesis.builder.rng import (BURN_IN_STREAM,
 from cgankd_plugin.synthesis.layout import (condition_of_positions,
                                             condition_quotas)
 from cgankd_plugin.synthesis.teacher_filter import classification_statistic
+from cgankd_plugin.structures import TensorImages
 
 NUM_CLASSES = 10
 # uneven quotas, 13 for classes 0-2 and 12 for the rest: more than the
@@ -294,8 +295,7 @@ def test_cdr_rs_subsampling(gan, teacher, tmp_path):
     real and fake images, estimate M per class, rejection-sample."""
     images, labels = real_set()
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
-    bank = build(builder, tmp_path / 'bank', real_images=images,
-                 real_labels=labels)
+    bank = build(builder, tmp_path / 'bank', real=TensorImages(images, labels))
     assert builder.dre is not None
     assert any('cDR-RS: fitting the density ratio on 40 real and 40 fake'
                in line for line in builder.lines)
@@ -324,8 +324,7 @@ def test_a_cached_density_ratio_model_makes_the_same_bank_unfitted(
     cache = str(tmp_path / 'cache' / 'dre.pth')
     fitted = build(make_builder(gan, teacher, subsample=SUBSAMPLE,
                                 dre_cache=cache),
-                   tmp_path / 'fitted', real_images=images,
-                   real_labels=labels)
+                   tmp_path / 'fitted', real=TensorImages(images, labels))
     assert osp.isfile(cache)
 
     def no_fit(*args, **kwargs):
@@ -334,14 +333,14 @@ def test_a_cached_density_ratio_model_makes_the_same_bank_unfitted(
     monkeypatch.setattr(BaseBankBuilder, 'fit_subsampler', no_fit)
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE,
                            dre_cache=cache)
-    loaded = build(builder, tmp_path / 'loaded', real_images=images,
-                   real_labels=labels)
+    loaded = build(builder, tmp_path / 'loaded',
+                   real=TensorImages(images, labels))
     assert any('density-ratio model loaded from' in line
                for line in builder.lines)
     assert loaded.content_hash() == fitted.content_hash()
     monkeypatch.undo()
     plain = build(make_builder(gan, teacher, subsample=SUBSAMPLE),
-                  tmp_path / 'plain', real_images=images, real_labels=labels)
+                  tmp_path / 'plain', real=TensorImages(images, labels))
     assert plain.content_hash() == fitted.content_hash()
 
 
@@ -369,8 +368,7 @@ def test_rejection_sampling_uses_each_candidates_ratio(
     monkeypatch.setattr(BankWriter, 'append_chunk', spy)
     images, labels = real_set()
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
-    bank = build(builder, tmp_path / 'bank', real_images=images,
-                 real_labels=labels)
+    bank = build(builder, tmp_path / 'bank', real=TensorImages(images, labels))
     np.testing.assert_array_equal(builder.max_ratios, np.ones(NUM_CLASSES))
     assert len(bank) == NUM_FAKE and sum(sizes) == NUM_FAKE
     assert builder.num_candidates == sum(builder.chunk_candidates)
@@ -403,5 +401,4 @@ def test_cdr_rs_collapsed_ratio_model_is_a_clear_error(
                         lambda model, feats, labels: torch.zeros(len(feats)))
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
     with pytest.raises(ValueError, match='collapsed'):
-        build(builder, tmp_path / 'bank', real_images=images,
-              real_labels=labels)
+        build(builder, tmp_path / 'bank', real=TensorImages(images, labels))

@@ -22,6 +22,7 @@ from cgankd_plugin.synthesis import (BankWriter, ClassificationBankBuilder,
 from cgankd_plugin.synthesis.bank_staging import (BankStaging,
                                                   StagingFailure,
                                                   staging_dir)
+from cgankd_plugin.structures import TensorImages
 
 NUM_CLASSES = 10
 NUM_FAKE = 123
@@ -164,11 +165,10 @@ def test_cdr_rs_is_fitted_once_and_shared(gan, teacher, tmp_path):
     labels = torch.arange(40) % NUM_CLASSES
     setup = classification(gan, teacher, subsample=SUBSAMPLE)
     _, ref, errors = run_ranks(setup, 1, tmp_path / 'one',
-                               real_images=images, real_labels=labels)
+                               real=TensorImages(images, labels))
     assert not errors
     builders, bank, errors = run_ranks(setup, 2, tmp_path / 'two',
-                                       real_images=images,
-                                       real_labels=labels)
+                                       real=TensorImages(images, labels))
     assert not errors
     assert bank.content_hash() == ref.content_hash()
     for name, value in builders[0].dre.state_dict().items():

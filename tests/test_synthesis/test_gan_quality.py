@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from cgankd_plugin.registry import MODELS
+from cgankd_plugin.structures import TensorImages
 from cgankd_plugin.synthesis.gan_quality import (frechet_distance,
                                                  teacher_gan_quality)
 from cgankd_plugin.synthesis.teacher_adapter import TeacherAdapter
@@ -41,11 +42,13 @@ def test_teacher_gan_quality_on_a_tiny_gan():
             head=dict(type='LinearClsHead', num_classes=3, in_channels=64)))
     real = torch.randint(0, 256, (24, 3, 32, 32), dtype=torch.uint8)
     labels = torch.arange(24) % 3
-    out = teacher_gan_quality(gan, TeacherAdapter(teacher), real, labels,
+    out = teacher_gan_quality(gan, TeacherAdapter(teacher),
+                              TensorImages(real, labels),
                               num_samples=16, batch_size=8)
     assert out['teacher_fd'] >= 0 and np.isfinite(out['teacher_fd'])
     assert 0.0 <= out['teacher_accuracy'] <= 1.0
-    again = teacher_gan_quality(gan, TeacherAdapter(teacher), real, labels,
+    again = teacher_gan_quality(gan, TeacherAdapter(teacher),
+                              TensorImages(real, labels),
                                 num_samples=16, batch_size=8)
     assert again == out  # seeded: the same draw gives the same figure
 

@@ -25,6 +25,7 @@ from cgankd_plugin.synthesis.builder.rng import (BURN_IN_CHUNK_STREAM,
                                                  to_uint8)
 from cgankd_plugin.synthesis.conditions import (label_grid_range,
                                                 normalisation_range)
+from cgankd_plugin.structures import TensorImages
 
 AGES = np.linspace(1.0, 60.0, 4).astype(np.float32)  # 1, 20.67, 40.33, 60
 NORM = 60.0  # UTKFace's official normalisation: age / 60
@@ -235,7 +236,7 @@ def test_cdr_rs_fakes_are_generated_at_each_real_images_label(
     monkeypatch.setattr(subsampling, 'fit_density_ratio', spy_fit)
     builder = make_builder(
         gan, teacher, subsample=dict(SUBSAMPLE, num_fake_train=30))
-    builder.fit_subsampler(images, labels)
+    builder.fit_subsampler(TensorImages(images, labels))
     paired = labels[torch.arange(30) % len(labels)]
     assert torch.equal(fitted['real'], labels)
     assert torch.equal(fitted['fake'], paired)
@@ -244,7 +245,7 @@ def test_cdr_rs_fakes_are_generated_at_each_real_images_label(
     generated.clear()
     builder = make_builder(
         gan, teacher, subsample=dict(SUBSAMPLE, num_fake_train=5))
-    builder.fit_subsampler(images, labels)
+    builder.fit_subsampler(TensorImages(images, labels))
     assert torch.equal(fitted['fake'], labels)
     assert torch.equal(torch.cat(generated), labels)
 
@@ -266,7 +267,7 @@ def test_cdr_rs_bound_is_per_label_value(gan, teacher, tmp_path,
     images, labels = real_set()
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
     bank = builder.build(str(tmp_path / 'bank'), 'key', dict(test=True),
-                         real_images=images, real_labels=labels)
+                         real=TensorImages(images, labels))
     # the bank opens with every burn-in survivor of the filter, of every
     # label value
     conditions = builder.burn_in_conditions

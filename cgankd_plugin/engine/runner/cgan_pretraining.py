@@ -34,8 +34,8 @@ def _real_set_config(cfg: Config, hook: CGANHook, img_size: int) -> dict:
     """The real images the cGAN learns from, as the bank stores them.
 
     The hook's ``gan_dataset`` or the real part of the training set, read
-    as :func:`~cgankd_plugin.synthesis.real_data.load_real_images` reads
-    it for the in-hook trainer: the raw image (loaded when it is a path),
+    as :class:`~cgankd_plugin.structures.DatasetImages` reads it for the
+    in-hook trainer: the raw image (loaded when it is a path),
     resized to the cGAN's square size, packed as uint8.
     """
     if hook.gan_dataset_cfg is not None:

@@ -12,7 +12,7 @@ from .diff_augment import diff_augment
 from .ema import update_ema
 from .gan_data_preprocessor import ConditionalGANDataPreprocessor
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
-from .in_memory_training import DiscriminatorBatch
+from .indexed_training import DiscriminatorBatch
 from .label_embedding import LabelEmbedding
 from .projection_discriminator import ProjectionDiscriminator
 from .real_image_pool import RealImagePool

@@ -7,8 +7,8 @@ with a batch of its dataloader and an ``OptimWrapperDict``
 do: one discriminator update per call, the generator every
 ``discriminator_steps`` calls (class-conditional GANs; configs in
 ``configs/cgan/``). The cGAN-KD hook's trainer calls
-:meth:`train_on_tensors` (``in_memory_training.py``) on the in-memory
-training set instead, which draws its own batches (both tasks; the
+:meth:`train_on_tensors` (``indexed_training.py``) on the real set read
+by index instead, which draws its own batches (both tasks; the
 CcGAN's vicinal batches need every label). Both share the losses and the
 EMA; :meth:`sample`, :meth:`check_compatible` and the plain-tensor
 ``state_dict`` serve the bank.
@@ -31,7 +31,7 @@ from .diff_augment import check_policy, diff_augment
 from .ema import update_ema
 from .gan_data_preprocessor import ConditionalGANDataPreprocessor
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
-from .in_memory_training import InMemoryTrainingMixin
+from .indexed_training import IndexedTrainingMixin
 
 DEFAULT_EMA_CONFIG = dict(momentum=0.999, start_iter=1000)
 
@@ -63,7 +63,7 @@ def fill_config(config: dict, fields: dict, role: str) -> dict:
     return filled
 
 
-class BaseConditionalGAN(InMemoryTrainingMixin, BaseModel):
+class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
     """Shared machinery of a conditional GAN trained with the hinge loss.
 
     Subclasses say how to draw labels (:meth:`_draw_discriminator_batch`,

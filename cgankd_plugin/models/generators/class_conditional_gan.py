@@ -6,7 +6,7 @@ import torch
 
 from cgankd_plugin.registry import MODELS
 from .base_conditional_gan import DEFAULT_EMA_CONFIG, BaseConditionalGAN
-from .in_memory_training import DiscriminatorBatch
+from .indexed_training import DiscriminatorBatch
 
 
 @MODELS.register_module()

@@ -7,7 +7,7 @@ import torch
 
 from cgankd_plugin.registry import MODELS
 from .base_conditional_gan import BaseConditionalGAN
-from .in_memory_training import DiscriminatorBatch
+from .indexed_training import DiscriminatorBatch
 from .vicinity import (SOFT_WEIGHT_THRESHOLD, VICINITY_TYPES,
                        draw_vicinal_batch, rule_of_thumb_kappa,
                        rule_of_thumb_sigma, soft_nu, soft_vicinal_weights,

@@ -2,11 +2,11 @@
 """Real images in a cGAN's place: the upper bound of cGAN-KD."""
 from typing import Optional, Sequence
 
-import numpy as np
 import torch
 from mmengine.model import BaseModule
 
 from ...registry import DATASETS, MODELS
+from ...structures import DatasetImages
 from .base_conditional_gan import check_fits
 
 
@@ -52,8 +52,6 @@ class RealImagePool(BaseModule):
                  neighbours: int = 20,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
-        # late: the synthesis package imports the models package
-        from ...synthesis.real_data import load_real_images
         self.img_size = int(img_size)
         self.img_channels = int(img_channels)
         self.num_classes = num_classes
@@ -74,19 +72,17 @@ class RealImagePool(BaseModule):
             def target(info):
                 return info['gt_label']
 
-        images, labels = load_real_images(
-            _Skip(real, int(exclude_first)), self.img_size, target)
-        if images.shape[1] != self.img_channels:
+        # the pool is what this control is: it holds its images
+        pool = DatasetImages(
+            _Skip(real, int(exclude_first)), self.img_size, target,
+            torch.float32 if self.is_continuous else torch.long)
+        if pool.channels != self.img_channels:
             raise ValueError(
                 f'RealImagePool.img_channels is {self.img_channels} but the '
-                f'dataset gives {images.shape[1]}-channel images')
-        order = np.argsort(labels, kind='stable')
-        self.register_buffer('images', images[order])
-        self.register_buffer(
-            'labels',
-            torch.as_tensor(labels[order],
-                            dtype=torch.float32
-                            if self.is_continuous else torch.long))
+                f'dataset gives {pool.channels}-channel images')
+        order = torch.argsort(pool.labels, stable=True)
+        self.register_buffer('images', pool.read(order))
+        self.register_buffer('labels', pool.labels[order])
         if not self.is_continuous:
             counts = torch.bincount(self.labels, minlength=num_classes)
             if (counts == 0).any():

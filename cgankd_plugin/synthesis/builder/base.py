@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 import torch
 
+from ...structures import RealImages
 from ...utils.progress import ProgressLog
 from ..bank import BankWriter, SyntheticBank
 from ..bank_staging import BankStaging, staging_dir
@@ -329,9 +330,7 @@ class BaseBankBuilder(SubsamplingMixin):
               bank_dir: str,
               key: str,
               settings: dict,
-              real_images: Optional[torch.Tensor] = None,
-              real_labels: Optional[torch.Tensor] = None
-              ) -> Optional[SyntheticBank]:
+              real: Optional[RealImages] = None) -> Optional[SyntheticBank]:
         """Build (or finish building) the bank at ``bank_dir``.
 
         In a distributed build every rank calls this; rank 0 returns the
@@ -342,9 +341,9 @@ class BaseBankBuilder(SubsamplingMixin):
             bank_dir (str): Where the bank goes.
             key (str): The bank's key (hash of weights and settings).
             settings (dict): Recorded in the bank's meta.
-            real_images (torch.Tensor, optional): uint8 real images, needed
-                by cDR-RS (on rank 0).
-            real_labels (torch.Tensor, optional): Their GAN labels.
+            real (RealImages, optional): The real images and their GAN
+                labels, needed by cDR-RS (on rank 0), read a batch at a
+                time.
 
         Returns:
             SyntheticBank: The finished bank, memory-mapped (rank 0).
@@ -357,8 +356,7 @@ class BaseBankBuilder(SubsamplingMixin):
                                        self.log)
         try:
             if self.is_writer:
-                return self._build_as_writer(bank_dir, key, settings,
-                                             real_images, real_labels)
+                return self._build_as_writer(bank_dir, key, settings, real)
             self._build_as_helper()
             return None
         except BaseException as err:
@@ -366,8 +364,8 @@ class BaseBankBuilder(SubsamplingMixin):
                 self.staging.fail(err)
             raise
 
-    def _build_as_writer(self, bank_dir, key, settings, real_images,
-                         real_labels) -> SyntheticBank:
+    def _build_as_writer(self, bank_dir, key, settings,
+                         real: Optional[RealImages]) -> SyntheticBank:
         probs = (None if self.relabel != 'soft' else self.num_conditions)
         image_shape = (self.gan.img_channels, self.gan.img_size,
                        self.gan.img_size)
@@ -382,7 +380,7 @@ class BaseBankBuilder(SubsamplingMixin):
         if self.staging is not None:
             self.staging.prepare(self._progress(writer))
         resumed_at = writer.num_committed
-        self._setup_subsampler(real_images, real_labels)
+        self._setup_subsampler(real)
         self._bank_progress = ProgressLog(
             'bank:', self.num_fake, self.log, unit='img',
             start=writer.num_committed, min_interval=10)
@@ -421,7 +419,7 @@ class BaseBankBuilder(SubsamplingMixin):
 
     def _build_as_helper(self) -> None:
         self.staging.wait_ready()
-        self._setup_subsampler(None, None)
+        self._setup_subsampler(None)
         self._help()
         self.staging.mark_done()
         self.log(f'bank: rank {self.rank}/{self.world_size} staged '

@@ -7,7 +7,6 @@ resumed build) or from ``dre_cache`` (fitted by an earlier build with the
 same generator, teacher and data); it publishes the model in the staging
 folder, where the other ranks load it.
 """
-import hashlib
 import os
 import os.path as osp
 from typing import Optional
@@ -15,6 +14,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ...structures import RealImages
 from ...utils.atomic_io import atomic_torch_save
 from ...utils.progress import ProgressLog
 from ..bank import hash_settings
@@ -25,9 +25,8 @@ from .rng import DRE_STREAM, seeded, to_uint8
 
 
 def dre_cache_file(cache_dir: str, generator_hash: str, filter_hash: str,
-                   teacher_view: list, real_images: torch.Tensor,
-                   real_labels: torch.Tensor, subsample: dict, seed: int,
-                   batch_size: int) -> str:
+                   teacher_view: list, real: RealImages, subsample: dict,
+                   seed: int, batch_size: int) -> str:
     """Where a cDR-RS model is cached: named by all its fit depends on.
 
     Args:
@@ -35,8 +34,8 @@ def dre_cache_file(cache_dir: str, generator_hash: str, filter_hash: str,
         generator_hash (str): The cGAN's weights hash.
         filter_hash (str): The teacher's (filtering network's) hash.
         teacher_view (list): The teacher's view, as plain data.
-        real_images (torch.Tensor): The real images the fit reads.
-        real_labels (torch.Tensor): Their cGAN labels.
+        real (RealImages): The real images the fit reads (their digest
+            is read batch by batch) and their cGAN labels.
         subsample (dict): The cDR-RS settings.
         seed (int): The build's seed.
         batch_size (int): The build's batch size (its draws' sizes).
@@ -44,15 +43,13 @@ def dre_cache_file(cache_dir: str, generator_hash: str, filter_hash: str,
     Returns:
         str: ``<cache_dir>/dre_<key>.pth``.
     """
-    real = hashlib.sha256(real_images.contiguous().numpy().tobytes())
-    real.update(real_labels.contiguous().numpy().tobytes())
     key = hash_settings(
         dict(
             version=1,
             generator=generator_hash,
             filter_net=filter_hash,
             teacher_view=teacher_view,
-            real_data=real.hexdigest(),
+            real_data=real.digest(batch_size),
             subsample=subsample,
             seed=seed,
             bank_batch_size=batch_size))
@@ -84,32 +81,31 @@ class SubsamplingMixin:
         return np.asarray(
             predict_density_ratio(self.dre, feats, labels.to(feats.device)))
 
-    def fit_subsampler(self, real_images: torch.Tensor,
-                       real_labels: torch.Tensor) -> None:
+    def fit_subsampler(self, real: RealImages) -> None:
         """Fit the cDR-RS density-ratio model (teacher features).
 
-        The fakes are generated at the real labels, ``num_fake_train`` of
-        them (default: as many as real images), as the subclass pairs them
-        (:meth:`_dre_fake_labels`).
+        The real images are read a batch at a time; only their teacher
+        features are kept. The fakes are generated at the real labels,
+        ``num_fake_train`` of them (default: as many as real images), as
+        the subclass pairs them (:meth:`_dre_fake_labels`).
 
         Args:
-            real_images (torch.Tensor): uint8 real images.
-            real_labels (torch.Tensor): Their GAN labels.
+            real (RealImages): The real images and their GAN labels.
         """
         cfg = dict(self.subsample or {})
-        num_train = int(cfg.pop('num_fake_train', len(real_images)))
+        num_train = int(cfg.pop('num_fake_train', len(real)))
         progress = ProgressLog('cDR-RS: teacher features of real images',
-                               len(real_images), self.log, unit='img',
+                               len(real), self.log, unit='img',
                                min_interval=10)
-        real_feats = []
-        for i in range(0, len(real_images), self.batch_size):
-            real_feats.append(
-                self.teacher(real_images[i:i + self.batch_size])[0].cpu())
-            progress.update(min(i + self.batch_size, len(real_images)))
+        real_feats, done = [], 0
+        for images in real.batches(self.batch_size):
+            real_feats.append(self.teacher(images)[0].cpu())
+            done += len(images)
+            progress.update(done)
         real_feats = torch.cat(real_feats)
+        real_labels = real.labels
         rng = seeded(self.seed, DRE_STREAM)
-        fake_labels = self._dre_fake_labels(real_labels.cpu(), num_train,
-                                            rng)
+        fake_labels = self._dre_fake_labels(real_labels, num_train, rng)
         num_train = len(fake_labels)
         fake_feats = []
         progress = ProgressLog('cDR-RS: teacher features of fakes',
@@ -124,7 +120,7 @@ class SubsamplingMixin:
         self.log(f'cDR-RS: fitting the density ratio on {len(real_feats)} '
                  f'real and {num_train} fake feature vectors')
         self.dre = fit_density_ratio(
-            real_feats, real_labels.cpu(), torch.cat(fake_feats), fake_labels,
+            real_feats, real_labels, torch.cat(fake_feats), fake_labels,
             self._dre_num_classes(), rng=rng, log_fn=self.log, **cfg)
 
     def _dre_arch(self, feat_dim: int) -> dict:
@@ -136,7 +132,7 @@ class SubsamplingMixin:
                 arch[name] = cfg[name]
         return arch
 
-    def _setup_subsampler(self, real_images, real_labels) -> None:
+    def _setup_subsampler(self, real: Optional[RealImages]) -> None:
         """Fit cDR-RS (rank 0) or load the model rank 0 published."""
         if self.subsample is None:
             return
@@ -156,10 +152,10 @@ class SubsamplingMixin:
                          f'{self.dre_cache} (fitted by an earlier build '
                          'with the same generator, teacher and data)')
             else:
-                if real_images is None:
+                if real is None:
                     raise ValueError(
                         'cDR-RS subsampling needs the real images')
-                self.fit_subsampler(real_images, real_labels)
+                self.fit_subsampler(real)
                 if self.dre_cache is not None:
                     self._save_dre(self.dre_cache)
             if staging is not None:

@@ -21,6 +21,7 @@ from cgankd_plugin.datasets.synthetic_mix_dataset import (SyntheticMixDataset,
                                                          find_mix_dataset)
 from cgankd_plugin.engine.hooks.cgan_hook import CGANHook
 from cgankd_plugin.registry import DATASETS, HOOKS, MODELS
+from cgankd_plugin.structures import TensorImages
 from cgankd_plugin.synthesis import SyntheticBank, TeacherAdapter
 from cgankd_plugin.synthesis.bank import BankError, BankStaleError
 from cgankd_plugin.synthesis.layout import condition_of_positions
@@ -444,7 +445,8 @@ def test_the_density_ratio_cache_is_named_by_what_the_fit_depends_on():
         hook = HOOKS.build(
             hook_cfg(**dict(dict(subsample=subsample,
                                  density_ratio_cache='/cache'), **kwargs)))
-        return hook._dre_cache_file(gen, teacher, view, images, labels)
+        return hook._dre_cache_file(gen, teacher, view,
+                                    TensorImages(images, labels))
 
     base = path()
     assert osp.dirname(base) == '/cache'

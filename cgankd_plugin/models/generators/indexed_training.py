@@ -1,16 +1,20 @@
 # Copyright (c) cgankd_plugin contributors.
-"""Training a conditional GAN on a whole in-memory training set.
+"""Training a conditional GAN on a real set read by index.
 
 The path of the cGAN-KD hook's trainer (``GANTrainer``): each iteration
-draws its own batches from uint8 tensors of every image and label (the
-CcGAN's vicinal batches need every label) and steps torch optimisers.
+draws its own batches from the labels of the whole set (the CcGAN's
+vicinal batches need every label), reads those images only
+(:class:`~cgankd_plugin.structures.RealImages`: decoded from the dataset
+when read, or a uint8 tensor) and steps torch optimisers.
 :class:`~cgankd_plugin.models.generators.BaseConditionalGAN` mixes it in;
 MMEngine's Runner uses its ``train_step`` instead.
 """
 import math
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Union
 
 import torch
+
+from ...structures import RealImages, TensorImages
 
 
 class DiscriminatorBatch(NamedTuple):
@@ -33,7 +37,7 @@ class DiscriminatorBatch(NamedTuple):
     fake_weights: Optional[torch.Tensor] = None
 
 
-class InMemoryTrainingMixin:
+class IndexedTrainingMixin:
     """``train_on_tensors`` for a :class:`BaseConditionalGAN`.
 
     Uses the GAN's ``_discriminator_loss``, ``_generator_loss``,
@@ -57,31 +61,27 @@ class InMemoryTrainingMixin:
         """
         raise NotImplementedError
 
-    def _check_training_images(self, images: torch.Tensor,
+    def _check_training_images(self, images: RealImages,
                                labels: torch.Tensor) -> None:
-        if images.dtype != torch.uint8:
-            raise TypeError('train_on_tensors expects uint8 images in '
-                            f'[0, 255], got {images.dtype}')
-        if images.dim() != 4 or images.size(2) != images.size(3):
-            raise ValueError('train_on_tensors expects square images '
-                             'shaped (N, C, H, W), got '
-                             f'{tuple(images.shape)}')
         self.check_compatible(
-            img_size=images.size(2), img_channels=images.size(1))
-        if labels.dim() != 1 or labels.numel() != images.size(0):
-            raise ValueError(f'expected {images.size(0)} labels shaped (N,)'
-                             f', got shape {tuple(labels.shape)}')
+            img_size=images.img_size, img_channels=images.channels)
+        if labels.dim() != 1 or labels.numel() != len(images):
+            raise ValueError(f'expected {len(images)} labels shaped (N,), '
+                             f'got shape {tuple(labels.shape)}')
 
-    def train_on_tensors(self, images: torch.Tensor, labels: torch.Tensor,
+    def train_on_tensors(self, images: Union[RealImages, torch.Tensor],
+                         labels: torch.Tensor,
                          optimizers: Dict[str, torch.optim.Optimizer],
                          batch_size: int,
                          rng: torch.Generator) -> Dict[str, float]:
-        """One GAN iteration on a whole in-memory training set: the
-        discriminator updates, then the generator updates and the EMA.
+        """One GAN iteration on the real set: the discriminator updates,
+        then the generator updates and the EMA.
+
+        Only the images of the iteration's batches are read.
 
         Args:
-            images (torch.Tensor): the whole real training set, (N, C, H, W)
-                uint8.
+            images (RealImages | torch.Tensor): the real training set, read
+                by index, or all of it as a uint8 (N, C, H, W) tensor.
             labels (torch.Tensor): its (N,) labels (class indices or
                 normalised floats).
             optimizers (Dict[str, torch.optim.Optimizer]):
@@ -98,6 +98,8 @@ class InMemoryTrainingMixin:
             Dict[str, float]: ``loss_disc`` (mean over the D updates) and
             ``loss_gen`` (mean over the G updates).
         """
+        if isinstance(images, torch.Tensor):
+            images = TensorImages(images, labels)
         self._check_training_images(images, labels)
         self._check_training_labels(labels)
         labels = labels.detach().cpu()
@@ -111,8 +113,8 @@ class InMemoryTrainingMixin:
         for _ in range(self.discriminator_steps):
             batch = self._draw_discriminator_batch(labels, batch_size, rng)
             noise = self._draw_noise(batch_size, rng).to(device)
-            indices = batch.real_indices.to(images.device)
-            real_images = self.to_float_images(images[indices].to(device))
+            real_images = self.to_float_images(
+                images.read(batch.real_indices).to(device))
             loss = self._discriminator_loss(
                 real_images, batch.real_conditions.to(device),
                 batch.fake_labels.to(device),
