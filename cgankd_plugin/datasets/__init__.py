@@ -9,5 +9,6 @@ from .steering_angle import SteeringAngle  # noqa: F401
 from .utkface import UTKFace  # noqa: F401
 from .synthetic_mix_dataset import SyntheticMixDataset  # noqa: F401
 from .imagenet100 import ImageNet100  # noqa: F401
+from .vicinal_dataset import VicinalDataset  # noqa: F401
 from .fashion_mnist import FashionMNISTSplit, RotatedFashionMNIST  # noqa: F401
 from .samplers import RealFakeRatioSampler  # noqa: F401

@@ -176,6 +176,10 @@ def test_teacher_trains_and_reports_mae(teacher_ckpt):
 
 def test_cgankd_builds_a_regression_bank(cgankd_run):
     work_dir, _ = cgankd_run
+    # the config's CcGAN trained under a Runner of its own (3 generator
+    # steps of 4 discriminator steps, on VicinalBatchSampler's draws)
+    runner_dir = os.path.join(work_dir, 'cgan', 'runner')
+    assert os.path.isfile(os.path.join(runner_dir, 'iter_12.pth'))
     bank = SyntheticBank.open(
         os.path.join(work_dir, 'synthetic_bank'), verify=True)
     assert len(bank) == NUM_FAKE

@@ -73,9 +73,9 @@ class CGANHook(CGANStageMixin, Hook):
             training.
         gan_trainer (str): Who trains the cGAN (without
             ``generator_ckpt``): ``'hook'``, this hook on rank 0 from the
-            real set in memory (``GANTrainer``; CcGANs need it), or
-            ``'runner'``, a Runner of its own on every rank before the
-            student's runner is built (class-conditional cGANs; DDP,
+            real set read by index (``GANTrainer``), or ``'runner'``, a
+            Runner of its own on every rank before the student's runner
+            is built (CcGANs on ``VicinalBatchSampler``'s draws; DDP,
             MMEngine's checkpoints, ``resume``, scalars and ETA in
             ``<work_dir>/cgan/runner``; needs ``CGANKDRunner``). Both leave
             the weights at :meth:`trained_weights`.

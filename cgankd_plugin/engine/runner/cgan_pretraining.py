@@ -54,6 +54,30 @@ def _real_set_config(cfg: Config, hook: CGANHook, img_size: int) -> dict:
     return real
 
 
+def _sampling(hook: CGANHook, gan, real: dict) -> dict:
+    """The dataset and samplers of the cGAN's dataloader.
+
+    A class-conditional cGAN reads the real set shuffled; a CcGAN reads it
+    at the vicinal draws of ``VicinalBatchSampler``, with the model's
+    vicinity settings and the hook's seed and ``label_range``.
+    """
+    if not isinstance(gan, ContinuousConditionalGAN):
+        return dict(
+            dataset=real, sampler=dict(type='InfiniteSampler', shuffle=True))
+    settings = {
+        name: hook.gan_cfg[name]
+        for name in ('vicinity', 'kappa', 'sigma', 'soft_weight_threshold')
+        if name in hook.gan_cfg
+    }
+    return dict(
+        dataset=dict(
+            type='VicinalDataset', dataset=real,
+            label_range=hook.label_range),
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        batch_sampler=dict(
+            type='VicinalBatchSampler', seed=hook.seed, **settings))
+
+
 def gan_runner_config(cfg: Config, hook: CGANHook, gan) -> Config:
     """The Runner config that trains ``hook``'s cGAN for ``cfg``'s run.
 
@@ -61,7 +85,7 @@ def gan_runner_config(cfg: Config, hook: CGANHook, gan) -> Config:
         cfg (Config): The student's config (``work_dir``, ``launcher``,
             ``env_cfg`` and the training set are read from it).
         hook (CGANHook): The hook, built from its config entry.
-        gan (ClassConditionalGAN): ``hook.gan_cfg`` built (its resolved
+        gan (BaseConditionalGAN): ``hook.gan_cfg`` built (its resolved
             ``discriminator_steps`` and ``img_size`` are read).
 
     Returns:
@@ -91,9 +115,9 @@ def gan_runner_config(cfg: Config, hook: CGANHook, gan) -> Config:
                 batch_size=hook.gan_batch_size,
                 num_workers=loader.get('num_workers', 0),
                 persistent_workers=loader.get('persistent_workers', False),
-                dataset=_real_set_config(cfg, hook, int(gan.img_size)),
-                sampler=dict(type='InfiniteSampler', shuffle=True),
-                collate_fn=dict(type='default_collate')),
+                collate_fn=dict(type='default_collate'),
+                **_sampling(hook, gan,
+                            _real_set_config(cfg, hook, int(gan.img_size)))),
             optim_wrapper=dict(
                 constructor='SeparateOptimWrapperConstructor',
                 generator=dict(
@@ -147,11 +171,6 @@ def pretrain_gan(cfg: Config) -> Optional[str]:
     gan = MODELS.build(copy.deepcopy(hook.gan_cfg))
     if not getattr(gan, 'trainable', True):
         return None  # e.g. RealImagePool: nothing to train
-    if isinstance(gan, ContinuousConditionalGAN):
-        raise ValueError(
-            "CGANHook.gan_trainer='runner' trains class-conditional cGANs; "
-            "a CcGAN's vicinal batches need every training label: use "
-            "gan_trainer='hook'.")
     if not cfg.get('work_dir'):
         raise ValueError("CGANHook.gan_trainer='runner' needs the config's "
                          'work_dir (tools/train.py sets it).')

@@ -31,7 +31,7 @@ from .diff_augment import check_policy, diff_augment
 from .ema import update_ema
 from .gan_data_preprocessor import ConditionalGANDataPreprocessor
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
-from .indexed_training import IndexedTrainingMixin
+from .indexed_training import DiscriminatorBatch, IndexedTrainingMixin
 
 DEFAULT_EMA_CONFIG = dict(momentum=0.999, start_iter=1000)
 
@@ -256,8 +256,10 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
         ``discriminator_steps`` iterations also the generator updates and
         the EMA (mmagic's convention).
 
-        The real batch is the dataloader's; the fakes are generated at
-        classes drawn uniformly (as :meth:`train_on_tensors` does). Every
+        The real batch is the dataloader's; a class-conditional GAN
+        generates its fakes at classes drawn uniformly (as
+        :meth:`train_on_tensors` does), a CcGAN scores them at the vicinal
+        draws that came with the batch (``VicinalBatchSampler``). Every
         draw of the iteration (labels, noise, DiffAugment) comes from a
         generator seeded by ``train_seed``, the iteration and the rank, so
         a run resumed from a checkpoint draws what an uninterrupted one
@@ -273,41 +275,33 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
             Dict[str, torch.Tensor]: ``loss_disc``, and ``loss_gen`` at the
             iterations that update the generator.
         """
-        if self.is_continuous:
-            raise NotImplementedError(
-                f'{type(self).__name__}.train_step: the CcGAN\'s vicinal '
-                'batches need every training label; train it with the '
-                'cGAN-KD hook (CGANHook, train_on_tensors) for now.')
         data = self.data_preprocessor(data, True)
-        real_images, labels = data['inputs'], data['labels']
-        if labels is None:
-            raise ValueError('the cGAN trains on labelled samples: the '
-                             'batch has no gt_label')
+        real_images = data['inputs']
         self.check_compatible(
             img_size=real_images.size(2), img_channels=real_images.size(1))
-        cpu_labels = labels.cpu()  # what the label checks and draws read
-        self._check_training_labels(cpu_labels)
         device, count = real_images.device, real_images.size(0)
         self.generator.train()
         self.discriminator.train()
         step = MessageHub.get_current_instance().get_info('iter', 0)
         rng = self._iteration_generator(step)
-        fake_labels = self._draw_generator_labels(cpu_labels, count,
-                                                  rng).to(device)
+        batch = self._runner_discriminator_batch(data, count, rng)
         noise = self._draw_noise(count, rng).to(device)
         disc_optim = optim_wrapper['discriminator']
         with disc_optim.optim_context(self.discriminator):
-            loss = self._discriminator_loss(real_images, labels, fake_labels,
-                                            fake_labels, noise, rng)
+            loss = self._discriminator_loss(
+                real_images, batch.real_conditions.to(device),
+                batch.fake_labels.to(device),
+                batch.fake_conditions.to(device), noise, rng,
+                batch.real_weights, batch.fake_weights)
         disc_optim.update_params(loss)
         log_vars = dict(loss_disc=loss.detach())
         if (step + 1) % self.discriminator_steps:
             return log_vars
         gen_optim = optim_wrapper['generator']
         with self._frozen_discriminator():
-            for _ in range(self.generator_steps):
-                gen_labels = self._draw_generator_labels(
-                    cpu_labels, count, rng).to(device)
+            for turn in range(self.generator_steps):
+                gen_labels = self._runner_generator_labels(
+                    data, count, rng, turn).to(device)
                 noise = self._draw_noise(count, rng).to(device)
                 with gen_optim.optim_context(self.generator):
                     loss = self._generator_loss(gen_labels, noise, rng)
@@ -316,6 +310,28 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
         self.iteration.add_(1)
         log_vars['loss_gen'] = loss.detach()
         return log_vars
+
+    def _runner_discriminator_batch(self, data: dict, count: int,
+                                    rng: torch.Generator
+                                    ) -> DiscriminatorBatch:
+        """What a Runner iteration's discriminator update scores.
+
+        Args:
+            data (dict): The preprocessed batch (``labels``, ``vicinal``).
+            count (int): Its size.
+            rng (torch.Generator): The iteration's generator.
+
+        Returns:
+            DiscriminatorBatch: Its ``real_indices`` are None (the real
+            images are the batch's).
+        """
+        raise NotImplementedError
+
+    def _runner_generator_labels(self, data: dict, count: int,
+                                 rng: torch.Generator,
+                                 turn: int) -> torch.Tensor:
+        """The labels of generator update ``turn`` of a Runner iteration."""
+        raise NotImplementedError
 
     def _iteration_generator(self, step: int) -> torch.Generator:
         """The random generator of Runner iteration ``step`` on this rank."""

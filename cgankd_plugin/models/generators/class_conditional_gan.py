@@ -120,3 +120,23 @@ class ClassConditionalGAN(BaseConditionalGAN):
     def _draw_generator_labels(self, labels: torch.Tensor, batch_size: int,
                                rng: torch.Generator) -> torch.Tensor:
         return torch.randint(self.num_classes, (batch_size, ), generator=rng)
+
+    def _runner_discriminator_batch(self, data: dict, count: int,
+                                    rng: torch.Generator
+                                    ) -> DiscriminatorBatch:
+        labels = data['labels']
+        if labels is None:
+            raise ValueError('the cGAN trains on labelled samples: the '
+                             'batch has no gt_label')
+        self._check_training_labels(labels.cpu())
+        fake_labels = self._draw_generator_labels(labels, count, rng)
+        return DiscriminatorBatch(
+            real_indices=None,
+            real_conditions=labels,
+            fake_labels=fake_labels,
+            fake_conditions=fake_labels)
+
+    def _runner_generator_labels(self, data: dict, count: int,
+                                 rng: torch.Generator,
+                                 turn: int) -> torch.Tensor:
+        return self._draw_generator_labels(data['labels'], count, rng)

@@ -26,8 +26,10 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
     hinge loss. Each generator update generates at fresh targets.
 
     ``sigma`` and ``kappa`` follow CcGAN's rule of thumb, computed from the
-    training labels the first time :meth:`train_on_tensors` sees them and then
-    kept (in the state dict) when they are None or negative: ``sigma =
+    training labels the first time :meth:`train_on_tensors` sees them (under
+    a Runner: as ``VicinalBatchSampler`` computed them, with its first
+    batch) and then kept (in the state dict) when they are None or
+    negative: ``sigma =
     1.06 std(y) n^(-1/5)``; ``kappa = m * (max gap between consecutive
     sorted distinct labels)`` with ``m = |kappa|`` for a negative
     ``kappa`` (as CcGAN's ``--kappa -2``) and 1 for None. The soft
@@ -61,6 +63,9 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
             ``'color,translation,cutout'``), or None.
         soft_weight_threshold (float): in the soft vicinity, samples weighing
             less are never drawn (CcGAN's ``nonzero_soft_weight_threshold``).
+        train_seed (int): Seed of the draws of a Runner iteration (with
+            the iteration and the rank; noise and DiffAugment: the vicinal
+            draws are ``VicinalBatchSampler``'s).
     """
 
     is_continuous = True
@@ -80,7 +85,8 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
                  init_cfg: Optional[dict] = None,
                  diff_augment: Optional[str] = None,
                  soft_weight_threshold: float = SOFT_WEIGHT_THRESHOLD,
-                 data_preprocessor: Optional[dict] = None) -> None:
+                 data_preprocessor: Optional[dict] = None,
+                 train_seed: int = 0) -> None:
         if vicinity not in VICINITY_TYPES:
             raise ValueError(f'vicinity must be one of {VICINITY_TYPES}, '
                              f'got {vicinity!r}')
@@ -109,6 +115,7 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         self.num_classes = None
+        self.train_seed = int(train_seed)
         self.vicinity = vicinity
         self.soft_weight_threshold = soft_weight_threshold
         self.kappa_multiplier = (1.0
@@ -225,3 +232,58 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
     def _draw_generator_labels(self, labels: torch.Tensor, batch_size: int,
                                rng: torch.Generator) -> torch.Tensor:
         return self._draw_targets(batch_size, rng).float()
+
+    # -- under a Runner: the draws come with the batch --------------------
+
+    def _runner_discriminator_batch(self, data: dict, count: int,
+                                    rng: torch.Generator
+                                    ) -> DiscriminatorBatch:
+        draws = data.get('vicinal')
+        if draws is None:
+            raise ValueError(
+                'ContinuousConditionalGAN.train_step: the batch carries no '
+                'vicinal draws; train the CcGAN on '
+                "train_dataloader.dataset=dict(type='VicinalDataset', ...) "
+                "with batch_sampler=dict(type='VicinalBatchSampler', ...) "
+                '(as configs/cgan/ccgan_*.py do)')
+        self._adopt_sampler_vicinity(draws)
+        targets = draws['vicinal_target'].float()
+        soft = self.vicinity == 'soft'
+        return DiscriminatorBatch(
+            real_indices=None,
+            real_conditions=targets,
+            fake_labels=draws['fake_label'].float(),
+            fake_conditions=targets,
+            real_weights=draws['real_weight'].float() if soft else None,
+            fake_weights=draws['fake_weight'].float() if soft else None)
+
+    def _runner_generator_labels(self, data: dict, count: int,
+                                 rng: torch.Generator,
+                                 turn: int) -> torch.Tensor:
+        if turn:
+            raise ValueError(
+                'ContinuousConditionalGAN: under a Runner the batch brings '
+                'the labels of one generator update; set '
+                f'generator_steps=1 (got {self.generator_steps})')
+        return data['vicinal']['gen_label'].float()
+
+    def _adopt_sampler_vicinity(self, draws: dict) -> None:
+        """Record the sampler's sigma / kappa; refuse other ones."""
+        soft = bool(draws['vicinity_soft'][0])
+        if soft != (self.vicinity == 'soft'):
+            raise ValueError(
+                f"ContinuousConditionalGAN.vicinity is '{self.vicinity}' but "
+                'VicinalBatchSampler draws the '
+                f"'{'soft' if soft else 'hard'}' vicinity: give both the "
+                'same vicinity')
+        for name, buffer in (('sigma', self.vicinity_sigma),
+                             ('kappa', self.vicinity_kappa)):
+            value = float(draws[f'vicinity_{name}'][0])
+            mine = float(buffer)
+            if math.isnan(mine):
+                buffer.fill_(value)
+            elif not math.isclose(mine, value, rel_tol=1e-9):
+                raise ValueError(
+                    f'ContinuousConditionalGAN.{name} is {mine:.6g} but '
+                    f'VicinalBatchSampler draws with {name}={value:.6g}: '
+                    'give both the same vicinity settings')

@@ -14,7 +14,10 @@ class ConditionalGANDataPreprocessor(BaseDataPreprocessor):
 
     The images come as the dataset's pipeline packs them (``PackInputs``:
     CHW uint8 tensors), so the cGAN learns the images its bank will stand
-    in for; the labels are the samples' ``gt_label`` (classes).
+    in for; the labels are the samples' ``gt_label`` (classes). Samples
+    of a ``VicinalDataset`` (a CcGAN's) carry the draws of
+    ``VicinalBatchSampler`` in their metainfo instead; they are gathered
+    into ``vicinal``.
 
     Args:
         non_blocking (bool): Copy to the device without blocking.
@@ -33,8 +36,10 @@ class ConditionalGANDataPreprocessor(BaseDataPreprocessor):
 
         Returns:
             dict: ``inputs`` ((B, C, H, W) floats in ``[-1, 1]`` on the
-            device), ``data_samples`` and ``labels`` ((B,) class indices on
-            the device, or None when the samples carry none).
+            device), ``data_samples``, ``labels`` ((B,) class indices on
+            the device, or None when the samples carry none) and
+            ``vicinal`` (the vicinal draws, each a (B,) float tensor on the
+            CPU, or None).
         """
         inputs = data['inputs']
         if isinstance(inputs, (list, tuple)):
@@ -49,7 +54,24 @@ class ConditionalGANDataPreprocessor(BaseDataPreprocessor):
         return dict(
             inputs=images.float() / 127.5 - 1.0,
             data_samples=samples,
-            labels=None if labels is None else labels.to(self.device))
+            labels=None if labels is None else labels.to(self.device),
+            vicinal=_vicinal_draws(samples))
+
+
+VICINAL_FIELDS = ('vicinal_target', 'fake_label', 'gen_label', 'real_weight',
+                  'fake_weight', 'vicinity_sigma', 'vicinity_kappa',
+                  'vicinity_soft')
+
+
+def _vicinal_draws(samples: Optional[Sequence]) -> Optional[dict]:
+    if not samples or not all(
+            'vicinal_target' in s.metainfo for s in samples):
+        return None
+    return {
+        name: torch.tensor([float(s.metainfo[name]) for s in samples],
+                           dtype=torch.float64)
+        for name in VICINAL_FIELDS
+    }
 
 
 def _class_labels(samples: Optional[Sequence]) -> Optional[torch.Tensor]:

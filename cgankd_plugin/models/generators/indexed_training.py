@@ -21,7 +21,8 @@ class DiscriminatorBatch(NamedTuple):
     """What one discriminator update trains on (all on the CPU).
 
     Attributes:
-        real_indices: (B,) indices of the real images in the training set.
+        real_indices: (B,) indices of the real images in the training set
+            (None under a Runner: the real images are its batch).
         real_conditions: (B,) labels the discriminator scores the real
             images at.
         fake_labels: (B,) labels the generator generates the fakes at.
@@ -29,7 +30,7 @@ class DiscriminatorBatch(NamedTuple):
         real_weights: optional (B,) weights of the real loss terms.
         fake_weights: optional (B,) weights of the fake loss terms.
     """
-    real_indices: torch.Tensor
+    real_indices: Optional[torch.Tensor]
     real_conditions: torch.Tensor
     fake_labels: torch.Tensor
     fake_conditions: torch.Tensor

@@ -36,6 +36,10 @@ cgan_hook = dict(
         diff_augment='color,translation,cutout'),
     gan_iters=100000,
     gan_batch_size=256,
+    # CGANHook's defaults, named for configs/cgan/biggan_1xb256_imagenet100.py
+    gan_optimizers=dict(
+        generator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999)),
+        discriminator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999))),
     gan_checkpoint_interval=2000,
     generator_ckpt=None,
     # trained by a Runner of its own on every rank (see cifar100_biggan.py)

@@ -65,6 +65,9 @@ cgan_hook = dict(
     gan_checkpoint_interval=1000,
     # or the path of trained CcGAN weights, to skip its training
     generator_ckpt=None,
+    # trained by a Runner of its own on every rank, on VicinalBatchSampler's
+    # draws (as configs/cgan/ccgan_1xb512_utkface.py alone)
+    gan_trainer='runner',
     # cDR-RS (--subsampling; MLP-5, 200 epochs, batch 256, Adam lr 1e-4,
     # penalty 0.01) on the teacher's penultimate features (the official
     # scripts use a sparse autoencoder's); None switches it off

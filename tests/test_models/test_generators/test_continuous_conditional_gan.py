@@ -142,3 +142,64 @@ def test_state_dict_keeps_the_vicinity(train_gan, build_ccgan,
     assert torch.equal(
         fresh.sample(labels, rng=torch.Generator().manual_seed(0)),
         gan.sample(labels, rng=torch.Generator().manual_seed(0)))
+
+
+def _runner_batch(images, labels, **draws):
+    """A collated Runner batch with VicinalBatchSampler-style draws."""
+    from mmpretrain.structures import DataSample
+    count = len(images)
+    fields = dict(vicinal_target=labels, fake_label=labels, gen_label=labels,
+                  real_weight=torch.ones(count),
+                  fake_weight=torch.ones(count),
+                  vicinity_sigma=torch.full((count, ), 0.05),
+                  vicinity_kappa=torch.full((count, ), 0.1),
+                  vicinity_soft=torch.zeros(count))
+    fields.update(draws)
+    samples = []
+    for j in range(count):
+        samples.append(DataSample(metainfo={
+            name: float(value[j]) for name, value in fields.items()}))
+    return dict(inputs=list(images), data_samples=samples)
+
+
+def _optim_wrapper(gan):
+    from mmengine.optim import OptimWrapper, OptimWrapperDict
+    return OptimWrapperDict(
+        generator=OptimWrapper(
+            torch.optim.Adam(gan.generator.parameters(), 1e-3)),
+        discriminator=OptimWrapper(
+            torch.optim.Adam(gan.discriminator.parameters(), 1e-3)))
+
+
+def test_runner_step_trains_on_the_batchs_draws_and_records_them(
+        build_ccgan, regression_data):
+    images, labels = regression_data
+    gan = build_ccgan(vicinity='hard', kappa=-2)
+    assert gan.kappa is None and gan.sigma is None
+    before = [p.detach().clone() for p in gan.generator.parameters()]
+    losses = gan.train_step(_runner_batch(images[:8], labels[:8]),
+                            _optim_wrapper(gan))
+    assert set(losses) == {'loss_disc', 'loss_gen'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert any(not torch.equal(b, p)
+               for b, p in zip(before, gan.generator.parameters()))
+    # the sampler's rule-of-thumb values, recorded in the state dict
+    assert gan.kappa == pytest.approx(0.1) and gan.sigma == pytest.approx(
+        0.05)
+
+
+def test_runner_step_refuses_batches_drawn_otherwise(build_ccgan,
+                                                     regression_data):
+    images, labels = regression_data
+    batch = _runner_batch(images[:4], labels[:4])
+    with pytest.raises(ValueError, match='no vicinal draws'):
+        build_ccgan().train_step(
+            dict(inputs=batch['inputs'], data_samples=[
+                type(s)() for s in batch['data_samples']]),
+            _optim_wrapper(build_ccgan()))
+    soft = build_ccgan(vicinity='soft')
+    with pytest.raises(ValueError, match="vicinity is 'soft'"):
+        soft.train_step(batch, _optim_wrapper(soft))
+    fixed = build_ccgan(vicinity='hard', kappa=0.3)
+    with pytest.raises(ValueError, match='kappa is 0.3'):
+        fixed.train_step(batch, _optim_wrapper(fixed))

@@ -1,0 +1,129 @@
+# Copyright (c) cgankd_plugin contributors.
+"""The regression demo's CcGAN trained by MMEngine's Runner.
+
+``tools/train.py configs/cgan/ccgan_...`` (VicinalBatchSampler's draws)
+and the one-command path of the regression cGAN-KD config with
+``gan_trainer=runner``, on the real rotated Fashion-MNIST shrunk by
+``--cfg-options``: 64 images, batch 8, a few iterations.
+"""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from e2e_utils import (REPO_ROOT, fashion_mnist_bank_options, run_tool,
+                       scalars)
+from mmengine.config import Config
+
+CCGAN = 'configs/cgan/ccgan_1xb64_rotated_fashion_mnist.py'
+CGANKD = ('configs/fashion_mnist/'
+          'cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py')
+DATA = osp.join(REPO_ROOT, 'data', 'fashion_mnist')
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not osp.isfile(osp.join(DATA, 'train-images-idx3-ubyte')),
+        reason='Fashion-MNIST not unpacked in data/fashion_mnist '
+        '(run `make data`)'),
+]
+
+
+def _options(max_iters):
+    return [
+        f'train_cfg.max_iters={max_iters}',
+        'train_dataloader.batch_size=8',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'train_dataloader.dataset.dataset.indices=64',
+        'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=2',
+        'model.discriminator_steps=2',
+        'model.ema_config.start_iter=1',
+    ]
+
+
+def _state(work, it):
+    return torch.load(osp.join(work, f'iter_{it}.pth'), map_location='cpu',
+                      weights_only=False)['state_dict']
+
+
+def test_the_runner_trains_the_ccgan_on_vicinal_draws(tmp_path):
+    work = str(tmp_path / 'ccgan')
+    run_tool('train', CCGAN, ['--work-dir', work], _options(4))
+    records = [r for r in scalars(work) if 'loss_disc' in r]
+    assert [r['iter'] for r in records] == [1, 2, 3, 4]
+    assert 'loss_gen' not in records[0] and 'loss_gen' in records[1]
+    assert all(np.isfinite(r['loss_disc']) for r in records)
+    state = _state(work, 4)
+    assert int(state['iteration']) == 2  # generator updates
+    # the model records the rule-of-thumb vicinity the sampler drew with,
+    # computed from the labels of the 64 training images (kappa=-2)
+    import cgankd_plugin  # noqa: F401
+    from cgankd_plugin.models.generators.vicinity import (
+        rule_of_thumb_kappa, rule_of_thumb_sigma)
+    from cgankd_plugin.registry import DATASETS
+    cfg = Config.fromfile(osp.join(REPO_ROOT, CCGAN))
+    real = DATASETS.build(dict(cfg.train_dataloader.dataset,
+                               dataset=dict(cfg.train_dataloader.dataset
+                                            .dataset, data_root=DATA,
+                                            indices=64)))
+    assert float(state['vicinity_kappa']) == pytest.approx(
+        rule_of_thumb_kappa(real.labels, 2.0))
+    assert float(state['vicinity_sigma']) == pytest.approx(
+        rule_of_thumb_sigma(real.labels))
+
+    # the second stage: the cGAN-KD config's CcGAN loads these weights
+    from cgankd_plugin.registry import MODELS
+    from cgankd_plugin.utils.checkpoint import load_weights_strictly
+    gan = MODELS.build(
+        Config.fromfile(osp.join(REPO_ROOT, CGANKD)).custom_hooks[0].gan)
+    load_weights_strictly(gan, osp.join(work, 'iter_4.pth'),
+                          'CGANHook.generator_ckpt')
+    assert gan.kappa == pytest.approx(float(state['vicinity_kappa']))
+
+
+def test_a_resumed_ccgan_run_ends_with_the_uninterrupted_weights(tmp_path):
+    straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
+    run_tool('train', CCGAN, ['--work-dir', straight], _options(4))
+    run_tool('train', CCGAN, ['--work-dir', split], _options(2))
+    run_tool('train', CCGAN, ['--work-dir', split, '--resume'], _options(4))
+    weights = [_state(work, 4) for work in (straight, split)]
+    assert weights[0].keys() == weights[1].keys()
+    for key in weights[0]:
+        assert torch.equal(weights[0][key], weights[1][key]), key
+
+
+def test_one_command_trains_the_ccgan_by_a_runner_then_the_student(
+        tmp_path):
+    import cgankd_plugin  # noqa: F401
+    from cgankd_plugin.registry import MODELS
+    from cgankd_plugin.synthesis import SyntheticBank
+    work = str(tmp_path / 'run')
+    cfg = Config.fromfile(osp.join(REPO_ROOT, CGANKD))
+    teacher = str(tmp_path / 'teacher.pth')
+    torch.manual_seed(0)
+    torch.save(dict(state_dict=MODELS.build(cfg.model.teacher).state_dict()),
+               teacher)
+    options = [f'{k}={v}' for k, v in fashion_mnist_bank_options().items()]
+    options += [
+        f'model.teacher_ckpt={teacher}',
+        'custom_hooks.0.gan_trainer=runner',
+        'custom_hooks.0.gan_batch_size=8',
+        'custom_hooks.0.gan_checkpoint_interval=2',
+        'train_cfg.max_epochs=1',
+        'train_cfg.val_interval=1',
+    ]
+    proc = run_tool('train', CGANKD, ['--work-dir', work], options)
+    log = proc.stdout + proc.stderr
+    runner_dir = osp.join(work, 'cgan', 'runner')
+    # 4 generator steps of 1 discriminator step each
+    assert osp.isfile(osp.join(runner_dir, 'iter_4.pth'))
+    records = [r for r in scalars(runner_dir) if 'loss_disc' in r]
+    assert records[-1]['iter'] == 4
+    assert 'cGAN: iter' not in log  # the hook's own trainer did not run
+    weights = osp.join(work, 'cgan', 'cgan_final.pth')
+    assert f'CGANHook: cGAN loaded from {weights}' in log
+    bank = SyntheticBank.open(osp.join(work, 'synthetic_bank'), verify=True)
+    assert len(bank) == 200
+    assert osp.isfile(osp.join(work, 'epoch_1.pth'))
