@@ -195,3 +195,40 @@ def _raise_after(n, step):
         return step(*args, **kwargs)
 
     return dying
+
+
+def test_a_set_read_by_index_trains_the_cgan_of_the_set_in_memory(
+        data, uninterrupted, tmp_path):
+    """Reading each batch's images from the dataset (``DatasetImages``)
+    gives the weights of training on the whole set as one tensor, and
+    decodes only the images of the batches drawn."""
+    from cgankd_plugin.structures import DatasetImages
+    images, labels = data
+    decoded = []
+
+    class RawSet:  # raw samples as a dataset's get_data_info gives them
+
+        def __len__(self):
+            return len(labels)
+
+        def get_data_info(self, idx):
+            return _Sample(idx, images[idx].permute(1, 2, 0).numpy(),
+                           int(labels[idx]))
+
+    class _Sample(dict):
+
+        def __init__(self, idx, img, label):
+            super().__init__(img=img, gt_label=label)
+            self.idx = idx
+
+        def get(self, key, default=None):
+            if key == 'img':
+                decoded.append(self.idx)
+            return super().get(key, default)
+
+    real = DatasetImages(RawSet(), 32, lambda info: info['gt_label'])
+    gan = make_gan()
+    make_trainer(gan, tmp_path).run(real, real.labels)
+    assert_same_state(gan.state_dict(), uninterrupted[1].state_dict())
+    # 4 iterations of one D batch of 4, after the first image's channels
+    assert len(decoded) == 1 + ITERS * 4
