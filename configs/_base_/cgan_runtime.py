@@ -14,3 +14,16 @@ val_dataloader = None
 val_evaluator = None
 test_cfg = None
 log_processor = dict(by_epoch=False)
+
+# one optimiser per network: mmrazor's constructor builds an
+# OptimWrapperDict over the model's `generator` and `discriminator`; each
+# config gives their `optimizer` (CGANHook's gan_optimizers)
+optim_wrapper = dict(
+    constructor='SeparateOptimWrapperConstructor',
+    generator=dict(type='OptimWrapper'),
+    discriminator=dict(type='OptimWrapper'))
+# iterations, not epochs: each config gives the checkpoint interval (in
+# Runner iterations, one discriminator update each)
+default_hooks = dict(
+    logger=dict(interval=100),
+    checkpoint=dict(by_epoch=False, max_keep_ckpts=2))

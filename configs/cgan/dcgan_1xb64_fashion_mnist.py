@@ -27,22 +27,12 @@ train_dataloader = dict(
         _base_.gan_dataset, pipeline=[dict(type='mmpretrain.PackInputs')]),
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'))
-# one optimiser per network: mmrazor's constructor builds an
-# OptimWrapperDict over the model's `generator` and `discriminator`
 optim_wrapper = dict(
-    constructor='SeparateOptimWrapperConstructor',
-    generator=dict(
-        type='OptimWrapper',
-        optimizer=_base_.cgan_hook.gan_optimizers.generator),
+    generator=dict(optimizer=_base_.cgan_hook.gan_optimizers.generator),
     discriminator=dict(
-        type='OptimWrapper',
         optimizer=_base_.cgan_hook.gan_optimizers.discriminator))
 max_iters = _base_.cgan_hook.gan_iters
 train_cfg = dict(by_epoch=False, max_iters=max_iters)
 
-default_hooks = dict(
-    logger=dict(interval=100),
-    checkpoint=dict(
-        by_epoch=False,
-        interval=_base_.cgan_hook.gan_checkpoint_interval,
-        max_keep_ckpts=2))
+checkpoint_interval = _base_.cgan_hook.gan_checkpoint_interval
+default_hooks = dict(checkpoint=dict(interval=checkpoint_interval))
