@@ -14,8 +14,10 @@ fresh subprocess runs the stage as ``CGANHook`` composes it:
 (``GANTrainer``, a BigGAN of width 8, ``--gan-iters`` iterations of batch
 64, 2 D steps), the quality figure (2,000 images a side) and a bank of
 1,000 images with cDR-RS (the teacher's features of every real image and
-of as many fakes, one epoch of fitting at a learning rate too small to
-move the model: the memory depends on neither) and the teacher filter.
+of as many fakes, one epoch of fitting: the memory does not depend on
+the epochs; the fitted model's ratios are then replaced by 1, as a model
+fitted to an untrained cGAN's fakes gives them all 0, which rejection
+sampling refuses) and the teacher filter.
 The teacher is an untrained ``resnet8`` (64-d features). Runs alternate
 (10k, 100k, 100k, 10k, ...).
 
@@ -125,15 +127,21 @@ def child(args) -> None:
                         batch_size=256)
     times['quality'] = time.perf_counter() - start
 
+    # the ratios of a model fitted to an untrained cGAN's fakes collapse
+    # to 0 and rejection sampling would refuse every candidate: the
+    # fitted model predicts as shipped, then every ratio is taken as 1
+    from cgankd_plugin.synthesis.builder import subsampling
+    predict = subsampling.predict_density_ratio
+
+    def predict_ones(model, feats, labels):
+        return torch.ones_like(predict(model, feats, labels))
+
+    subsampling.predict_density_ratio = predict_ones
     start = time.perf_counter()
     builder = make_bank_builder(
         gan, teacher, 1000, torch.arange(NUM_CLASSES),
         torch.arange(NUM_CLASSES).numpy(), relabel='hard',
-        # a learning rate too small to learn: the ratios stay near their
-        # start, where a fitted ratio of an untrained cGAN's fakes would
-        # collapse to 0 and refuse every candidate
-        subsample=dict(epochs=1, lr=1e-9), filter_quantile=0.9,
-        burn_in=100,
+        subsample=dict(epochs=1), filter_quantile=0.9, burn_in=100,
         batch_size=256, seed=0, max_rounds_per_condition=50,
         log=lambda line: None)
     bank = builder.build(osp.join(args.work, 'bank'), 'bench',
