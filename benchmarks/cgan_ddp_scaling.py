@@ -54,6 +54,9 @@ printed too, for information. A child that exits with an error (on a
 shared machine, e.g. its master port taken meanwhile) has the start of
 its traceback printed and is run again, at most ``--retries`` times.
 
+``--cfg-options`` are added to every child's (e.g. DDP's
+``model_wrapper_cfg.bucket_cap_mb``).
+
 ``--small``: 60 iterations logged every 20, 2 repeats (6 runs, about 2
 minutes on 2 cores): checks the script, too short to judge the target.
 The default (300 iterations every 50, 4 repeats: 12 runs) takes about 8
@@ -99,6 +102,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# --cfg-options given to every child (main() sets them)
+EXTRA_OPTIONS: List[str] = []
+
+
 def _child_env() -> Dict[str, str]:
     """The parent's environment with one thread and the venv's torchrun."""
     env = {k: v for k, v in os.environ.items() if k not in DIST_VARS}
@@ -120,6 +127,7 @@ def _command(world_size: int, work_dir: str, iters: int,
         f'log_processor.window_size={interval}',
         f'default_hooks.checkpoint.interval={10 * iters}',
         'default_hooks.checkpoint.save_last=False',
+        *EXTRA_OPTIONS,
     ]
     tail = ['--work-dir', work_dir, '--cfg-options', *options]
     if world_size == 1:
@@ -253,7 +261,11 @@ def main() -> None:
                         help='seconds a child run may take')
     parser.add_argument('--retries', type=int, default=1,
                         help='times a failed child is run again')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='more --cfg-options for every side (e.g. '
+                        'model_wrapper_cfg.bucket_cap_mb=0.05)')
     args = parser.parse_args()
+    EXTRA_OPTIONS.extend(args.cfg_options)
     repeats = args.repeats or (2 if args.small else 4)
     iters = args.iters or (60 if args.small else 300)
     interval = args.interval or (20 if args.small else 50)
@@ -263,7 +275,7 @@ def main() -> None:
     print(bu.host_summary())
     print(f'children: OMP_NUM_THREADS=1 MKL_NUM_THREADS=1, batch {BATCH} '
           f'a rank, {iters} iterations (first {interval} warm-up), '
-          f'{repeats} repeats')
+          f'{repeats} repeats, more options: {EXTRA_OPTIONS or "none"}')
     print(f'load before: {bu.load_average()}')
 
     results = {w: [] for w in SIDES}

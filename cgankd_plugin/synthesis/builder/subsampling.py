@@ -9,7 +9,7 @@ folder, where the other ranks load it.
 """
 import os
 import os.path as osp
-from typing import Optional
+from typing import Iterable, Optional
 
 import numpy as np
 import torch
@@ -94,34 +94,58 @@ class SubsamplingMixin:
         """
         cfg = dict(self.subsample or {})
         num_train = int(cfg.pop('num_fake_train', len(real)))
-        progress = ProgressLog('cDR-RS: teacher features of real images',
-                               len(real), self.log, unit='img',
-                               min_interval=10)
-        real_feats, done = [], 0
-        for images in real.batches(self.batch_size):
-            real_feats.append(self.teacher(images)[0].cpu())
-            done += len(images)
-            progress.update(done)
-        real_feats = torch.cat(real_feats)
+        real_feats = self._features(
+            real.batches(self.batch_size), len(real),
+            'cDR-RS: teacher features of real images')
         real_labels = real.labels
         rng = seeded(self.seed, DRE_STREAM)
         fake_labels = self._dre_fake_labels(real_labels, num_train, rng)
         num_train = len(fake_labels)
-        fake_feats = []
-        progress = ProgressLog('cDR-RS: teacher features of fakes',
-                               num_train, self.log, unit='img',
-                               min_interval=10)
-        for i in range(0, num_train, self.batch_size):
-            labels = fake_labels[i:i + self.batch_size].to(
-                self.gan_labels.device)
-            images = to_uint8(self.gan.sample(labels, rng=rng)).cpu()
-            fake_feats.append(self.teacher(images)[0].cpu())
-            progress.update(min(i + self.batch_size, num_train))
+
+        def fakes():
+            for i in range(0, num_train, self.batch_size):
+                labels = fake_labels[i:i + self.batch_size].to(
+                    self.gan_labels.device)
+                yield to_uint8(self.gan.sample(labels, rng=rng)).cpu()
+
+        fake_feats = self._features(fakes(), num_train,
+                                    'cDR-RS: teacher features of fakes')
         self.log(f'cDR-RS: fitting the density ratio on {len(real_feats)} '
                  f'real and {num_train} fake feature vectors')
         self.dre = fit_density_ratio(
-            real_feats, real_labels, torch.cat(fake_feats), fake_labels,
+            real_feats, real_labels, fake_feats, fake_labels,
             self._dre_num_classes(), rng=rng, log_fn=self.log, **cfg)
+
+    def _features(self, batches: Iterable[torch.Tensor], total: int,
+                  what: str) -> torch.Tensor:
+        """The teacher's features of ``total`` images, batch by batch.
+
+        They fill one tensor allocated at the first batch: hundreds of
+        small per-batch tensors kept between the network's large, freed
+        activations fragment the heap, which then grows with the number
+        of images (about 17 kB an image with a ``resnet8`` teacher at 32
+        px, 64-d features; ``benchmarks/cgan_stage_memory.py``).
+
+        Args:
+            batches (Iterable[torch.Tensor]): uint8 image batches.
+            total (int): Images in all.
+            what (str): The progress lines' label.
+
+        Returns:
+            torch.Tensor: ``(total, D)`` features on the CPU.
+        """
+        progress = ProgressLog(what, total, self.log, unit='img',
+                               min_interval=10)
+        feats, done = None, 0
+        for images in batches:
+            batch = self.teacher(images)[0]
+            if feats is None:
+                feats = torch.empty((total, batch.shape[1]),
+                                    dtype=batch.dtype)
+            feats[done:done + len(batch)] = batch.cpu()
+            done += len(batch)
+            progress.update(done)
+        return feats
 
     def _dre_arch(self, feat_dim: int) -> dict:
         cfg = self.subsample or {}
