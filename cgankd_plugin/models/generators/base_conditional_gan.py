@@ -5,12 +5,12 @@ Two ways to train them. An MMEngine ``Runner`` calls :meth:`train_step`
 with a batch of its dataloader and an ``OptimWrapperDict``
 (``generator``, ``discriminator``), as MMEngine's GAN pattern and mmagic
 do: one discriminator update per call, the generator every
-``discriminator_steps`` calls (class-conditional GANs; configs in
-``configs/cgan/``). The cGAN-KD hook's trainer calls
-:meth:`train_on_tensors` (``indexed_training.py``) on the real set read
-by index instead, which draws its own batches (both tasks; the
-CcGAN's vicinal batches need every label). Both share the losses and the
-EMA; :meth:`sample`, :meth:`check_compatible` and the plain-tensor
+``discriminator_steps`` calls (configs in ``configs/cgan/``; a CcGAN's
+batches are drawn by ``VicinalBatchSampler``, as its vicinal batches need
+every label). The cGAN-KD hook's trainer calls :meth:`train_on_tensors`
+(``indexed_training.py``) on the real set read by index instead, which
+draws its own batches. Both share the losses and the EMA;
+:meth:`sample`, :meth:`check_compatible` and the plain-tensor
 ``state_dict`` serve the bank.
 """
 import contextlib
