@@ -82,6 +82,10 @@ def test_soft_weights_and_reproducible_streams():
     assert make_sampler(vicinity='soft', kappa=-2, seed=4).draw(2) != batch
     stream = iter(make_sampler(vicinity='soft', kappa=-2))
     assert [next(stream) for _ in range(3)][2] == batch
+    # each rank draws its own batches (the rank is read when it is built)
+    other_rank = make_sampler(vicinity='soft', kappa=-2)
+    other_rank.rank = 1
+    assert other_rank.draw(2) != batch
 
 
 def test_items_bring_their_draws_to_the_data_sample():

@@ -11,8 +11,8 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from e2e_utils import (REPO_ROOT, fashion_mnist_bank_options, run_tool,
-                       scalars)
+from e2e_utils import (REPO_ROOT, fashion_mnist_bank_options, run_dist_tool,
+                       run_tool, scalars)
 from mmengine.config import Config
 
 CCGAN = 'configs/cgan/ccgan_1xb64_rotated_fashion_mnist.py'
@@ -92,6 +92,20 @@ def test_a_resumed_ccgan_run_ends_with_the_uninterrupted_weights(tmp_path):
     assert weights[0].keys() == weights[1].keys()
     for key in weights[0]:
         assert torch.equal(weights[0][key], weights[1][key]), key
+
+
+def test_two_ranks_train_the_ccgan_through_dist_train(tmp_path):
+    """2 gloo ranks, each network in its own DDP wrapper: every update
+    all-reduces, so a finished run is one in which both ranks computed
+    the gradients of every update, each on its own vicinal draws."""
+    work = str(tmp_path / 'ccgan')
+    proc = run_dist_tool('dist_train',
+                         [osp.join(REPO_ROOT, CCGAN), '2', '--work-dir', work],
+                         _options(4), timeout=600)
+    assert 'Distributed training: True' in proc.stdout + proc.stderr
+    records = [r for r in scalars(work) if 'loss_disc' in r]
+    assert [r['iter'] for r in records] == [1, 2, 3, 4]
+    assert int(_state(work, 4)['iteration']) == 2
 
 
 def test_one_command_trains_the_ccgan_by_a_runner_then_the_student(
