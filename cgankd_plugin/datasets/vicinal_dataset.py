@@ -82,5 +82,10 @@ class VicinalDataset:
             item, draws = item
         sample = self.dataset[int(item)]
         if draws:
+            if 'data_samples' not in sample:
+                raise KeyError(
+                    'VicinalDataset: the samples of the wrapped dataset have '
+                    'no data_samples; end its pipeline in '
+                    "dict(type='mmpretrain.PackInputs')")
             sample['data_samples'].set_metainfo(dict(draws))
         return sample

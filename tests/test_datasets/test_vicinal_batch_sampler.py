@@ -107,3 +107,6 @@ def test_bad_settings_are_named():
         make_sampler(vicinity='wide')
     with pytest.raises(ValueError, match='kappa'):
         make_sampler(kappa=0)
+    unpacked = VicinalDataset(_Ages(pipeline=[]))
+    with pytest.raises(KeyError, match='PackInputs'):
+        unpacked[(0, dict(vicinal_target=0.5))]

@@ -86,9 +86,11 @@ class VicinalBatchSampler(Sampler):
         self.unique_labels = torch.unique_consecutive(self.sorted_labels)
         self.sigma = (rule_of_thumb_sigma(labels)
                       if sigma is None or sigma < 0 else float(sigma))
-        self.kappa = (rule_of_thumb_kappa(
-            labels, 1.0 if kappa is None else abs(kappa))
-                      if kappa is None or kappa < 0 else float(kappa))
+        if kappa is None or kappa < 0:  # |kappa| x the largest label gap
+            multiplier = 1.0 if kappa is None else abs(kappa)
+            self.kappa = rule_of_thumb_kappa(labels, multiplier)
+        else:
+            self.kappa = float(kappa)
         self.nu = soft_nu(self.kappa)
         self.radius = (self.kappa if vicinity == 'hard' else
                        soft_vicinity_radius(self.nu, soft_weight_threshold))
