@@ -9,7 +9,8 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
 from ...models.generators.vicinity import (SOFT_WEIGHT_THRESHOLD,
-                                           VICINITY_TYPES, draw_vicinal_batch,
+                                           check_vicinity_settings,
+                                           draw_vicinal_batch,
                                            rule_of_thumb_kappa,
                                            rule_of_thumb_sigma, soft_nu,
                                            soft_vicinal_weights,
@@ -68,12 +69,7 @@ class VicinalBatchSampler(Sampler):
                 'VicinalDataset: set train_dataloader.dataset to '
                 f"dict(type='VicinalDataset', dataset=...), not "
                 f'{type(dataset).__name__}')
-        if vicinity not in VICINITY_TYPES:
-            raise ValueError(f'VicinalBatchSampler.vicinity must be one of '
-                             f'{VICINITY_TYPES}, got {vicinity!r}')
-        if kappa is not None and kappa == 0:
-            raise ValueError('VicinalBatchSampler.kappa must be positive, '
-                             'negative (a rule-of-thumb multiplier) or None')
+        check_vicinity_settings(vicinity, kappa, 'VicinalBatchSampler')
         if int(batch_size) <= 0:
             raise ValueError('VicinalBatchSampler.batch_size must be '
                              f'positive, got {batch_size}')

@@ -8,7 +8,7 @@ import torch
 from cgankd_plugin.registry import MODELS
 from .base_conditional_gan import BaseConditionalGAN
 from .indexed_training import DiscriminatorBatch
-from .vicinity import (SOFT_WEIGHT_THRESHOLD, VICINITY_TYPES,
+from .vicinity import (SOFT_WEIGHT_THRESHOLD, check_vicinity_settings,
                        draw_vicinal_batch, rule_of_thumb_kappa,
                        rule_of_thumb_sigma, soft_nu, soft_vicinal_weights,
                        soft_vicinity_radius)
@@ -87,12 +87,7 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
                  soft_weight_threshold: float = SOFT_WEIGHT_THRESHOLD,
                  data_preprocessor: Optional[dict] = None,
                  train_seed: int = 0) -> None:
-        if vicinity not in VICINITY_TYPES:
-            raise ValueError(f'vicinity must be one of {VICINITY_TYPES}, '
-                             f'got {vicinity!r}')
-        if kappa is not None and kappa == 0:
-            raise ValueError('kappa must be positive (a radius), negative '
-                             '(a rule-of-thumb multiplier) or None')
+        check_vicinity_settings(vicinity, kappa, 'ContinuousConditionalGAN')
         if not 0.0 < soft_weight_threshold < 1.0:
             raise ValueError('soft_weight_threshold must be in (0, 1), got '
                              f'{soft_weight_threshold}')

@@ -20,6 +20,24 @@ VICINITY_TYPES = ('hard', 'soft')
 SOFT_WEIGHT_THRESHOLD = 1e-3
 
 
+def check_vicinity_settings(vicinity: str, kappa: Optional[float],
+                            owner: str) -> None:
+    """Refuse a vicinity type or ``kappa`` CcGAN does not know.
+
+    Args:
+        vicinity (str): ``'hard'`` or ``'soft'``.
+        kappa (float, optional): A radius (positive), a rule-of-thumb
+            multiplier (negative) or None; never 0.
+        owner (str): Who was given them, for the message.
+    """
+    if vicinity not in VICINITY_TYPES:
+        raise ValueError(f'{owner}.vicinity must be one of '
+                         f'{VICINITY_TYPES}, got {vicinity!r}')
+    if kappa is not None and kappa == 0:
+        raise ValueError(f'{owner}.kappa must be positive (a radius), '
+                         'negative (a rule-of-thumb multiplier) or None')
+
+
 def rule_of_thumb_sigma(labels: torch.Tensor) -> float:
     """Silverman's rule of thumb for the label noise ``sigma``.
 
