@@ -66,14 +66,54 @@ def fashion_mnist_bank_options(num_fake: int = 200) -> Dict[str, object]:
         'val_dataloader.num_workers': 0,
         'val_dataloader.persistent_workers': False,
         'val_dataloader.dataset.indices': 10,
-        'custom_hooks.0.gan_dataset.indices': 300,
-        'custom_hooks.0.gan_iters': 4,
-        'custom_hooks.0.gan_checkpoint_interval': 4,
+        **cgan_options(
+            {'train_dataloader.dataset.indices': 300},
+            max_iters=4, checkpoint_interval=4),
         'custom_hooks.0.filter.burn_in': 20,
         'custom_hooks.0.bank_batch_size': 64,
         'custom_hooks.0.quality_samples': 0,
         'custom_hooks.0.subsample': None,
     }
+
+
+def cgan_options(options: Dict[str, object] = None,
+                 max_iters: int = 4,
+                 checkpoint_interval: int = 4,
+                 prefix: str = 'custom_hooks.0.cgan_cfg_options'
+                 ) -> Dict[str, object]:
+    """A cGAN-KD config's cGAN recipe shrunk through ``cgan_cfg_options``.
+
+    ``max_iters`` iterations, a checkpoint every ``checkpoint_interval``,
+    a loader in the main process, plus ``options`` (recipe keys).
+    """
+    shrunk = {
+        'train_cfg.max_iters': max_iters,
+        'default_hooks.checkpoint.interval': checkpoint_interval,
+        'default_hooks.logger.interval': 1,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        **(options or {}),
+    }
+    return {f'{prefix}.{key}': value for key, value in shrunk.items()}
+
+
+def as_cli(options: Dict[str, object]) -> List[str]:
+    """``--cfg-options`` items of an options dict."""
+    return [f'{key}={value}' for key, value in options.items()]
+
+
+def cifar_cgan_options(data_root: str, max_iters: int,
+                       checkpoint_interval: int) -> List[str]:
+    """The CIFAR-100 BigGAN recipe of a cGAN-KD config, width 4, on the
+    tiny files, batch 8, its EMA from the first generator update."""
+    return as_cli(cgan_options({
+        'train_dataloader.dataset.data_root': data_root,
+        'train_dataloader.dataset.check_md5': False,
+        'train_dataloader.batch_size': 8,
+        'model.generator.base_channels': 4,
+        'model.discriminator.base_channels': 4,
+        'model.ema_config.start_iter': 1,
+    }, max_iters=max_iters, checkpoint_interval=checkpoint_interval))
 
 
 def run_tool(tool: str,
@@ -137,9 +177,13 @@ def run_dist_tool(script: str,
 
 
 def scalars(work_dir: str) -> List[Dict]:
-    """The records of the run's ``scalars.json`` (MMEngine's log)."""
+    """The records of the run's ``scalars.json`` (MMEngine's log).
+
+    A nested cGAN run (``<work_dir>/cgan``) is another run: not included.
+    """
     found = []
-    for root, _, files in os.walk(work_dir):
+    for root, dirs, files in os.walk(work_dir):
+        dirs[:] = [d for d in dirs if d != 'cgan']
         if 'scalars.json' in files:
             found.append(os.path.join(root, 'scalars.json'))
     assert found, f'no scalars.json under {work_dir}'
@@ -156,11 +200,8 @@ def cgankd_kd_tiny_options(data_root: str, num_fake: int = 100) -> List[str]:
     The config: ``configs/cgankd/`` +
     ``cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py``.
     Tiny teacher and student (resnet8), a width-4 cGAN trained a few
-    iterations, a bank of ``num_fake`` samples built in rounds of 4. The
-    cGAN is trained by the hook's own trainer (``gan_trainer='hook'``, on
-    rank 0): the tests using these options check its guarantees (a kill
-    and resume of its training, the same bank from 1 and 2 ranks, which
-    needs the same cGAN); ``gan_trainer='runner'`` has its own tests.
+    iterations (its recipe through ``cgan_cfg_options``), a bank of
+    ``num_fake`` samples built in rounds of 4.
     """
     return cifar_shrink_options(
         data_root, batch_size=16,
@@ -171,17 +212,12 @@ def cgankd_kd_tiny_options(data_root: str, num_fake: int = 100) -> List[str]:
             'model.architecture.backbone.arch=resnet8',
             'model.architecture.head.in_channels=64',
             f'train_dataloader.dataset.num_fake={num_fake}',
-            'custom_hooks.0.gan.generator.base_channels=4',
-            'custom_hooks.0.gan.discriminator.base_channels=4',
-            'custom_hooks.0.gan.ema_config.start_iter=1',
-            'custom_hooks.0.gan_iters=3',
-            'custom_hooks.0.gan_batch_size=8',
-            'custom_hooks.0.gan_checkpoint_interval=1',
+            *cifar_cgan_options(data_root, max_iters=12,
+                                checkpoint_interval=4),
             'custom_hooks.0.subsample=None',
             'custom_hooks.0.filter.burn_in=4',
             'custom_hooks.0.bank_batch_size=4',
             'custom_hooks.0.quality_samples=16',
-            'custom_hooks.0.gan_trainer=hook',
         ]
 
 

@@ -1,14 +1,13 @@
 # Copyright (c) cgankd_plugin contributors.
 """The student's view of a bank image: what the teacher must judge.
 
-The teacher-view contract (DESIGN.md, section 2): every pass of the
-teacher or filtering network at bank-build time sees a generated image
-exactly as the student's training pipeline will present it (size, channels,
-value range), with only the random augmentation left out. A cGAN whose
-resolution differs from the pipeline's output is rendered through the
-deterministic transforms of that pipeline; where even that does not give
-the student's size (e.g. the size is set by a random crop), the build is
-refused until the view is given explicitly.
+Every pass of the teacher or filtering network at bank-build time sees a
+generated image as the student's evaluation sees an image (size,
+channels, value range): through a pipeline given explicitly, by default
+the student config's test pipeline. Loading, relabelling and packing
+transforms are left out of it (bank images arrive decoded). A view in
+which a generated and a real image come out in different sizes is
+refused before the cGAN trains.
 """
 from typing import List, Sequence, Tuple
 
@@ -22,13 +21,6 @@ from ..registry import TRANSFORMS
 # (bank images arrive decoded), relabelling and packing.
 _SKIPPED_PREFIXES = ('Load', 'Pack')
 _SKIPPED = ('TeacherRelabel', 'Collect', 'ToTensor')
-# Random augmentations whose names do not start with ``Random``.
-_RANDOM = ('ColorJitter', 'AutoAugment', 'RandAugment', 'Albumentations',
-           'GaussianBlur', 'Lighting', 'Mixup', 'CutMix', 'ResizeMix',
-           'EfficientNetRandomCrop', 'Solarize', 'Posterize', 'Equalize',
-           'AutoContrast', 'Brightness', 'Contrast', 'Sharpness', 'Rotate',
-           'Shear', 'Translate', 'Cutout', 'Invert', 'BEiTMaskGenerator',
-           'SimMIMMaskGenerator')
 
 
 def _name(transform) -> str:
@@ -37,20 +29,10 @@ def _name(transform) -> str:
     return type(transform).__name__
 
 
-def is_random(transform) -> bool:
-    """Whether ``transform`` (an object or a config) is an augmentation."""
-    name = _name(transform)
-    return name.startswith('Random') or name in _RANDOM
-
-
 def _looks(transform) -> bool:
     """Whether ``transform`` changes how an image looks to a network."""
     name = _name(transform)
     return not (name in _SKIPPED or name.startswith(_SKIPPED_PREFIXES))
-
-
-def _kept(transform) -> bool:
-    return _looks(transform) and not is_random(transform)
 
 
 def _compose(transforms) -> Compose:
@@ -85,18 +67,18 @@ class TeacherView:
     """Render bank images (uint8, N x C x H x W) as the student sees them.
 
     Args:
-        pipeline (Sequence | Compose): The student's training pipeline
-            (built transforms or their configs). Its random augmentations,
-            loading, relabelling and packing transforms are left out; the
-            rest (e.g. ``GrayToRGB``, ``Resize``, ``CenterCrop``) is applied
-            to each image in order.
+        pipeline (Sequence | Compose): The view (built transforms or their
+            configs), e.g. the student's test pipeline. Its loading,
+            relabelling and packing transforms are left out; the rest
+            (e.g. ``GrayToRGB``, ``Resize``, ``CenterCrop``) is applied to
+            each image in order.
         source (str): Where the pipeline comes from, for error messages.
     """
 
     def __init__(self,
                  pipeline,
-                 source: str = 'the training pipeline') -> None:
-        transforms = [t for t in _transforms_of(pipeline) if _kept(t)]
+                 source: str = 'CGANHook.teacher_view') -> None:
+        transforms = [t for t in _transforms_of(pipeline) if _looks(t)]
         self.names: List[str] = [_name(t) for t in transforms]
         self.source = source
         self._compose = _compose(transforms)
@@ -154,10 +136,9 @@ def check_view_sizes(view: TeacherView, fake_shape: Sequence[int],
         fake_shape (Sequence[int]): (C, H, W) of the cGAN's images.
         real_sample (dict): A raw real training sample (``img`` decoded).
         train_pipeline (Sequence | Compose, optional): The training
-            pipeline; when given, the size its image transforms (random
-            ones included) give a real sample must be the view's (a random
-            crop or resize that sets the size cannot be left out: give the
-            view explicitly, e.g. the test pipeline).
+            pipeline; when given, the size its image transforms give a
+            real sample must be the view's (the student trains and is
+            judged at one size).
         size_key (str): The config key of the cGAN's resolution.
 
     Returns:
@@ -188,9 +169,8 @@ def check_view_sizes(view: TeacherView, fake_shape: Sequence[int],
             if size != tuple(real.shape[-2:]):
                 raise ValueError(
                     f'teacher view: the training pipeline gives the '
-                    f'student {size} images but its deterministic part '
-                    f'({view.describe()}) gives {tuple(real.shape[-2:])}: '
-                    'a random transform sets the size. Give '
-                    'CGANHook.teacher_view explicitly (e.g. the test '
-                    'pipeline: resize and centre crop).')
+                    f'student {size} images but the teacher view '
+                    f'({view.source}: {view.describe()}) gives '
+                    f'{tuple(real.shape[-2:])}: set CGANHook.teacher_view '
+                    'to a pipeline that gives the training size.')
     return tuple(real.shape)

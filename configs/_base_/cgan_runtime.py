@@ -17,7 +17,7 @@ log_processor = dict(by_epoch=False)
 
 # one optimiser per network: mmrazor's constructor builds an
 # OptimWrapperDict over the model's `generator` and `discriminator`; each
-# config gives their `optimizer` (CGANHook's gan_optimizers)
+# config gives their `optimizer`
 optim_wrapper = dict(
     constructor='SeparateOptimWrapperConstructor',
     generator=dict(type='OptimWrapper'),

@@ -1,48 +1,57 @@
-# The rotated Fashion-MNIST demo's CcGAN (the target is the angle), trained
-# by MMEngine's Runner (the first stage of the two-stage recipe):
+# The rotated Fashion-MNIST CcGAN (rotation-angle regression, soft
+# vicinity), sized for 2 CPU cores. VicinalBatchSampler draws each batch
+# from the labels of the VicinalDataset (the teacher's 55,000 rotated
+# training images). Alone:
 #   python tools/train.py configs/cgan/ccgan_1xb64_rotated_fashion_mnist.py
-# then give its weights to a cGAN-KD config of the regression demo:
-#   --cfg-options custom_hooks.0.generator_ckpt=PATH/TO/iter_3000.pth
-# The network, the vicinity, the optimisers and the length are CGANHook's
-# (configs/_base_/cgankd/rotated_fashion_mnist_ccgan.py). CcGAN's vicinal
-# batches need every training label: VicinalBatchSampler draws them from
-# the labels of the VicinalDataset (targets, a real image in each target's
-# vicinity, the fakes' labels and weights), the dataloader reads those
-# images. A Runner iteration is one discriminator update.
-_base_ = [
-    '../_base_/cgankd/rotated_fashion_mnist_ccgan.py',
-    '../_base_/cgan_runtime.py',
-]
+# or as the cGAN of cgankd_*_rotated_fashion_mnist.py (CGANHook.cgan).
+_base_ = ['../_base_/cgan_runtime.py']
 
-gan = _base_.cgan_hook.gan
 model = dict(
-    gan, data_preprocessor=dict(type='ConditionalGANDataPreprocessor'))
+    type='ContinuousConditionalGAN',
+    img_size=28,
+    img_channels=1,
+    noise_dim=64,
+    generator=dict(type='DCGANGenerator', base_channels=32),
+    discriminator=dict(type='DCGANDiscriminator', base_channels=32),
+    discriminator_steps=1,
+    # SVDL; kappa = 2 x the largest gap between sorted distinct labels;
+    # sigma by the rule of thumb
+    vicinity='soft',
+    kappa=-2,
+    sigma=None,
+    ema_config=dict(
+        type='ExponentialMovingAverage',
+        momentum=0.01,
+        update_buffers=True,
+        start_iter=100),
+    diff_augment='translation',
+    data_preprocessor=dict(type='ConditionalGANDataPreprocessor'))
 
 train_dataloader = dict(
-    batch_size=_base_.cgan_hook.gan_batch_size,
+    batch_size=64,
     num_workers=2,
     persistent_workers=True,
     dataset=dict(
         type='VicinalDataset',
         dataset=dict(
-            _base_.gan_dataset, pipeline=[dict(type='mmpretrain.PackInputs')
-                                          ])),
-    # the sampler is only the dataset's holder: the batches are drawn
+            type='mmrazor.RotatedFashionMNIST',
+            data_root='data/fashion_mnist',
+            split='train',
+            val_size=5000,
+            pipeline=[dict(type='mmpretrain.PackInputs')])),
+    # the sampler only holds the dataset: the batches are drawn
     sampler=dict(type='DefaultSampler', shuffle=False),
     batch_sampler=dict(
         type='VicinalBatchSampler',
-        vicinity=gan.vicinity,
-        kappa=gan.kappa,
-        sigma=gan.sigma,
-        seed=_base_.cgan_hook.seed),
+        vicinity=model['vicinity'],
+        kappa=model['kappa'],
+        sigma=model['sigma'],
+        seed=0),
     collate_fn=dict(type='default_collate'))
 optim_wrapper = dict(
-    generator=dict(optimizer=_base_.cgan_hook.gan_optimizers.generator),
+    generator=dict(
+        optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))),
     discriminator=dict(
-        optimizer=_base_.cgan_hook.gan_optimizers.discriminator))
-max_iters = _base_.cgan_hook.gan_iters * gan.discriminator_steps
-train_cfg = dict(by_epoch=False, max_iters=max_iters)
-
-checkpoint_interval = (_base_.cgan_hook.gan_checkpoint_interval *
-                       gan.discriminator_steps)
-default_hooks = dict(checkpoint=dict(interval=checkpoint_interval))
+        optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))))
+train_cfg = dict(by_epoch=False, max_iters=3000)
+default_hooks = dict(checkpoint=dict(interval=500))

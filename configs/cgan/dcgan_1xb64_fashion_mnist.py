@@ -1,38 +1,50 @@
-# The Fashion-MNIST demo's class-conditional DCGAN, trained by MMEngine's
-# Runner (the first stage of the two-stage recipe, as mmrazor's _pretrain /
-# _train configs):
+# The Fashion-MNIST class-conditional DCGAN of cGAN-KD, sized for 2 CPU
+# cores (BigGAN's smallest costs ~2.5 s an iteration at 28 px, this
+# ~0.15 s; measured). It learns from the teacher's 55,000 training
+# images, 1-channel at 28 px as the bank stores them. Alone:
 #   python tools/train.py configs/cgan/dcgan_1xb64_fashion_mnist.py
-# then give its weights to a cGAN-KD config:
-#   --cfg-options custom_hooks.0.generator_ckpt=PATH/TO/iter_12000.pth
-# The network, the EMA, DiffAugment, the optimisers and the length are
-# CGANHook's (configs/_base_/cgankd/fashion_mnist_dcgan.py); the real
-# images come from the Runner's dataloader (the teacher's 55,000 training
-# images, 1-channel at 28 px, as the bank stores them), losses go to the
-# log and scalars.json, checkpoints through AtomicCheckpointHook, and
-# --resume, --amp and tools/dist_train.sh work as for any config.
-_base_ = [
-    '../_base_/cgankd/fashion_mnist_dcgan.py',
-    '../_base_/cgan_runtime.py',
-]
+# or as the cGAN of configs/fashion_mnist/cgankd_*_fashion_mnist.py
+# (CGANHook.cgan), trained in <work_dir>/cgan before the bank is built.
+_base_ = ['../_base_/cgan_runtime.py']
 
 model = dict(
-    _base_.cgan_hook.gan,
+    type='ClassConditionalGAN',
+    num_classes=10,
+    img_size=28,
+    img_channels=1,
+    noise_dim=64,
+    generator=dict(type='DCGANGenerator', base_channels=32),
+    discriminator=dict(type='DCGANDiscriminator', base_channels=32),
+    discriminator_steps=1,
+    # a short run: an EMA over ~100 generator updates (momentum is the
+    # new value's weight), not BigGAN's 10,000
+    ema_config=dict(
+        type='ExponentialMovingAverage',
+        momentum=0.01,
+        update_buffers=True,
+        start_iter=100),
+    diff_augment='translation',
     data_preprocessor=dict(type='ConditionalGANDataPreprocessor'))
 
 train_dataloader = dict(
-    batch_size=_base_.cgan_hook.gan_batch_size,
+    batch_size=64,
     num_workers=2,
     persistent_workers=True,
     dataset=dict(
-        _base_.gan_dataset, pipeline=[dict(type='mmpretrain.PackInputs')]),
+        type='mmrazor.FashionMNISTSplit',
+        data_root='data/fashion_mnist',
+        split='train',
+        val_size=5000,
+        pipeline=[dict(type='mmpretrain.PackInputs')]),
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'))
+# DCGAN's Adam settings
 optim_wrapper = dict(
-    generator=dict(optimizer=_base_.cgan_hook.gan_optimizers.generator),
+    generator=dict(
+        optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))),
     discriminator=dict(
-        optimizer=_base_.cgan_hook.gan_optimizers.discriminator))
-max_iters = _base_.cgan_hook.gan_iters
-train_cfg = dict(by_epoch=False, max_iters=max_iters)
-
-checkpoint_interval = _base_.cgan_hook.gan_checkpoint_interval
-default_hooks = dict(checkpoint=dict(interval=checkpoint_interval))
+        optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))))
+# as long as the budget allows: at 3,000 iterations the teacher agreed
+# with 86 % of its samples, at 12,000 with 93 % (docs/results.md)
+train_cfg = dict(by_epoch=False, max_iters=12000)
+default_hooks = dict(checkpoint=dict(interval=1000))

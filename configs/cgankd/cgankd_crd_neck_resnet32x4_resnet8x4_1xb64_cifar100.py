@@ -14,5 +14,5 @@ _crd_pipeline = _base_.cgankd_train_pipeline[:-1] + [
 _mix = _base_.cgankd_train_dataset
 _mix['dataset']['pipeline'] = _crd_pipeline
 train_dataloader = dict(dataset=dict(dataset=dict(_delete_=True, **_mix)))
-# knobs: --cfg-options custom_hooks.0.gan_iters=... (CGANHook first)
+# knobs: --cfg-options custom_hooks.0.cgan_cfg_options.train_cfg.max_iters=...
 custom_hooks = [_base_.cgan_hook, dict(type='CRDMemorySizeHook')]

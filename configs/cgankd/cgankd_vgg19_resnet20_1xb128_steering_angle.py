@@ -22,7 +22,7 @@ model = dict(
     distiller=dict(type='ConfigurableDistiller', distill_losses=dict()))
 train_dataloader = dict(
     dataset=dict(_delete_=True, **_base_.cgankd_train_dataset))
-# knobs: --cfg-options custom_hooks.0.gan_iters=... (CGANHook first)
+# knobs: --cfg-options custom_hooks.0.cgan_cfg_options.train_cfg.max_iters=...
 custom_hooks = [_base_.cgan_hook]
 
 # The fine-tuning schedule of SteeringAngle/scripts/run_cnn_fake.sh is the

@@ -11,14 +11,15 @@
 _base_ = ['./cgankd_vgg8_resnet8_1xb128_fashion_mnist.py']
 
 custom_hooks = [_base_.cgan_hook]
-# (assigned, not updated: ConfigDict.update would merge the cGAN's keys in)
-custom_hooks[0]['gan'] = dict(
+# real images in the cGAN's place: nothing to train (assigned, not updated:
+# ConfigDict.update would merge the cGAN recipe's keys in)
+custom_hooks[0]['cgan'] = dict(model=dict(
     type='RealImagePool',
-    dataset=_base_.gan_dataset,
+    dataset=_base_.teacher_train_dataset,
     exclude_first=2000,
     img_size=28,
     img_channels=1,
-    num_classes=10)
+    num_classes=10))
 custom_hooks[0]['quality_samples'] = 0
 # no cDR-RS: the density ratio of real images to real images is one
 custom_hooks[0]['subsample'] = None

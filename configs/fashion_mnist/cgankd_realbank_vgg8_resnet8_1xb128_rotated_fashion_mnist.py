@@ -11,13 +11,14 @@
 _base_ = ['./cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py']
 
 custom_hooks = [_base_.cgan_hook]
-# (assigned, not updated: ConfigDict.update would merge the cGAN's keys in)
-custom_hooks[0]['gan'] = dict(
+# real images in the cGAN's place: nothing to train (assigned, not updated:
+# ConfigDict.update would merge the cGAN recipe's keys in)
+custom_hooks[0]['cgan'] = dict(model=dict(
     type='RealImagePool',
-    dataset=_base_.gan_dataset,
+    dataset=_base_.teacher_train_dataset,
     exclude_first=2000,
     img_size=28,
     img_channels=1,
     num_classes=None,
-    neighbours=20)
+    neighbours=20))
 custom_hooks[0]['quality_samples'] = 0

@@ -1,10 +1,8 @@
 # Copyright (c) cgankd_plugin contributors.
-"""Each ``configs/cgan/*.py`` trains the cGAN its cGAN-KD base describes.
+"""The cGAN recipes of ``configs/cgan/`` and the cGAN-KD bases naming them.
 
-The model is the hook's ``gan``; a Runner iteration is one discriminator
-update, so the length and the checkpoint interval are the hook's times
-its discriminator steps; a CcGAN's loader draws vicinal batches with the
-model's own vicinity settings.
+A recipe lives in one file: each ``configs/_base_/cgankd/*`` base names
+its recipe (``CGANHook.cgan``), and nothing else repeats it.
 """
 import glob
 import os.path as osp
@@ -12,49 +10,44 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+import cgankd_plugin  # noqa: F401
+from cgankd_plugin.engine.cgan_training import build_cgan, load_cgan_recipe
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'cgan', '*.py')))
-BASES = {
-    'dcgan_1xb64_fashion_mnist': 'fashion_mnist_dcgan',
-    'biggan_1xb512_cifar100': 'cifar100_biggan',
-    'biggan_1xb256_imagenet100': 'imagenet100_biggan',
-    'ccgan_1xb64_rotated_fashion_mnist': 'rotated_fashion_mnist_ccgan',
-    'ccgan_1xb512_utkface': 'utkface_ccgan',
-    'ccgan_1xb512_steering_angle': 'steering_angle_ccgan',
-}
+BASES = sorted(
+    glob.glob(osp.join(REPO_ROOT, 'configs', '_base_', 'cgankd', '*.py')))
+GAN_KEYS = ('gan', 'gan_iters', 'gan_batch_size', 'gan_optimizers',
+            'gan_checkpoint_interval', 'gan_trainer', 'gan_dataset')
 
 
-def test_every_cgan_config_is_checked():
-    assert sorted(osp.basename(p)[:-3] for p in CONFIGS) == sorted(BASES)
+@pytest.mark.parametrize('path', BASES, ids=osp.basename)
+def test_each_cgankd_base_names_a_recipe_and_repeats_none(path):
+    hook = Config.fromfile(path).cgan_hook
+    assert osp.isfile(osp.join(REPO_ROOT, hook.cgan)), hook.cgan
+    assert hook.cgan.startswith('configs/cgan/')
+    assert not set(GAN_KEYS) & set(hook), sorted(hook)
+
+
+def test_every_recipe_serves_a_cgankd_base():
+    named = {Config.fromfile(p).cgan_hook.cgan for p in BASES}
+    assert {osp.relpath(p, REPO_ROOT) for p in CONFIGS} == named
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
-def test_the_config_trains_its_bases_cgan(path):
-    cfg = Config.fromfile(path)
-    base = Config.fromfile(
-        osp.join(REPO_ROOT, 'configs', '_base_', 'cgankd',
-                 BASES[osp.basename(path)[:-3]] + '.py'))
-    hook = base.cgan_hook
-    steps = hook.gan.get('discriminator_steps', 1)
-    model = dict(cfg.model)
-    assert model.pop('data_preprocessor') == dict(
-        type='ConditionalGANDataPreprocessor')
-    assert model == hook.gan
-    assert cfg.train_cfg.max_iters == hook.gan_iters * steps
-    assert cfg.default_hooks.checkpoint.interval == \
-        hook.gan_checkpoint_interval * steps
-    assert cfg.train_dataloader.batch_size == hook.gan_batch_size
-    for name in ('generator', 'discriminator'):
-        assert cfg.optim_wrapper[name].optimizer == \
-            hook.gan_optimizers[name]
-    loader = cfg.train_dataloader
-    if hook.gan.type == 'ContinuousConditionalGAN':
+def test_the_recipe_builds_and_draws_with_its_models_vicinity(path):
+    recipe = load_cgan_recipe(path)
+    gan = build_cgan(recipe)
+    assert recipe.train_cfg.max_iters % gan.discriminator_steps == 0
+    assert recipe.default_hooks.checkpoint.interval % \
+        gan.discriminator_steps == 0
+    loader = recipe.train_dataloader
+    if gan.is_continuous:
         assert loader.dataset.type == 'VicinalDataset'
         drawn = loader.batch_sampler
         assert drawn.type == 'VicinalBatchSampler'
         for name in ('vicinity', 'kappa', 'sigma'):
-            assert drawn[name] == hook.gan[name], name
-        assert drawn.seed == hook.seed
+            assert drawn[name] == recipe.model[name], name
     else:
         assert 'batch_sampler' not in loader
         assert loader.sampler.type == 'InfiniteSampler'

@@ -2,8 +2,8 @@
 """The regression demo's CcGAN trained by MMEngine's Runner.
 
 ``tools/train.py configs/cgan/ccgan_...`` (VicinalBatchSampler's draws)
-and the one-command path of the regression cGAN-KD config with
-``gan_trainer=runner``, on the real rotated Fashion-MNIST shrunk by
+and the one-command path of the regression cGAN-KD config (the same
+recipe by a nested Runner), on the real rotated Fashion-MNIST shrunk by
 ``--cfg-options``: 64 images, batch 8, a few iterations.
 """
 import os.path as osp
@@ -73,11 +73,14 @@ def test_the_runner_trains_the_ccgan_on_vicinal_draws(tmp_path):
     assert float(state['vicinity_sigma']) == pytest.approx(
         rule_of_thumb_sigma(real.labels))
 
-    # the second stage: the cGAN-KD config's CcGAN loads these weights
-    from cgankd_plugin.registry import MODELS
+    # the second stage: the cGAN-KD config names this recipe, whose
+    # CcGAN loads these weights (CGANHook.generator_ckpt)
+    from cgankd_plugin.engine.cgan_training import (build_cgan,
+                                                    load_cgan_recipe)
     from cgankd_plugin.utils.checkpoint import load_weights_strictly
-    gan = MODELS.build(
-        Config.fromfile(osp.join(REPO_ROOT, CGANKD)).custom_hooks[0].gan)
+    hook = Config.fromfile(osp.join(REPO_ROOT, CGANKD)).custom_hooks[0]
+    assert hook.cgan == CCGAN
+    gan = build_cgan(load_cgan_recipe(osp.join(REPO_ROOT, hook.cgan)))
     load_weights_strictly(gan, osp.join(work, 'iter_4.pth'),
                           'CGANHook.generator_ckpt')
     assert gan.kappa == pytest.approx(float(state['vicinity_kappa']))
@@ -108,7 +111,7 @@ def test_two_ranks_train_the_ccgan_through_dist_train(tmp_path):
     assert int(_state(work, 4)['iteration']) == 2
 
 
-def test_one_command_trains_the_ccgan_by_a_runner_then_the_student(
+def test_one_command_trains_the_ccgan_recipe_then_the_student(
         tmp_path):
     import cgankd_plugin  # noqa: F401
     from cgankd_plugin.registry import MODELS
@@ -122,22 +125,18 @@ def test_one_command_trains_the_ccgan_by_a_runner_then_the_student(
     options = [f'{k}={v}' for k, v in fashion_mnist_bank_options().items()]
     options += [
         f'model.teacher_ckpt={teacher}',
-        'custom_hooks.0.gan_trainer=runner',
-        'custom_hooks.0.gan_batch_size=8',
-        'custom_hooks.0.gan_checkpoint_interval=2',
+        'custom_hooks.0.cgan_cfg_options.train_dataloader.batch_size=8',
         'train_cfg.max_epochs=1',
         'train_cfg.val_interval=1',
     ]
-    proc = run_tool('train', CGANKD, ['--work-dir', work], options)
-    log = proc.stdout + proc.stderr
-    runner_dir = osp.join(work, 'cgan', 'runner')
-    # 4 generator steps of 1 discriminator step each
-    assert osp.isfile(osp.join(runner_dir, 'iter_4.pth'))
-    records = [r for r in scalars(runner_dir) if 'loss_disc' in r]
-    assert records[-1]['iter'] == 4
-    assert 'cGAN: iter' not in log  # the hook's own trainer did not run
-    weights = osp.join(work, 'cgan', 'cgan_final.pth')
-    assert f'CGANHook: cGAN loaded from {weights}' in log
+    run_tool('train', CGANKD, ['--work-dir', work], options)
+    cgan_dir = osp.join(work, 'cgan')
+    # the recipe's Runner: 4 generator steps of 1 discriminator step each,
+    # on vicinal draws, its losses in its own scalars
+    assert osp.isfile(osp.join(cgan_dir, 'iter_4.pth'))
+    records = [r for r in scalars(cgan_dir) if 'loss_disc' in r]
+    assert [r['iter'] for r in records] == [1, 2, 3, 4]
+    assert all('loss_gen' in r for r in records)
     bank = SyntheticBank.open(osp.join(work, 'synthetic_bank'), verify=True)
     assert len(bank) == 200
     assert osp.isfile(osp.join(work, 'epoch_1.pth'))

@@ -60,13 +60,15 @@ def test_the_runner_trains_the_cgan_and_a_cgankd_config_loads_it(tmp_path):
                        weights_only=False)['state_dict']
     assert int(state['iteration']) == 6  # generator updates, all told
 
-    # the second stage: the cGAN-KD config's cGAN loads these weights
-    # strictly (the key names and shapes of both are one model's)
+    # the second stage: the cGAN-KD config names this recipe, whose cGAN
+    # loads these weights strictly (CGANHook.generator_ckpt)
     import cgankd_plugin  # noqa: F401
-    from cgankd_plugin.registry import MODELS
+    from cgankd_plugin.engine.cgan_training import (build_cgan,
+                                                    load_cgan_recipe)
     from cgankd_plugin.utils.checkpoint import load_weights_strictly
-    gan_cfg = Config.fromfile(osp.join(REPO_ROOT, CGANKD)).custom_hooks[0].gan
-    gan = MODELS.build(gan_cfg)
+    hook = Config.fromfile(osp.join(REPO_ROOT, CGANKD)).custom_hooks[0]
+    assert hook.cgan == CGAN
+    gan = build_cgan(load_cgan_recipe(osp.join(REPO_ROOT, hook.cgan)))
     load_weights_strictly(gan, osp.join(work, 'iter_6.pth'),
                           'CGANHook.generator_ckpt')
     assert int(gan.iteration) == 6

@@ -2,8 +2,8 @@
 """cGAN-KD end to end through ``tools/train.py`` on a tiny CIFAR-100.
 
 The real configs, shrunk by ``--cfg-options``: 100 real images (one per
-class), ResNet-8 teacher and student, a width-4 BigGAN trained 3
-iterations, a bank of 100 fake samples, batch 16, one epoch. The CRD run
+class), ResNet-8 teacher and student, a width-4 BigGAN trained 12
+iterations (3 generator steps), a bank of 100 fake samples, batch 16, one epoch. The CRD run
 is resumed for a second epoch (the bank and the cGAN must be reused, not
 rebuilt); a KD run trains on a soft-label bank meanwhile.
 
@@ -20,7 +20,8 @@ import time
 
 import numpy as np
 import pytest
-from e2e_utils import REPO_ROOT, cifar_shrink_options, scalars
+from e2e_utils import (REPO_ROOT, cifar_cgan_options, cifar_shrink_options,
+                       scalars)
 
 from cgankd_plugin.synthesis import SyntheticBank
 
@@ -43,11 +44,7 @@ def _tiny(root: str, real_set: str, mix: str) -> list:
             'model.architecture.backbone.arch=resnet8',
             'model.architecture.head.in_channels=64',
             f'{mix}.num_fake={NUM_FAKE}',
-            'custom_hooks.0.gan_iters=3',
-            'custom_hooks.0.gan.generator.base_channels=4',
-            'custom_hooks.0.gan.discriminator.base_channels=4',
-            'custom_hooks.0.gan_batch_size=8',
-            'custom_hooks.0.gan.ema_config.start_iter=1',
+            *cifar_cgan_options(root, max_iters=12, checkpoint_interval=4),
             'custom_hooks.0.bank_batch_size=4',
             'custom_hooks.0.filter.burn_in=4',
             'custom_hooks.0.subsample=None',
@@ -140,7 +137,7 @@ def runs(tiny_cifar100, tmp_path_factory):
             records=scalars(crd_dir),
             bank_files=_bank_files(bank_dir),
             cgan_mtime=os.stat(osp.join(crd_dir, 'cgan',
-                                        'cgan_final.pth')).st_mtime_ns)
+                                        'iter_12.pth')).st_mtime_ns)
         resumed_log = _finish(
             _start(CRD, crd_dir, _crd_options(tiny_cifar100, max_epochs=2),
                    args=('--resume', )))
@@ -163,10 +160,14 @@ def test_crd_cgankd_trains_on_real_and_fake(runs):
     # CRD's memory holds every real and fake sample
     assert ('memory bank resized from 50000 to '
             f'{NUM_REAL + NUM_FAKE}') in log, log[-3000:]
-    # the cGAN trained by a Runner of its own (the CIFAR-100 configs'
-    # gan_trainer='runner'): 3 generator steps of 4 discriminator steps
-    assert osp.isfile(osp.join(crd_dir, 'cgan', 'runner', 'iter_12.pth'))
-    assert 'CGANHook: cGAN loaded from' in log
+    # the cGAN recipe trained by a nested Runner in <work_dir>/cgan: 12
+    # iterations (3 generator steps of 4 discriminator steps), its losses
+    # in that Runner's scalars
+    assert osp.isfile(osp.join(crd_dir, 'cgan', 'iter_12.pth'))
+    cgan = _train_records(scalars(osp.join(crd_dir, 'cgan')))
+    assert [r['iter'] for r in cgan] == list(range(1, 13))
+    _assert_finite_losses(cgan, 'loss_disc')
+    assert sum('loss_gen' in r for r in cgan) == 3
     assert f'bank of {NUM_FAKE} samples written' in log
     bank = SyntheticBank.open(osp.join(crd_dir, 'synthetic_bank'),
                               verify=True)
@@ -184,15 +185,14 @@ def test_crd_cgankd_trains_on_real_and_fake(runs):
 def test_resume_reuses_the_bank_and_the_cgan(runs):
     crd_dir, first, log = runs['crd_dir'], runs['first'], runs['resumed_log']
     assert 'complete and matches; reusing it' in log, log[-3000:]
-    assert 'CGANHook: cGAN loaded from' in log
+    assert '(12 iterations) is reused' in log, log[-3000:]
     # not retrained: the cGAN's Runner ran once, in the first run
-    assert len(glob.glob(osp.join(crd_dir, 'cgan', 'runner', '2*', ''))) == 1
-    assert 'cGAN: iter' not in log
+    assert len(glob.glob(osp.join(crd_dir, 'cgan', '2*', ''))) == 1
     assert 'bank: ' not in log and 'samples written' not in log
     bank_dir = osp.join(crd_dir, 'synthetic_bank')
     assert _bank_files(bank_dir) == first['bank_files']
     assert os.stat(osp.join(crd_dir, 'cgan',
-                            'cgan_final.pth')).st_mtime_ns == \
+                            'iter_12.pth')).st_mtime_ns == \
         first['cgan_mtime']
     assert 'Auto resumed from the latest checkpoint' in log or \
         'resumed epoch: 1' in log, log[-3000:]

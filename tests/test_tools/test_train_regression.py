@@ -19,7 +19,7 @@ from typing import List
 import h5py
 import numpy as np
 import pytest
-from e2e_utils import run_tool, scalars
+from e2e_utils import as_cli, cgan_options, run_tool, scalars
 
 from cgankd_plugin.synthesis import SyntheticBank
 
@@ -107,14 +107,16 @@ def _distill_options(data_root: str, teacher_ckpt: str,
             *_tiny_nets('model.architecture.', 'resnet8'),
             *_tiny_nets('model.teacher.', 'vgg8'),
             f'train_dataloader.dataset.num_fake={NUM_FAKE}',
-            f'{hook}gan.img_size={IMG_SIZE}',
-            f'{hook}gan.noise_dim=8',
-            f'{hook}gan.generator.base_channels=4',
-            f'{hook}gan.generator.label_embed_dim=8',
-            f'{hook}gan.discriminator.base_channels=4',
-            f'{hook}gan.discriminator.label_embed_dim=8',
-            f'{hook}gan_iters=3',
-            f'{hook}gan_batch_size=8',
+            *as_cli(cgan_options({
+                'model.img_size': IMG_SIZE,
+                'model.noise_dim': 8,
+                'model.generator.base_channels': 4,
+                'model.generator.label_embed_dim': 8,
+                'model.discriminator.base_channels': 4,
+                'model.discriminator.label_embed_dim': 8,
+                'train_dataloader.batch_size': 8,
+                'train_dataloader.dataset.dataset.data_root': data_root,
+            }, max_iters=12, checkpoint_interval=4)),
             f'{hook}num_label_values={len(AGES)}',
             f'{hook}bank_batch_size=16',
             f'{hook}filter.burn_in=16',
@@ -176,10 +178,9 @@ def test_teacher_trains_and_reports_mae(teacher_ckpt):
 
 def test_cgankd_builds_a_regression_bank(cgankd_run):
     work_dir, _ = cgankd_run
-    # the config's CcGAN trained under a Runner of its own (3 generator
+    # the config's CcGAN recipe trained by a nested Runner (3 generator
     # steps of 4 discriminator steps, on VicinalBatchSampler's draws)
-    runner_dir = os.path.join(work_dir, 'cgan', 'runner')
-    assert os.path.isfile(os.path.join(runner_dir, 'iter_12.pth'))
+    assert os.path.isfile(os.path.join(work_dir, 'cgan', 'iter_12.pth'))
     bank = SyntheticBank.open(
         os.path.join(work_dir, 'synthetic_bank'), verify=True)
     assert len(bank) == NUM_FAKE
@@ -217,7 +218,7 @@ def test_cgankd_fine_tunes_the_student_and_reports_mae(cgankd_run,
 
 def test_kd_cgankd_adds_the_output_kd_term(tiny_utkface, teacher_ckpt,
                                            cgankd_run, tmp_path):
-    cgan_ckpt = os.path.join(cgankd_run[0], 'cgan', 'cgan_final.pth')
+    cgan_ckpt = os.path.join(cgankd_run[0], 'cgan', 'iter_12.pth')
     work_dir = str(tmp_path)
     run_tool(
         'train',

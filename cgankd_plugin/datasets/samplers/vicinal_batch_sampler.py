@@ -23,8 +23,9 @@ from ..vicinal_dataset import VicinalDataset
 class VicinalBatchSampler(Sampler):
     """Batches of CcGAN's discriminator updates, for ``batch_sampler``.
 
-    Each batch is drawn as :meth:`ContinuousConditionalGAN.train_on_tensors
-    <cgankd_plugin.models.generators.ContinuousConditionalGAN>` draws one
+    Each batch holds what one training iteration of
+    :class:`~cgankd_plugin.models.generators.ContinuousConditionalGAN`
+    scores, drawn from every label of the set
     (:func:`~cgankd_plugin.models.generators.draw_vicinal_batch`): targets
     ``y_i + eps`` at distinct training labels, one real image from each
     target's vicinity, a fake label uniform in it, and (soft vicinity) the
@@ -34,10 +35,11 @@ class VicinalBatchSampler(Sampler):
     ``(seed, b, r)``: a run resumed by MMEngine (which replays the
     dataloader to the iteration) draws what an uninterrupted one does.
 
-    ``vicinity``, ``kappa``, ``sigma`` and ``soft_weight_threshold`` are
-    the CcGAN's (the same values as the model's config; the rule of thumb
-    is computed here from the set's labels and handed to the model with
-    each batch, which records it and refuses a batch drawn otherwise).
+    ``vicinity``, ``kappa`` and ``sigma`` are the CcGAN's (the same values
+    as the model's config; the rule of thumb is computed here from the
+    set's labels and handed to the model with each batch, which records it
+    and refuses a batch drawn otherwise); ``soft_weight_threshold`` is the
+    sampler's alone.
 
     Args:
         sampler (Sampler): The dataloader's sampler (MMEngine passes it);

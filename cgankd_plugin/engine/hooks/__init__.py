@@ -1,4 +1,4 @@
 # Copyright (c) cgankd_plugin contributors.
 from .atomic_checkpoint_hook import AtomicCheckpointHook  # noqa: F401
-from .cgan_hook import CGANHook, cgan_hook_index  # noqa: F401
+from .cgan_hook import CGANHook  # noqa: F401
 from .crd_memory_size_hook import CRDMemorySizeHook  # noqa: F401

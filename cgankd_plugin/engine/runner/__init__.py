@@ -1,2 +1,2 @@
 # Copyright (c) cgankd_plugin contributors.
-from .cgankd_runner import CGANKDRunner  # noqa: F401
+from .cgankd_runner import CGANKDRunner, cgan_hook_index  # noqa: F401

@@ -1,55 +1,58 @@
 # Copyright (c) cgankd_plugin contributors.
 """A Runner that builds cGAN-KD's bank before the training dataloader."""
-import copy
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Sequence, Union
 
-from mmengine.config import Config
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from ...datasets.synthetic_mix_dataset import find_mix_config
-from ...registry import RUNNERS
-from ..hooks.cgan_hook import CGANHook, cgan_hook_index
-from .cgan_pretraining import pretrain_gan
+from ...registry import HOOKS, RUNNERS
+from ..hooks.cgan_hook import CGANHook
+
+
+def cgan_hook_index(custom_hooks: Optional[Sequence]) -> Optional[int]:
+    """Where ``CGANHook`` stands in a config's ``custom_hooks``.
+
+    The entry's ``type`` is resolved through the registry, so ``CGANHook``,
+    ``mmrazor.CGANHook`` and the class itself all match.
+
+    Args:
+        custom_hooks (Sequence, optional): Hook configs or built hooks.
+
+    Returns:
+        int, optional: Its index (None: there is none).
+
+    Raises:
+        ValueError: More than one (a training set has one bank).
+    """
+    found = []
+    for i, hook in enumerate(custom_hooks or []):
+        kind = hook.get('type') if isinstance(hook, dict) else type(hook)
+        if isinstance(kind, str):
+            kind = HOOKS.get(kind)
+        if isinstance(kind, type) and issubclass(kind, CGANHook):
+            found.append(i)
+    if len(found) > 1:
+        raise ValueError('custom_hooks holds more than one CGANHook: a '
+                         'training set has one bank.')
+    return found[0] if found else None
 
 
 @RUNNERS.register_module()
 class CGANKDRunner(Runner):
     """MMEngine's ``Runner``, with cGAN-KD's data stage before the loader.
 
-    MMEngine builds the training loop, and with it the training
-    dataloader (an iteration-based loop even starts its workers), before
-    any hook runs. This runner lets the config's :class:`CGANHook` train
-    (or load) the cGAN and build the bank when the training dataloader is
-    about to be built, and builds the loader from the config the hook
-    returns, so the loader, its dataset and its workers are made once,
-    with the bank in place. Everything else is MMEngine's.
+    MMEngine builds the training dataloader (an iteration-based loop even
+    starts its workers) before any hook runs. This runner lets the
+    config's :class:`CGANHook` train (or load) the cGAN and build the bank
+    when the training dataloader is about to be built, and builds the
+    loader from the config the hook returns, so the loader, its dataset
+    and its workers are made once, with the bank in place. A dataloader
+    without a ``SyntheticMixDataset`` is built as by ``Runner``.
 
     Configs select it with ``runner_type = 'CGANKDRunner'`` (the
-    ``configs/_base_/cgankd/*`` files set it); ``tools/train.py``, like
-    mmrazor's, builds the runner a config names. A dataloader config
-    without a ``SyntheticMixDataset`` (validation, test, or a config
-    without ``CGANHook``) is built as by ``Runner``.
-
-    With ``CGANHook(gan_trainer='runner')``, :meth:`from_cfg` first trains
-    the cGAN with a Runner of its own on every rank
-    (:func:`~cgankd_plugin.engine.runner.cgan_pretraining.pretrain_gan`),
-    before this runner exists, and gives the hook its weights.
+    ``configs/_base_/cgankd/*`` files set it).
     """
-
-    @classmethod
-    def from_cfg(cls, cfg: Config) -> 'CGANKDRunner':
-        """Build the runner; the cGAN first when a Runner is to train it.
-
-        Args:
-            cfg (Config): The full config.
-
-        Returns:
-            CGANKDRunner: The runner.
-        """
-        cfg = copy.deepcopy(cfg)
-        pretrain_gan(cfg)
-        return super().from_cfg(cfg)
 
     def cgan_hook(self) -> Optional[CGANHook]:
         """The config's ``CGANHook`` (None when it has none)."""

@@ -9,10 +9,10 @@ from .conditional_batch_norm import ConditionalBatchNorm2d
 from .continuous_conditional_gan import ContinuousConditionalGAN
 from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .diff_augment import diff_augment
-from .ema import update_ema
+from .discriminator_batch import DiscriminatorBatch
+from .ema import DEFAULT_EMA_CONFIG, build_generator_ema
 from .gan_data_preprocessor import ConditionalGANDataPreprocessor
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
-from .indexed_training import DiscriminatorBatch
 from .label_embedding import LabelEmbedding
 from .projection_discriminator import ProjectionDiscriminator
 from .real_image_pool import RealImagePool
@@ -23,14 +23,14 @@ from .vicinity import (draw_vicinal_batch, hard_vicinal_weights,
                        soft_vicinal_weights, vicinity_bounds)
 
 __all__ = [
-    'BaseConditionalGAN', 'BigGANGenerator', 'CcGANDiscriminator',
-    'CcGANGenerator', 'ClassConditionalGAN', 'ConditionalBatchNorm2d',
-    'ConditionalGANDataPreprocessor', 'ContinuousConditionalGAN',
-    'DCGANDiscriminator', 'DCGANGenerator',
+    'DEFAULT_EMA_CONFIG', 'BaseConditionalGAN', 'BigGANGenerator',
+    'CcGANDiscriminator', 'CcGANGenerator', 'ClassConditionalGAN',
+    'ConditionalBatchNorm2d', 'ConditionalGANDataPreprocessor',
+    'ContinuousConditionalGAN', 'DCGANDiscriminator', 'DCGANGenerator',
     'DiscriminatorBatch', 'LabelEmbedding', 'ProjectionDiscriminator',
     'RealImagePool', 'ResidualDownBlock', 'ResidualUpBlock',
-    'diff_augment', 'draw_vicinal_batch', 'hard_vicinal_weights',
-    'has_spectral_norm', 'hinge_discriminator_loss', 'hinge_generator_loss',
-    'rule_of_thumb_kappa', 'rule_of_thumb_sigma', 'soft_nu',
-    'soft_vicinal_weights', 'update_ema', 'vicinity_bounds'
+    'build_generator_ema', 'diff_augment', 'draw_vicinal_batch',
+    'hard_vicinal_weights', 'has_spectral_norm', 'hinge_discriminator_loss',
+    'hinge_generator_loss', 'rule_of_thumb_kappa', 'rule_of_thumb_sigma',
+    'soft_nu', 'soft_vicinal_weights', 'vicinity_bounds'
 ]

@@ -1,20 +1,17 @@
 # Copyright (c) cgankd_plugin contributors.
 """What the class- and continuous-conditional GANs share.
 
-Two ways to train them. An MMEngine ``Runner`` calls :meth:`train_step`
-with a batch of its dataloader and an ``OptimWrapperDict``
-(``generator``, ``discriminator``), as MMEngine's GAN pattern and mmagic
-do: one discriminator update per call, the generator every
-``discriminator_steps`` calls (configs in ``configs/cgan/``; a CcGAN's
-batches are drawn by ``VicinalBatchSampler``, as its vicinal batches need
-every label). The cGAN-KD hook's trainer calls :meth:`train_on_tensors`
-(``indexed_training.py``) on the real set read by index instead, which
-draws its own batches. Both share the losses and the EMA;
+An MMEngine ``Runner`` trains them, as it trains mmagic's GANs: it calls
+:meth:`train_step` with a batch of its dataloader and an
+``OptimWrapperDict`` (``generator``, ``discriminator``); each call
+updates the discriminator, every ``discriminator_steps``-th call the
+generator and its EMA too (configs in ``configs/cgan/``; a CcGAN's
+batches are drawn by ``VicinalBatchSampler``, as its vicinal batches
+need every label).
 :meth:`sample`, :meth:`check_compatible` and the plain-tensor
 ``state_dict`` serve the bank.
 """
 import contextlib
-import copy
 from typing import Dict, Iterator, Optional, Union
 
 import numpy as np
@@ -22,52 +19,26 @@ import torch
 import torch.nn as nn
 from mmengine.dist import get_dist_info
 from mmengine.logging import MessageHub
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
 from cgankd_plugin.registry import MODELS
-from .ddp_networks import bare, strip_wrapper_prefixes
+from .ddp_networks import strip_wrapper_prefixes
 from .diff_augment import check_policy, diff_augment
-from .ema import update_ema
+from .discriminator_batch import DiscriminatorBatch
+from .ema import build_generator_ema, copy_into_ema, refresh_averaged_tensors
 from .gan_data_preprocessor import ConditionalGANDataPreprocessor
+from .gan_fields import check_fits, fill_config
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
-from .indexed_training import DiscriminatorBatch, IndexedTrainingMixin
-
-DEFAULT_EMA_CONFIG = dict(momentum=0.999, start_iter=1000)
 
 
-def fill_config(config: dict, fields: dict, role: str) -> dict:
-    """Copy a network config and fill in the fields the GAN dictates.
-
-    Args:
-        config (dict): the network's config dict.
-        fields (dict): name -> value the network must be built with.
-        role (str): ``'generator'`` or ``'discriminator'``, for the message.
-
-    Returns:
-        dict: The filled copy.
-
-    Raises:
-        ValueError: when the config sets one of ``fields`` differently.
-    """
-    if not isinstance(config, dict):
-        raise TypeError(f'the {role} must be given as a config dict, got '
-                        f'{type(config).__name__}')
-    filled = dict(config)
-    for name, value in fields.items():
-        if name in filled and filled[name] != value:
-            raise ValueError(f'the {role} config sets {name}='
-                             f'{filled[name]!r} but the GAN has '
-                             f'{name}={value!r}')
-        filled[name] = value
-    return filled
-
-
-class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
+class BaseConditionalGAN(BaseModel):
     """Shared machinery of a conditional GAN trained with the hinge loss.
 
-    Subclasses say how to draw labels (:meth:`_draw_discriminator_batch`,
-    :meth:`_draw_generator_labels`) and how to check them.
+    Subclasses say what a Runner batch's discriminator update scores
+    (:meth:`_discriminator_batch`), at which labels the generator
+    generates (:meth:`_generator_labels`) and which labels it samples at
+    (:meth:`_check_sample_labels`).
 
     Args:
         generator (dict): config of the generator, completed by
@@ -81,11 +52,14 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
         img_size (int): image side.
         img_channels (int): image channels.
         generator_steps (int): generator updates per generator turn.
-        discriminator_steps (int): discriminator updates per
-            :meth:`train_on_tensors` call; under a Runner, the iterations
-            (each one discriminator update) per generator update.
-        ema_config (dict, optional): ``dict(momentum, start_iter)`` of the EMA
-            generator, or None for none.
+        discriminator_steps (int): Runner iterations (each one
+            discriminator update) per generator turn.
+        ema_config (dict, optional): The generator's EMA, as mmagic's GANs
+            set it: ``dict(type='ExponentialMovingAverage', momentum,
+            interval, update_buffers, start_iter)`` (see
+            :func:`~cgankd_plugin.models.generators.ema.build_generator_ema`;
+            missing keys take ``DEFAULT_EMA_CONFIG``'s values), or None for
+            none.
         diff_augment (str, optional): DiffAugment policy, e.g.
             ``'color,translation,cutout'``, or None.
         data_preprocessor (dict | nn.Module, optional): How a Runner's
@@ -134,18 +108,11 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
             fill_config(generator, generator_fields, 'generator'))
         self.discriminator = MODELS.build(
             fill_config(discriminator, discriminator_fields, 'discriminator'))
-        if ema_config is None:
-            self.generator_ema: Optional[nn.Module] = None
-        else:
-            unknown = set(ema_config) - set(DEFAULT_EMA_CONFIG)
-            if unknown:
-                raise ValueError(f'unknown ema_config keys {sorted(unknown)}'
-                                 f'; expected {sorted(DEFAULT_EMA_CONFIG)}')
-            ema = dict(DEFAULT_EMA_CONFIG, **ema_config)
-            self.ema_momentum = float(ema['momentum'])
-            self.ema_start_iter = int(ema['start_iter'])
-            self.generator_ema = copy.deepcopy(self.generator)
-            self.generator_ema.requires_grad_(False)
+        # the averaged generator (None: none) and the generator turns
+        # during which it is a copy of the generator
+        self.generator_ema, self.ema_start_iter = build_generator_ema(
+            self.generator, ema_config)
+        # generator turns done (the EMA's schedule; kept in checkpoints)
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
         # one set of key names, wrapped for DDP or not (MMEngine saves
         # model.state_dict() of the unwrapped GAN, whose networks
@@ -154,26 +121,28 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
 
     # -- hooks for the subclasses --------------------------------------------
 
-    def _check_training_labels(self, labels: torch.Tensor) -> None:
-        """Validate the training labels (and cache what they imply)."""
-        raise NotImplementedError
-
     def _check_sample_labels(self, labels: torch.Tensor) -> torch.Tensor:
         """Validate labels to sample at; return them in the G's dtype."""
         raise NotImplementedError
 
-    def _draw_generator_labels(self, labels: torch.Tensor, batch_size: int,
-                               rng: torch.Generator) -> torch.Tensor:
-        """Draw the labels of one generator update's fakes.
+    def _discriminator_batch(self, data: dict, count: int,
+                             rng: torch.Generator) -> DiscriminatorBatch:
+        """What a Runner iteration's discriminator update scores.
 
         Args:
-            labels (torch.Tensor): the (N,) training labels, on the CPU.
-            batch_size (int): labels to draw.
-            rng (torch.Generator): CPU generator for the draws.
+            data (dict): The preprocessed batch (``labels``, ``vicinal``).
+            count (int): Its size.
+            rng (torch.Generator): The iteration's generator.
 
         Returns:
-            torch.Tensor: (batch_size,) labels on the CPU.
+            DiscriminatorBatch: The conditions and fake labels (the real
+            images are the batch's).
         """
+        raise NotImplementedError
+
+    def _generator_labels(self, data: dict, count: int, rng: torch.Generator,
+                          turn: int) -> torch.Tensor:
+        """The labels of generator update ``turn`` of a Runner iteration."""
         raise NotImplementedError
 
     # -- helpers -------------------------------------------------------------
@@ -182,11 +151,6 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
     def device(self) -> torch.device:
         """The device the generator's weights are on."""
         return next(self.generator.parameters()).device
-
-    @staticmethod
-    def to_float_images(images: torch.Tensor) -> torch.Tensor:
-        """Map uint8 images in [0, 255] to float images in [-1, 1]."""
-        return images.float() / 127.5 - 1.0
 
     def _draw_noise(self, count: int,
                     rng: Optional[torch.Generator]) -> torch.Tensor:
@@ -197,44 +161,56 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
         return diff_augment(images, self.diff_augment, rng)
 
     def _update_ema(self) -> None:
+        """Update the EMA after a generator turn.
+
+        After each of the first ``start_iter`` turns (at least the first
+        one) the EMA is a copy of the generator, buffers included, as in
+        mmagic's GANs; then MMEngine's ``update_parameters`` averages.
+        """
         if self.generator_ema is None:
             return
-        started = int(self.iteration) >= self.ema_start_iter
-        momentum = self.ema_momentum if started else 0.0
-        update_ema(self.generator_ema, bare(self.generator), momentum)
+        generator = _unwrapped(self.generator)
+        if int(self.iteration) + 1 < self.ema_start_iter:
+            copy_into_ema(self.generator_ema, generator)
+        else:
+            refresh_averaged_tensors(self.generator_ema)
+            self.generator_ema.update_parameters(generator)
 
+    def _iteration_generator(self, step: int) -> torch.Generator:
+        """The random generator of Runner iteration ``step`` on this rank."""
+        rank, _ = get_dist_info()
+        seed = np.random.SeedSequence([self.train_seed, step, rank])
+        return torch.Generator().manual_seed(int(seed.generate_state(1)[0]))
 
-    # -- the losses both ways of training share ------------------------------
+    # -- the losses ----------------------------------------------------------
 
     def _discriminator_loss(self, real_images: torch.Tensor,
-                            real_conditions: torch.Tensor,
-                            fake_labels: torch.Tensor,
-                            fake_conditions: torch.Tensor,
-                            noise: torch.Tensor,
-                            rng: Optional[torch.Generator],
-                            real_weights: Optional[torch.Tensor] = None,
-                            fake_weights: Optional[torch.Tensor] = None
-                            ) -> torch.Tensor:
+                            batch: DiscriminatorBatch, noise: torch.Tensor,
+                            rng: torch.Generator) -> torch.Tensor:
         """The hinge loss of one discriminator update (on the device)."""
         device = real_images.device
         with torch.no_grad():
-            fake_images = bare(self.generator)(noise, fake_labels)
+            fake_images = _unwrapped(self.generator)(
+                noise, batch.fake_labels.to(device))
         inputs = self._augment(torch.cat([real_images, fake_images]), rng)
-        conditions = torch.cat([real_conditions, fake_conditions])
+        conditions = torch.cat([
+            batch.real_conditions.to(device),
+            batch.fake_conditions.to(device)
+        ])
         logits = self.discriminator(inputs, conditions)
         real_logits, fake_logits = logits.split(
             [real_images.size(0), fake_images.size(0)])
         real_term, fake_term = hinge_discriminator_loss(
-            real_logits, fake_logits, _to_device(real_weights, device),
-            _to_device(fake_weights, device))
+            real_logits, fake_logits, _to_device(batch.real_weights, device),
+            _to_device(batch.fake_weights, device))
         return real_term + fake_term
 
     def _generator_loss(self, labels: torch.Tensor, noise: torch.Tensor,
-                        rng: Optional[torch.Generator]) -> torch.Tensor:
+                        rng: torch.Generator) -> torch.Tensor:
         """The hinge loss of one generator update (on the device)."""
         fake_images = self.generator(noise, labels)
-        logits = bare(self.discriminator)(self._augment(fake_images, rng),
-                                           labels)
+        logits = _unwrapped(self.discriminator)(
+            self._augment(fake_images, rng), labels)
         return hinge_generator_loss(logits)
 
     @contextlib.contextmanager
@@ -253,18 +229,18 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         """One Runner iteration: a discriminator update; every
-        ``discriminator_steps`` iterations also the generator updates and
-        the EMA (mmagic's convention).
+        ``discriminator_steps`` iterations also a generator turn
+        (``generator_steps`` updates) and the EMA's update.
 
         The real batch is the dataloader's; a class-conditional GAN
-        generates its fakes at classes drawn uniformly (as
-        :meth:`train_on_tensors` does), a CcGAN scores them at the vicinal
-        draws that came with the batch (``VicinalBatchSampler``). Every
-        draw of the iteration (labels, noise, DiffAugment) comes from a
-        generator seeded by ``train_seed``, the iteration and the rank, so
-        a run resumed from a checkpoint draws what an uninterrupted one
-        does (MMEngine restores no random state; its loop replays the
-        dataloader to the iteration).
+        generates its fakes at classes drawn uniformly, a CcGAN scores them
+        at the vicinal draws that came with the batch
+        (``VicinalBatchSampler``). Every draw of the iteration (labels,
+        noise, DiffAugment) comes from a generator seeded by
+        ``train_seed``, the iteration (the ``iter`` of the current
+        ``MessageHub``) and the rank, so a run resumed from a checkpoint
+        draws what an uninterrupted one does (MMEngine restores no random
+        state; its loop replays the dataloader to the iteration).
 
         Args:
             data (dict): A collated batch (``inputs``, ``data_samples``).
@@ -272,8 +248,9 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
                 ``discriminator``.
 
         Returns:
-            Dict[str, torch.Tensor]: ``loss_disc``, and ``loss_gen`` at the
-            iterations that update the generator.
+            Dict[str, torch.Tensor]: ``loss_disc``, and ``loss_gen`` (of
+            the turn's last update) at the iterations that update the
+            generator.
         """
         data = self.data_preprocessor(data, True)
         real_images = data['inputs']
@@ -284,15 +261,11 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
         self.discriminator.train()
         step = MessageHub.get_current_instance().get_info('iter', 0)
         rng = self._iteration_generator(step)
-        batch = self._runner_discriminator_batch(data, count, rng)
+        batch = self._discriminator_batch(data, count, rng)
         noise = self._draw_noise(count, rng).to(device)
         disc_optim = optim_wrapper['discriminator']
         with disc_optim.optim_context(self.discriminator):
-            loss = self._discriminator_loss(
-                real_images, batch.real_conditions.to(device),
-                batch.fake_labels.to(device),
-                batch.fake_conditions.to(device), noise, rng,
-                batch.real_weights, batch.fake_weights)
+            loss = self._discriminator_loss(real_images, batch, noise, rng)
         disc_optim.update_params(loss)
         log_vars = dict(loss_disc=loss.detach())
         if (step + 1) % self.discriminator_steps:
@@ -300,44 +273,16 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
         gen_optim = optim_wrapper['generator']
         with self._frozen_discriminator():
             for turn in range(self.generator_steps):
-                gen_labels = self._runner_generator_labels(
-                    data, count, rng, turn).to(device)
+                gen_labels = self._generator_labels(data, count, rng,
+                                                    turn).to(device)
                 noise = self._draw_noise(count, rng).to(device)
                 with gen_optim.optim_context(self.generator):
                     loss = self._generator_loss(gen_labels, noise, rng)
                 gen_optim.update_params(loss)
-                self._update_ema()
+        self._update_ema()
         self.iteration.add_(1)
         log_vars['loss_gen'] = loss.detach()
         return log_vars
-
-    def _runner_discriminator_batch(self, data: dict, count: int,
-                                    rng: torch.Generator
-                                    ) -> DiscriminatorBatch:
-        """What a Runner iteration's discriminator update scores.
-
-        Args:
-            data (dict): The preprocessed batch (``labels``, ``vicinal``).
-            count (int): Its size.
-            rng (torch.Generator): The iteration's generator.
-
-        Returns:
-            DiscriminatorBatch: Its ``real_indices`` are None (the real
-            images are the batch's).
-        """
-        raise NotImplementedError
-
-    def _runner_generator_labels(self, data: dict, count: int,
-                                 rng: torch.Generator,
-                                 turn: int) -> torch.Tensor:
-        """The labels of generator update ``turn`` of a Runner iteration."""
-        raise NotImplementedError
-
-    def _iteration_generator(self, step: int) -> torch.Generator:
-        """The random generator of Runner iteration ``step`` on this rank."""
-        rank, _ = get_dist_info()
-        seed = np.random.SeedSequence([self.train_seed, step, rank])
-        return torch.Generator().manual_seed(int(seed.generate_state(1)[0]))
 
     def forward(self,
                 inputs: Optional[torch.Tensor] = None,
@@ -353,7 +298,8 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
             labels (torch.Tensor, optional): The labels to generate at.
 
         Returns:
-            torch.Tensor: Images in ``[-1, 1]`` (EMA generator).
+            torch.Tensor: Images in ``[-1, 1]`` (by the averaged generator
+            when there is one).
         """
         if mode not in ('tensor', 'predict') or labels is None:
             raise ValueError(f'{type(self).__name__}.forward generates at '
@@ -376,15 +322,16 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
                 vectors; drawn on the CPU from ``rng`` when None.
             rng (torch.Generator, optional): CPU generator for the noise; None
                 uses torch's global one.
-            use_ema (bool): use the EMA generator when there is one.
+            use_ema (bool): Use the averaged generator
+                (``generator_ema.module``) when there is one.
 
         Returns:
             torch.Tensor: (M, img_channels, img_size, img_size) float images
             in [-1, 1], on the generator's device.
         """
-        network = bare(self.generator)
+        network = _unwrapped(self.generator)
         if use_ema and self.generator_ema is not None:
-            network = self.generator_ema
+            network = self.generator_ema.module
         labels = self._check_sample_labels(labels.reshape(-1))
         count = labels.numel()
         if noise is None:
@@ -394,12 +341,8 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
                              f'{self.noise_dim}), got {tuple(noise.shape)}')
         device = self.device
         if count == 0:
-            return torch.empty(
-                0,
-                self.img_channels,
-                self.img_size,
-                self.img_size,
-                device=device)
+            return torch.empty(0, self.img_channels, self.img_size,
+                               self.img_size, device=device)
         was_training = network.training
         network.eval()
         step = self.sample_batch_size
@@ -432,25 +375,9 @@ class BaseConditionalGAN(IndexedTrainingMixin, BaseModel):
                    img_size=img_size, img_channels=img_channels)
 
 
-def check_fits(module, who: str, **wanted) -> None:
-    """Raise if an attribute of ``module`` differs from the data's.
-
-    Args:
-        module (nn.Module): A cGAN (or what stands in for one).
-        who (str): How the message names it.
-        **wanted (object): ``field=value`` pairs of the data; None skips a
-            field.
-
-    Raises:
-        ValueError: naming the first mismatching field and both values.
-    """
-    for field, value in wanted.items():
-        if value is None:
-            continue
-        own = getattr(module, field)
-        if own != value:
-            raise ValueError(f'{field} mismatch: {who} has {field}={own} '
-                             f'but the data has {field}={value}')
+def _unwrapped(network: nn.Module) -> nn.Module:
+    """``network`` without its model wrapper (DDP), if it has one."""
+    return network.module if is_model_wrapper(network) else network
 
 
 def _to_device(tensor: Optional[torch.Tensor],

@@ -5,18 +5,19 @@ from typing import Optional
 import torch
 
 from cgankd_plugin.registry import MODELS
-from .base_conditional_gan import DEFAULT_EMA_CONFIG, BaseConditionalGAN
-from .indexed_training import DiscriminatorBatch
+from .base_conditional_gan import BaseConditionalGAN
+from .discriminator_batch import DiscriminatorBatch
+from .ema import DEFAULT_EMA_CONFIG
 
 
 @MODELS.register_module()
 class ClassConditionalGAN(BaseConditionalGAN):
     """A class-conditional GAN with its training step and EMA generator.
 
-    Each discriminator update scores a uniformly drawn batch of real
-    images at their own classes and as many fakes generated at uniformly
-    drawn classes; each generator update generates at uniformly drawn
-    classes. Losses are hinge losses; DiffAugment is optional.
+    Each discriminator update scores the Runner's batch of real images at
+    their own classes and as many fakes generated at uniformly drawn
+    classes; each generator update generates at uniformly drawn classes.
+    Losses are hinge losses; DiffAugment is optional.
 
     Args:
         generator (dict): config of a registered generator (e.g.
@@ -30,14 +31,17 @@ class ClassConditionalGAN(BaseConditionalGAN):
         noise_dim (int): width of the noise vector.
         img_size (int): image side (32, 64 or 128 for BigGAN).
         img_channels (int): image channels.
-        generator_steps (int): generator updates per turn.
-        discriminator_steps (int): discriminator updates per generator
-            turn (see :class:`BaseConditionalGAN`)
-            (cGAN-KD's CIFAR-100 BigGAN: 4).
-        ema_config (dict, optional): ``dict(momentum, start_iter)``: after each
-            generator update the EMA generator becomes ``momentum * ema + (1 -
-            momentum) * G`` once ``start_iter`` iterations are done, and a copy
-            of G before; None keeps no EMA generator.
+        generator_steps (int): generator updates per generator turn.
+        discriminator_steps (int): Runner iterations (each one
+            discriminator update) per generator turn (cGAN-KD's CIFAR-100
+            BigGAN: 4).
+        ema_config (dict, optional): The generator's EMA (see
+            :class:`BaseConditionalGAN`): after each generator turn it
+            becomes ``(1 - momentum) * ema + momentum * G`` (buffers too
+            with ``update_buffers``) once ``start_iter`` turns are done,
+            and a copy of G before; None keeps no EMA generator. Defaults to
+            ``dict(type='ExponentialMovingAverage', momentum=0.001,
+            interval=1, update_buffers=True, start_iter=1000)``.
         diff_augment (str, optional): DiffAugment policy, e.g.
             ``'color,translation,cutout'`` (cGAN-KD's), or None.
         data_preprocessor (dict, optional): How a Runner's batches are cast
@@ -100,43 +104,26 @@ class ClassConditionalGAN(BaseConditionalGAN):
                              f', {int(labels.max())}]')
         return labels.long()
 
-    def _check_training_labels(self, labels: torch.Tensor) -> None:
-        self._check_class_labels(labels)
-
     def _check_sample_labels(self, labels: torch.Tensor) -> torch.Tensor:
         return self._check_class_labels(labels)
 
-    def _draw_discriminator_batch(self, labels: torch.Tensor, batch_size: int,
-                                  rng: torch.Generator) -> DiscriminatorBatch:
-        real_indices = torch.randint(
-            labels.numel(), (batch_size, ), generator=rng)
-        fake_labels = self._draw_generator_labels(labels, batch_size, rng)
-        return DiscriminatorBatch(
-            real_indices=real_indices,
-            real_conditions=labels[real_indices].long(),
-            fake_labels=fake_labels,
-            fake_conditions=fake_labels)
+    def _draw_classes(self, count: int,
+                      rng: torch.Generator) -> torch.Tensor:
+        return torch.randint(self.num_classes, (count, ), generator=rng)
 
-    def _draw_generator_labels(self, labels: torch.Tensor, batch_size: int,
-                               rng: torch.Generator) -> torch.Tensor:
-        return torch.randint(self.num_classes, (batch_size, ), generator=rng)
-
-    def _runner_discriminator_batch(self, data: dict, count: int,
-                                    rng: torch.Generator
-                                    ) -> DiscriminatorBatch:
+    def _discriminator_batch(self, data: dict, count: int,
+                             rng: torch.Generator) -> DiscriminatorBatch:
         labels = data['labels']
         if labels is None:
             raise ValueError('the cGAN trains on labelled samples: the '
                              'batch has no gt_label')
-        self._check_training_labels(labels.cpu())
-        fake_labels = self._draw_generator_labels(labels, count, rng)
+        self._check_class_labels(labels.cpu())
+        fake_labels = self._draw_classes(count, rng)
         return DiscriminatorBatch(
-            real_indices=None,
             real_conditions=labels,
             fake_labels=fake_labels,
             fake_conditions=fake_labels)
 
-    def _runner_generator_labels(self, data: dict, count: int,
-                                 rng: torch.Generator,
-                                 turn: int) -> torch.Tensor:
-        return self._draw_generator_labels(data['labels'], count, rng)
+    def _generator_labels(self, data: dict, count: int, rng: torch.Generator,
+                          turn: int) -> torch.Tensor:
+        return self._draw_classes(count, rng)

@@ -1,29 +1,28 @@
 # Copyright (c) cgankd_plugin contributors.
-"""A GAN's networks under DDP wrappers, one wrapper per network.
+"""One set of state-dict keys for a GAN, its networks wrapped or not.
 
 MMEngine's ``MMSeparateDistributedDataParallel`` wraps the generator and
-the discriminator apart; these helpers let a training step run the network
-it does not update unwrapped, and keep the checkpoint's key names those of
-the unwrapped GAN.
+the discriminator apart, each in an ``MMDistributedDataParallel``, which
+prefixes their keys with ``module.``.
 """
 import torch.nn as nn
-
-
-def bare(module: nn.Module) -> nn.Module:
-    """A network without its DDP wrapper (MMEngine's
-    ``MMSeparateDistributedDataParallel`` wraps the generator and the
-    discriminator apart): the network a step does not update is run bare,
-    so its wrapper waits for no gradient; the EMA reads names unprefixed.
-    """
-    return module.module if isinstance(
-        module, nn.parallel.DistributedDataParallel) else module
+from mmengine.model import is_model_wrapper
 
 
 def strip_wrapper_prefixes(module: nn.Module, state_dict: dict, prefix: str,
-                            local_metadata: dict) -> None:
-    """``generator.module.x`` -> ``generator.x`` for DDP-wrapped networks."""
+                           local_metadata: dict) -> None:
+    """``generator.module.x`` -> ``generator.x`` for wrapped networks.
+
+    A state-dict post hook (``register_state_dict_post_hook``).
+
+    Args:
+        module (nn.Module): The GAN.
+        state_dict (dict): Its state dict, changed in place.
+        prefix (str): The GAN's prefix in ``state_dict``.
+        local_metadata (dict): Unused.
+    """
     for name, child in module._modules.items():
-        if not isinstance(child, nn.parallel.DistributedDataParallel):
+        if not is_model_wrapper(child):
             continue
         wrapped = f'{prefix}{name}.module.'
         for key in [k for k in state_dict if k.startswith(wrapped)]:

@@ -1,30 +1,112 @@
 # Copyright (c) cgankd_plugin contributors.
-"""Exponential moving average of a network's weights."""
+"""The exponential moving average of a cGAN's generator.
+
+The average is MMEngine's :class:`~mmengine.model.ExponentialMovingAverage`
+configured as mmagic's GANs configure it (``ema_config``). By default it
+averages the buffers too (``update_buffers=True``): the batch-norm
+statistics and the spectral-norm power-iteration vectors, as the official
+BigGAN does.
+"""
+from typing import Optional, Tuple
+
 import torch
 import torch.nn as nn
+from mmengine.model import ExponentialMovingAverage
+
+# ``momentum`` is the weight of the new value (MMEngine's convention):
+# ``ema = (1 - momentum) * ema + momentum * generator``.
+DEFAULT_EMA_CONFIG = dict(
+    type='ExponentialMovingAverage',
+    momentum=0.001,
+    interval=1,
+    update_buffers=True,
+    start_iter=1000)
+
+
+def build_generator_ema(
+        generator: nn.Module,
+        ema_config: Optional[dict]
+) -> Tuple[Optional[ExponentialMovingAverage], int]:
+    """Build the averaged copy of ``generator`` that ``ema_config`` asks for.
+
+    Args:
+        generator (nn.Module): The generator, not wrapped.
+        ema_config (dict, optional): ``type`` (only
+            ``'ExponentialMovingAverage'``), ``momentum`` (in (0, 1), the
+            weight of the new value), ``interval`` (generator turns between
+            averaging updates), ``update_buffers`` (average the buffers
+            too, or copy them) and ``start_iter`` (generator turns during
+            which the average is a copy of the generator); missing keys
+            take :data:`DEFAULT_EMA_CONFIG`'s values. None: no average.
+
+    Returns:
+        Tuple[ExponentialMovingAverage | None, int]: The average (None when
+        ``ema_config`` is None) and ``start_iter``.
+
+    Raises:
+        ValueError: Naming ``ema_config.<key>`` for an unknown key or a bad
+            value.
+    """
+    if ema_config is None:
+        return None, 0
+    if not isinstance(ema_config, dict):
+        raise TypeError('ema_config must be a dict or None, got '
+                        f'{type(ema_config).__name__}')
+    for key in ema_config:
+        if key not in DEFAULT_EMA_CONFIG:
+            raise ValueError(f'ema_config.{key} is not a setting of the '
+                             'generator EMA; expected some of '
+                             f'{sorted(DEFAULT_EMA_CONFIG)}')
+    config = dict(DEFAULT_EMA_CONFIG, **ema_config)
+    if config['type'] != 'ExponentialMovingAverage':
+        raise ValueError("ema_config.type must be 'ExponentialMovingAverage'"
+                         f", got {config['type']!r}")
+    momentum = config['momentum']
+    if isinstance(momentum, bool) or not isinstance(
+            momentum, (int, float)) or not 0.0 < momentum < 1.0:
+        raise ValueError('ema_config.momentum must be in (0, 1) (the weight '
+                         f'of the new value), got {momentum!r}')
+    for key, least in (('interval', 1), ('start_iter', 0)):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value,
+                                                     int) or value < least:
+            raise ValueError(f'ema_config.{key} must be an integer >= '
+                             f'{least}, got {value!r}')
+    if not isinstance(config['update_buffers'], bool):
+        raise ValueError('ema_config.update_buffers must be a bool, got '
+                         f"{config['update_buffers']!r}")
+    ema = ExponentialMovingAverage(
+        generator,
+        momentum=float(momentum),
+        interval=config['interval'],
+        update_buffers=config['update_buffers'])
+    return ema, config['start_iter']
 
 
 @torch.no_grad()
-def update_ema(ema_model: nn.Module, model: nn.Module,
-               momentum: float) -> None:
-    """Move ``ema_model``'s parameters towards ``model``'s, in place.
-
-    ``ema = momentum * ema + (1 - momentum) * param`` for every parameter
-    (``momentum=0`` copies them, as BigGAN does before ``ema_start``).
-    Buffers (batch-norm statistics, spectral-norm power-iteration vectors)
-    are copied, not averaged.
+def copy_into_ema(ema: ExponentialMovingAverage,
+                  generator: nn.Module) -> None:
+    """Make the average a copy of ``generator``, buffers included.
 
     Args:
-        ema_model (nn.Module): the averaged copy; same architecture as
-            ``model``.
-        model (nn.Module): the trained network.
-        momentum (float): the decay, in [0, 1].
+        ema (ExponentialMovingAverage): The average.
+        generator (nn.Module): The generator, not wrapped.
     """
-    if not 0.0 <= momentum <= 1.0:
-        raise ValueError(f'momentum must be in [0, 1], got {momentum}')
-    ema_params = dict(ema_model.named_parameters())
-    for name, param in model.named_parameters():
-        ema_params[name].lerp_(param.detach(), 1.0 - momentum)
-    ema_buffers = dict(ema_model.named_buffers())
-    for name, buffer in model.named_buffers():
-        ema_buffers[name].copy_(buffer)
+    averaged = ema.module.state_dict()
+    for name, value in generator.state_dict().items():
+        averaged[name].copy_(value)
+
+
+def refresh_averaged_tensors(ema: ExponentialMovingAverage) -> None:
+    """Point the average's update at its copy's current tensors.
+
+    With ``update_buffers`` MMEngine's average updates the state-dict
+    tensors of its copy taken when it was built; a move to another device
+    or dtype, or a deep copy, gives the copy other tensors.
+
+    Args:
+        ema (ExponentialMovingAverage): The average.
+    """
+    ema.avg_parameters = (
+        ema.module.state_dict()
+        if ema.update_buffers else dict(ema.module.named_parameters()))

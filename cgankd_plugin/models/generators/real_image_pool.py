@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 
 from ...registry import DATASETS, MODELS
 from ...structures import DatasetImages
-from .base_conditional_gan import check_fits
+from .gan_fields import check_fits
 
 
 @MODELS.register_module()
@@ -16,8 +16,8 @@ class RealImagePool(BaseModule):
 
     Put in ``CGANHook.gan``, it makes a bank of real images the student
     does not train on, filtered and relabelled by the teacher exactly like
-    generated ones: how much better cGAN-KD would be with a perfect cGAN
-    (DESIGN.md, section 6). Nothing is trained (``trainable`` is False).
+    generated ones: how much better cGAN-KD would be with a perfect cGAN.
+    Nothing is trained (``trainable`` is False).
 
     For a class, an image is drawn uniformly from the pool's images of that
     class; for a continuous label, from the ``neighbours`` images whose

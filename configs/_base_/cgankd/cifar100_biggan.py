@@ -32,35 +32,12 @@ cgankd_train_dataset = dict(
 runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     type='CGANHook',
-    # BigGAN at 32x32 with DiffAugment, as the paper's CIFAR-100 cGAN
-    # (channel width 64, 4 D steps per G step, lr 2e-4, betas (0, 0.999),
-    # EMA of G from iteration 1000: BigGAN-PyTorch / DiffAugment CIFAR).
-    gan=dict(
-        type='ClassConditionalGAN',
-        num_classes=100,
-        img_size=32,
-        noise_dim=128,
-        generator=dict(type='BigGANGenerator', base_channels=64),
-        discriminator=dict(type='ProjectionDiscriminator', base_channels=64),
-        discriminator_steps=4,
-        ema_config=dict(momentum=0.9999, start_iter=1000),
-        diff_augment='color,translation,cutout'),
-    # the official CIFAR-100 run (CIFAR-100/BigGAN/scripts/
-    # launch_cifar100_ema.sh): batch 512 per D step, 2,000 epochs; its
-    # loader hands 512 x 4 images per G step and drops the last partial
-    # batch, so 24 G steps an epoch
-    gan_iters=48000,
-    gan_batch_size=512,
-    gan_optimizers=dict(
-        generator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999)),
-        discriminator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999))),
-    gan_checkpoint_interval=1000,
+    # the cGAN's training config, trained in <work_dir>/cgan unless
+    # generator_ckpt is given; its overrides: cgan_cfg_options
+    cgan='configs/cgan/biggan_1xb512_cifar100.py',
+    cgan_cfg_options=dict(),
     # or the path of trained cGAN weights, to skip its training
     generator_ckpt=None,
-    # trained before the student's runner is built, on every rank, by a
-    # Runner of its own (DDP, checkpoints, resume and scalars in
-    # <work_dir>/cgan/runner); 'hook': by CGANHook alone, on rank 0
-    gan_trainer='runner',
     # cDR-RS on the teacher's penultimate features (MLP-5, penalty 0.01,
     # Adam lr 1e-4 as cDR-RS); None switches subsampling off
     subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),

@@ -13,8 +13,8 @@ num_fake = 4000
 
 # The student's own pipeline (resnet8_1xb128_fashion_mnist.py): real and fake
 # samples get the same augmentation, as in the official code. The teacher
-# judges each fake through its deterministic part (GrayToRGB), i.e. as the
-# student sees it less the crop and flip (CGANHook's teacher view).
+# judges each fake through the student's test pipeline (GrayToRGB), as
+# the student is judged (CGANHook's teacher view).
 cgankd_train_pipeline = [
     dict(type='mmrazor.GrayToRGB'),
     dict(type='mmpretrain.RandomCrop', crop_size=28, padding=4),
@@ -38,8 +38,9 @@ cgankd_train_dataset = dict(
         indices=2000,
         pipeline=cgankd_train_pipeline))
 
-# what the cGAN learns from: the teacher's 55,000 training images
-gan_dataset = dict(
+# the teacher's 55,000 training images (what the cGAN learns from, in
+# its recipe; the real-image pool of the realbank configs)
+teacher_train_dataset = dict(
     type='mmrazor.FashionMNISTSplit',
     data_root='data/fashion_mnist',
     split='train',
@@ -50,28 +51,10 @@ gan_dataset = dict(
 runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     type='CGANHook',
-    gan=dict(
-        type='ClassConditionalGAN',
-        num_classes=10,
-        img_size=28,
-        img_channels=1,
-        noise_dim=64,
-        generator=dict(type='DCGANGenerator', base_channels=32),
-        discriminator=dict(type='DCGANDiscriminator', base_channels=32),
-        discriminator_steps=1,
-        # a short run: an EMA over ~100 iterations, not BigGAN's 10,000
-        ema_config=dict(momentum=0.99, start_iter=100),
-        diff_augment='translation'),
-    gan_dataset=gan_dataset,
-    # as long as the budget allows: at 3,000 iterations the teacher agreed
-    # with 86 % of its samples, at 12,000 with 93 % (docs/results.md)
-    gan_iters=12000,
-    gan_batch_size=64,
-    # DCGAN's Adam settings
-    gan_optimizers=dict(
-        generator=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999)),
-        discriminator=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))),
-    gan_checkpoint_interval=1000,
+    # the cGAN's training config, trained in <work_dir>/cgan unless
+    # generator_ckpt is given; its overrides: cgan_cfg_options
+    cgan='configs/cgan/dcgan_1xb64_fashion_mnist.py',
+    cgan_cfg_options=dict(),
     # or the path of trained cGAN weights, to skip its training
     generator_ckpt=None,
     # cDR-RS on, as in the official runs: the density ratio of the teacher's

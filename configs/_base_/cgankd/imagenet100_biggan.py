@@ -25,25 +25,11 @@ cgankd_train_dataset = dict(
 runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     type='CGANHook',
-    gan=dict(
-        type='ClassConditionalGAN',
-        num_classes=100,
-        img_size=128,
-        generator=dict(type='BigGANGenerator', base_channels=64),
-        discriminator=dict(type='ProjectionDiscriminator', base_channels=64),
-        discriminator_steps=2,
-        ema_config=dict(momentum=0.9999, start_iter=20000),
-        diff_augment='color,translation,cutout'),
-    gan_iters=100000,
-    gan_batch_size=256,
-    # CGANHook's defaults, named for configs/cgan/biggan_1xb256_imagenet100.py
-    gan_optimizers=dict(
-        generator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999)),
-        discriminator=dict(type='Adam', lr=2e-4, betas=(0.0, 0.999))),
-    gan_checkpoint_interval=2000,
+    # the cGAN's training config, trained in <work_dir>/cgan unless
+    # generator_ckpt is given; its overrides: cgan_cfg_options
+    cgan='configs/cgan/biggan_1xb256_imagenet100.py',
+    cgan_cfg_options=dict(),
     generator_ckpt=None,
-    # trained by a Runner of its own on every rank (see cifar100_biggan.py)
-    gan_trainer='runner',
     subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),
     filter=dict(quantile=0.9, burn_in=500),
     relabel='hard',

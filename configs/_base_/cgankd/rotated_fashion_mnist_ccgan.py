@@ -31,8 +31,9 @@ cgankd_train_dataset = dict(
         indices=2000,
         pipeline=cgankd_train_pipeline))
 
-# what the CcGAN learns from: the teacher's 55,000 training images
-gan_dataset = dict(
+# the teacher's 55,000 training images (what the cGAN learns from, in
+# its recipe; the real-image pool of the realbank configs)
+teacher_train_dataset = dict(
     type='mmrazor.RotatedFashionMNIST',
     data_root='data/fashion_mnist',
     split='train',
@@ -43,28 +44,10 @@ gan_dataset = dict(
 runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     type='CGANHook',
-    # CcGAN (Ding et al., 2021) with the soft vicinity and its rule-of-thumb
-    # sigma / kappa (as the UTKFace config), on the DCGAN pair
-    gan=dict(
-        type='ContinuousConditionalGAN',
-        img_size=28,
-        img_channels=1,
-        noise_dim=64,
-        generator=dict(type='DCGANGenerator', base_channels=32),
-        discriminator=dict(type='DCGANDiscriminator', base_channels=32),
-        discriminator_steps=1,
-        vicinity='soft',
-        kappa=-2,
-        sigma=None,
-        ema_config=dict(momentum=0.99, start_iter=100),
-        diff_augment='translation'),
-    gan_dataset=gan_dataset,
-    gan_iters=3000,
-    gan_batch_size=64,
-    gan_optimizers=dict(
-        generator=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999)),
-        discriminator=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))),
-    gan_checkpoint_interval=500,
+    # the cGAN's training config, trained in <work_dir>/cgan unless
+    # generator_ckpt is given; its overrides: cgan_cfg_options
+    cgan='configs/cgan/ccgan_1xb64_rotated_fashion_mnist.py',
+    cgan_cfg_options=dict(),
     generator_ckpt=None,
     subsample=None,
     # drop samples whose |teacher - angle| is above the 0.7 quantile of a

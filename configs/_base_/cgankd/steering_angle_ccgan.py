@@ -30,9 +30,7 @@ cgankd_train_dataset = dict(
 # dataloader is built (cgankd_plugin.engine.runner.CGANKDRunner)
 runner_type = 'CGANKDRunner'
 cgan_hook = dict(
-    # kappa = 5 x the largest gap between sorted distinct labels
-    # (--gan_kappa -5); 2 D steps per G step
-    gan=dict(discriminator_steps=2, kappa=-5),
+    cgan='configs/cgan/ccgan_1xb512_steering_angle.py',
     # burn-in 10 per grid angle: 20,000 draws pooled (the official code
     # draws 500 per label for cDR-RS's M)
     filter=dict(burn_in=10),

@@ -34,40 +34,12 @@ cgankd_train_dataset = dict(
 runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     type='CGANHook',
-    # CcGAN at 64x64 (run_gene_data.sh / opts.py): SVDL ('soft') with the
-    # rule-of-thumb sigma (--gan_kernel_sigma -1: 1.06 std(y) n^(-1/5)) and
-    # kappa = 2 x the largest gap between sorted distinct labels
-    # (--gan_kappa -2; nu = 1 / kappa^2), hinge loss, noise 256, G/D width
-    # 64, label embedding 128, 4 D steps per G step, DiffAugment. The official
-    # nets are SAGAN's; ours are the SNGAN-style CcGAN networks (no
-    # self-attention), with the label MLP trained jointly.
-    gan=dict(
-        type='ContinuousConditionalGAN',
-        img_size=64,
-        noise_dim=256,
-        generator=dict(
-            type='CcGANGenerator', base_channels=64, label_embed_dim=128),
-        discriminator=dict(
-            type='CcGANDiscriminator', base_channels=64, label_embed_dim=128),
-        discriminator_steps=4,
-        vicinity='soft',
-        kappa=-2,
-        sigma=None,
-        diff_augment='color,translation,cutout'),
-    # 20k iterations of batch 512, Adam lr 1e-4 betas (0.5, 0.999) for G
-    # and D (--gan_niters 20000 --gan_batch_size_disc/gene 512; opts.py
-    # lr_g = lr_d = 1e-4; train_ccgan.py betas)
-    gan_iters=20000,
-    gan_batch_size=512,
-    gan_optimizers=dict(
-        generator=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999)),
-        discriminator=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))),
-    gan_checkpoint_interval=1000,
+    # the cGAN's training config, trained in <work_dir>/cgan unless
+    # generator_ckpt is given; its overrides: cgan_cfg_options
+    cgan='configs/cgan/ccgan_1xb512_utkface.py',
+    cgan_cfg_options=dict(),
     # or the path of trained CcGAN weights, to skip its training
     generator_ckpt=None,
-    # trained by a Runner of its own on every rank, on VicinalBatchSampler's
-    # draws (as configs/cgan/ccgan_1xb512_utkface.py alone)
-    gan_trainer='runner',
     # cDR-RS (--subsampling; MLP-5, 200 epochs, batch 256, Adam lr 1e-4,
     # penalty 0.01) on the teacher's penultimate features (the official
     # scripts use a sparse autoencoder's); None switches it off

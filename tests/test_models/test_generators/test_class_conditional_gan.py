@@ -1,10 +1,10 @@
 # Copyright (c) cgankd_plugin contributors.
 """ClassConditionalGAN: train_step, sampling, EMA, checkpoints."""
 import io
-import math
 
 import pytest
 import torch
+from mmpretrain.structures import DataSample
 
 from cgankd_plugin.models.generators import (BigGANGenerator,
                                              ClassConditionalGAN,
@@ -44,26 +44,25 @@ def test_built_from_the_registry():
 
 
 def test_train_step_updates_generator_and_returns_finite_losses(
-        train_gan, build_class_gan, class_data):
+        run_steps, build_class_gan, class_batches):
     gan = build_class_gan(diff_augment='color,translation,cutout')
     before = {k: v.clone() for k, v in gan.generator.state_dict().items()}
-    losses = train_gan(gan, class_data, steps=2)
+    losses = run_steps(gan, class_batches, steps=2)
     for step in losses:
         assert set(step) == {'loss_disc', 'loss_gen'}
-        assert all(
-            isinstance(v, float) and math.isfinite(v) for v in step.values())
+        assert all(torch.isfinite(v) for v in step.values())
     after = gan.generator.state_dict()
     changed = [k for k in before if not torch.equal(before[k], after[k])]
     assert any('original' in k for k in changed)
     assert int(gan.iteration) == 2
 
 
-def test_same_seed_same_losses_and_samples(train_gan, build_class_gan,
-                                           class_data):
+def test_same_seed_same_losses_and_samples(run_steps, build_class_gan,
+                                           class_batches):
     runs = []
     for _ in range(2):
         gan = build_class_gan(diff_augment='translation,cutout')
-        losses = train_gan(gan, class_data, steps=2)
+        losses = run_steps(gan, class_batches, steps=2)
         samples = gan.sample(
             torch.tensor([0, 4, 2]), rng=torch.Generator().manual_seed(9))
         runs.append((losses, samples))
@@ -91,17 +90,18 @@ def test_sample_shape_range_and_rng(build_class_gan):
 
 
 def test_ema_is_a_copy_before_start_and_an_average_after(
-        train_gan, build_class_gan, class_data):
-    copying = build_class_gan(ema_config=dict(momentum=0.9, start_iter=100))
-    train_gan(copying, class_data, steps=1)
+        run_steps, build_class_gan, class_batches):
+    copying = build_class_gan(ema_config=dict(momentum=0.1, start_iter=100))
+    run_steps(copying, class_batches, steps=1)
+    ema_state = copying.generator_ema.module.state_dict()
     for name, value in copying.generator.state_dict().items():
-        assert torch.equal(value, copying.generator_ema.state_dict()[name])
+        assert torch.equal(value, ema_state[name])
 
-    # step 1 copies G (iteration 0 < start_iter), step 2 averages
-    averaging = build_class_gan(ema_config=dict(momentum=0.9, start_iter=1))
-    train_gan(averaging, class_data, steps=2)
+    # turn 0 leaves a copy of G (start_iter=1), turn 1 averages
+    averaging = build_class_gan(ema_config=dict(momentum=0.1, start_iter=1))
+    run_steps(averaging, class_batches, steps=2)
     params = dict(averaging.generator.named_parameters())
-    ema_params = dict(averaging.generator_ema.named_parameters())
+    ema_params = dict(averaging.generator_ema.module.named_parameters())
     assert any(not torch.equal(params[k], ema_params[k]) for k in params)
     assert not any(p.requires_grad for p in ema_params.values())
     labels = torch.tensor([0, 1])
@@ -124,25 +124,35 @@ def test_check_compatible_names_field_and_values(build_class_gan):
         gan.check_compatible(img_channels=1)
 
 
-def test_train_step_rejects_bad_inputs(make_optimizers, build_class_gan,
-                                       class_data):
+def test_train_step_rejects_bad_inputs(run_steps, build_class_gan,
+                                       class_data, make_class_batch):
     gan = build_class_gan()
     images, labels = class_data
-    optimizers = make_optimizers(gan)
-    rng = torch.Generator().manual_seed(0)
+    images, labels = images[:4], labels[:4]
+
+    def step(batch):
+        return run_steps(gan, lambda _: batch, steps=1)
+
     with pytest.raises(TypeError, match='uint8'):
-        gan.train_on_tensors(images.float(), labels, optimizers, 4, rng)
-    with pytest.raises(ValueError, match='img_size'):
-        gan.train_on_tensors(images[:, :, :16, :16], labels, optimizers, 4,
-                             rng)
-    with pytest.raises(ValueError, match='class labels'):
-        gan.train_on_tensors(images, labels + 5, optimizers, 4, rng)
+        step(dict(inputs=list(images.float()),
+                  data_samples=make_class_batch(images, labels)[
+                      'data_samples']))
+    with pytest.raises(ValueError, match=r'img_size.*32.*16'):
+        step(make_class_batch(images[:, :, :16, :16], labels))
+    with pytest.raises(ValueError, match=r'img_channels.*3.*1'):
+        step(make_class_batch(images[:, :1], labels))
+    with pytest.raises(ValueError, match=r'class labels must lie in \[0, 5\)'):
+        step(make_class_batch(images, labels + 5))
+    with pytest.raises(ValueError, match='no gt_label'):
+        step(dict(inputs=list(images),
+                  data_samples=[DataSample() for _ in labels]))
+    assert int(gan.iteration) == 0
 
 
-def test_state_dict_round_trip_with_weights_only(train_gan, build_class_gan,
-                                                 class_data):
+def test_state_dict_round_trip_with_weights_only(run_steps, build_class_gan,
+                                                 class_batches):
     gan = build_class_gan()
-    train_gan(gan, class_data, steps=1)
+    run_steps(gan, class_batches, steps=1)
     buffer = io.BytesIO()
     torch.save(gan.state_dict(), buffer)
     buffer.seek(0)

@@ -1,0 +1,108 @@
+# Copyright (c) cgankd_plugin contributors.
+"""The steps around a bank build: its key, reuse, quality and pictures."""
+import os.path as osp
+from typing import Tuple
+
+import numpy as np
+
+from ..synthesis.bank import (BankStaleError, SyntheticBank, hash_settings,
+                              hash_state_dict)
+from ..synthesis.gan_quality import cached_gan_quality
+from ..synthesis.visualize import save_bank_pictures
+
+
+def bank_key(settings: dict, gan, teacher) -> Tuple[str, str, str]:
+    """The bank's key: the settings, the cGAN's and the filter's weights.
+
+    Args:
+        settings (dict): Every setting the bank depends on (plain data).
+        gan (nn.Module): The trained cGAN.
+        teacher (TeacherAdapter): The filtering network.
+
+    Returns:
+        tuple: ``(key, generator_hash, filter_hash)``.
+    """
+    generator = hash_state_dict(gan.state_dict())
+    filter_net = hash_state_dict(teacher.model.state_dict())
+    key = hash_settings(
+        dict(settings=hash_settings(settings), generator=generator,
+             filter_net=filter_net))
+    return key, generator, filter_net
+
+
+def reuse_complete_bank(runner, bank_dir: str, key: str,
+                        overwrite: bool) -> bool:
+    """Whether a complete bank with ``key`` is already at ``bank_dir``.
+
+    A complete bank with another key inside the run's work dir is
+    rebuilt; outside it (it may serve another run) only with
+    ``overwrite``.
+
+    Raises:
+        BankStaleError: A stale bank outside the work dir, not to be
+            overwritten.
+    """
+    if not SyntheticBank.is_complete(bank_dir):
+        return False
+    try:
+        SyntheticBank.open(bank_dir, expected_key=key, verify=True)
+        runner.logger.info(f'CGANHook: the bank at {bank_dir} is complete '
+                           'and matches; reusing it')
+        return True
+    except BankStaleError as err:
+        work_dir = osp.realpath(runner.work_dir)
+        inside = osp.commonpath([work_dir, osp.realpath(bank_dir)
+                                 ]) == work_dir
+        if not (inside or overwrite):
+            raise BankStaleError(
+                f'CGANHook: the complete bank at {bank_dir}, outside this '
+                f'run\'s work dir, was built from other weights or settings '
+                f'({err}). It may serve another run, so it is not replaced: '
+                'point train_dataloader.dataset.bank_dir elsewhere, remove '
+                'the old bank, or set CGANHook.overwrite_bank=True.')
+        runner.logger.warning(f'CGANHook: rebuilding the bank: {err}')
+        return False
+
+
+def log_cgan_quality(runner, generator_hash: str, gan, teacher, real,
+                     **kwargs) -> dict:
+    """Log the cGAN's teacher-feature figures (and scalars).
+
+    Computed once per generator, kept in ``<work_dir>/cgan/quality.json``.
+
+    Args:
+        runner (Runner): Its logger and message hub take the figures.
+        generator_hash (str): The cGAN's weights hash.
+        gan (nn.Module): The cGAN.
+        teacher (TeacherAdapter): The filtering network.
+        real (RealImages): The real images.
+        **kwargs: ``num_samples``, ``batch_size``, ``seed``,
+            ``label_range`` of ``teacher_gan_quality``.
+
+    Returns:
+        dict: The figures.
+    """
+    path = osp.join(runner.work_dir, 'cgan', 'quality.json')
+    quality = cached_gan_quality(path, generator_hash, gan, teacher, real,
+                                 **kwargs)
+    figures = {
+        k: v
+        for k, v in quality.items() if k not in ('generator', 'version')
+    }
+    runner.logger.info('CGANHook: cGAN quality (teacher features, not '
+                       'Inception): ' +
+                       ', '.join(f'{k}={v:.4f}' for k, v in figures.items()))
+    for name, value in figures.items():
+        runner.message_hub.update_scalar(f'cgan_quality/{name}', value)
+    return quality
+
+
+def show_bank(runner, bank: SyntheticBank, builder,
+              regression: bool) -> None:
+    """The bank's sample grid and filter histogram, as files and images."""
+    out = osp.join(runner.work_dir, 'cgankd_vis')
+    grid, hist = save_bank_pictures(bank.images, np.asarray(bank.cond_labels),
+                                    builder.filter_summary(), out, regression)
+    runner.visualizer.add_image('cgankd_bank_samples', grid)
+    runner.visualizer.add_image('cgankd_filter_histogram', hist)
+    runner.logger.info(f'CGANHook: sample grid and filter histogram in {out}')

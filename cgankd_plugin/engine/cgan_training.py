@@ -1,0 +1,236 @@
+# Copyright (c) cgankd_plugin contributors.
+"""Train a cGAN recipe (a ``configs/cgan/`` config) by a nested Runner.
+
+The recipe is an ordinary MMEngine config (``model``, ``train_dataloader``,
+``optim_wrapper``, ``train_cfg``, ...): ``tools/train.py`` trains it alone,
+and :class:`~cgankd_plugin.engine.hooks.CGANHook` trains it here, in
+``<work_dir>/cgan``, on every rank, with the student's launcher and
+``env_cfg``. A record (``recipe.json``) there says which recipe and
+length the folder holds, so a finished cGAN is reused only for the same
+recipe, a longer ``max_iters`` resumes it, and anything else stops.
+"""
+import contextlib
+import copy
+import json
+import os
+import os.path as osp
+import random
+from typing import Iterator, Optional, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.dist import barrier, get_rank
+from mmengine.logging import MessageHub, MMLogger
+from mmengine.model import is_model_wrapper
+from mmengine.registry import DefaultScope
+from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.visualization import Visualizer
+
+from ..registry import MODELS
+from ..utils.atomic_io import atomic_write_json, read_json
+from ..utils.checkpoint import load_weights_strictly
+
+RECORD = 'recipe.json'
+# loader settings that change the speed, not the cGAN a recipe trains
+_LOADER_KNOBS = ('num_workers', 'persistent_workers', 'pin_memory',
+                 'prefetch_factor')
+_RECIPE_KEYS = ('model', 'optim_wrapper', 'param_scheduler', 'randomness',
+                'train_dataloader')
+
+
+def load_cgan_recipe(cgan: Union[str, dict],
+                     cfg_options: Optional[dict] = None) -> Config:
+    """The cGAN's training config, with ``cfg_options`` merged in.
+
+    Args:
+        cgan (str | dict): A ``configs/cgan/`` file or a dict of that
+            shape.
+        cfg_options (dict, optional): Overrides, as ``--cfg-options``
+            give them (dotted keys or nested dicts).
+
+    Returns:
+        Config: The recipe.
+
+    Raises:
+        ValueError: Naming ``CGANHook.cgan`` and the missing or bad key.
+    """
+    if isinstance(cgan, str):
+        if not osp.isfile(cgan):
+            raise FileNotFoundError(
+                f'CGANHook.cgan: no cGAN config at {cgan!r} (a '
+                'configs/cgan/ file, relative to the working directory)')
+        recipe = Config.fromfile(cgan)
+    elif isinstance(cgan, dict):
+        recipe = Config(copy.deepcopy(dict(cgan)))
+    else:
+        raise TypeError('CGANHook.cgan must be a configs/cgan/ file or a '
+                        f'config dict, got {type(cgan).__name__}')
+    if cfg_options:
+        recipe.merge_from_dict(copy.deepcopy(dict(cfg_options)))
+    if not recipe.get('model'):
+        raise ValueError('CGANHook.cgan: the cGAN config has no model')
+    if not is_trainable(recipe):
+        return recipe
+    for key in ('train_dataloader', 'optim_wrapper', 'train_cfg'):
+        if not recipe.get(key):
+            raise ValueError(f'CGANHook.cgan: the cGAN config has no {key}')
+    max_iters = recipe.train_cfg.get('max_iters')
+    if isinstance(max_iters, bool) or not isinstance(
+            max_iters, int) or max_iters < 1:
+        raise ValueError(
+            'CGANHook.cgan: train_cfg.max_iters (Runner iterations of the '
+            f'cGAN) must be a positive integer, got {max_iters!r}')
+    return recipe
+
+
+def is_trainable(recipe: Config) -> bool:
+    """Whether the recipe's model trains (a ``RealImagePool`` does not)."""
+    return getattr(MODELS.get(recipe.model['type']), 'trainable', True)
+
+
+def build_cgan(recipe: Config) -> nn.Module:
+    """The recipe's cGAN, untrained, with its initial weights."""
+    gan = MODELS.build(copy.deepcopy(recipe.model))
+    gan.init_weights()
+    return gan
+
+
+def _recipe_content(recipe: Config) -> dict:
+    """What decides the trained cGAN, apart from its length (JSON)."""
+    content = {k: recipe.get(k) for k in _RECIPE_KEYS}
+    loader = dict(content['train_dataloader'])
+    for knob in _LOADER_KNOBS:
+        loader.pop(knob, None)
+    content['train_dataloader'] = loader
+    return json.loads(json.dumps(content, sort_keys=True, default=str))
+
+
+def _check_record(record: dict, content: dict, max_iters: int,
+                  work_dir: str) -> None:
+    if record['recipe'] != content:
+        changed = sorted(k for k in content
+                         if record['recipe'].get(k) != content[k])
+        raise ValueError(
+            f'CGANHook.cgan: {work_dir} holds a cGAN trained from another '
+            f'recipe ({", ".join(changed)} differ from the config\'s). '
+            'Use another work_dir, remove that folder, or give the trained '
+            'weights as CGANHook.generator_ckpt.')
+    if record['finished'] and record['max_iters'] > max_iters:
+        raise ValueError(
+            f'CGANHook.cgan: the cGAN in {work_dir} was trained for '
+            f'{record["max_iters"]} iterations but train_cfg.max_iters is '
+            f'{max_iters}: set max_iters to {record["max_iters"]} to reuse '
+            'it, or use another work_dir to train a shorter one.')
+
+
+@contextlib.contextmanager
+def outer_runner_state() -> Iterator[None]:
+    """Keep MMEngine's current instances and the random states.
+
+    A Runner built inside another one makes its logger, message hub,
+    visualizer and scope the current instances and reseeds every random
+    generator; afterwards the outer run finds all of them as they were.
+    """
+    managers = (MMLogger, MessageHub, Visualizer, DefaultScope)
+    order = {m: list(m._instance_dict) for m in managers}
+    states = (random.getstate(), np.random.get_state(),
+              torch.random.get_rng_state())
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() \
+        else None
+    try:
+        yield
+    finally:
+        for manager, names in order.items():
+            for name in names:
+                if name in manager._instance_dict:
+                    manager._instance_dict.move_to_end(name)
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.random.set_rng_state(states[2])
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+
+
+def train_cgan(recipe: Config, work_dir: str, launcher: str, env_cfg: dict,
+               logger) -> nn.Module:
+    """Train the recipe's cGAN in ``work_dir`` (or reuse a finished one).
+
+    Every rank calls it. A killed training resumes from its last
+    checkpoint (MMEngine's ``resume``).
+
+    Args:
+        recipe (Config): From :func:`load_cgan_recipe`.
+        work_dir (str): The cGAN's folder (``<work_dir>/cgan``).
+        launcher (str): The student's launcher (``'none'``, ``'pytorch'``).
+        env_cfg (dict): The student's ``env_cfg`` (same processes).
+        logger (MMLogger): Where the stage's lines go.
+
+    Returns:
+        nn.Module: The trained cGAN, unwrapped, on the Runner's device.
+    """
+    max_iters = recipe.train_cfg.max_iters
+    content = _recipe_content(recipe)
+    path = osp.join(work_dir, RECORD)
+    record = read_json(path) if osp.isfile(path) else None
+    if record is not None:
+        _check_record(record, content, max_iters, work_dir)
+        if record['finished'] and record['max_iters'] == max_iters:
+            gan = build_cgan(recipe)
+            load_weights_strictly(gan, record['checkpoint'],
+                                  f'the finished cGAN in {work_dir}')
+            logger.info(f'CGANHook: the cGAN trained in {work_dir} '
+                        f'({max_iters} iterations) is reused')
+            return gan
+        logger.info(f'CGANHook: resuming the cGAN in {work_dir} to '
+                    f'{max_iters} iterations')
+    if get_rank() == 0:
+        os.makedirs(work_dir, exist_ok=True)
+        atomic_write_json(
+            path, dict(recipe=content, max_iters=max_iters, finished=False))
+    cfg = copy.deepcopy(recipe)
+    cfg.merge_from_dict(
+        dict(work_dir=work_dir, launcher=launcher, resume=True,
+             load_from=None))
+    cfg.env_cfg = copy.deepcopy(env_cfg)
+    with outer_runner_state():
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        gan = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        checkpoint = find_latest_checkpoint(work_dir)
+        del runner
+    if get_rank() == 0:
+        atomic_write_json(
+            path,
+            dict(recipe=content, max_iters=max_iters, finished=True,
+                 checkpoint=checkpoint))
+    barrier()
+    return gan
+
+
+def cgan_for_bank(recipe: Config, generator_ckpt: Optional[str],
+                  runner) -> nn.Module:
+    """The cGAN the bank is drawn from: loaded, trained or untrainable.
+
+    Args:
+        recipe (Config): From :func:`load_cgan_recipe`.
+        generator_ckpt (str, optional): ``CGANHook.generator_ckpt``.
+        runner (Runner): The student's runner (``work_dir``, launcher,
+            ``env_cfg``, logger).
+
+    Returns:
+        nn.Module: The cGAN in eval mode.
+    """
+    if generator_ckpt or not is_trainable(recipe):
+        gan = build_cgan(recipe)  # RealImagePool: real images, no training
+        if generator_ckpt:
+            load_weights_strictly(gan, generator_ckpt,
+                                  'CGANHook.generator_ckpt')
+            runner.logger.info(f'CGANHook: cGAN loaded from {generator_ckpt}')
+    else:
+        gan = train_cgan(recipe, osp.join(runner.work_dir, 'cgan'),
+                         runner.launcher, runner.cfg.get('env_cfg', {}),
+                         runner.logger)
+    return gan.eval()
