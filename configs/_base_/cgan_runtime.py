@@ -27,3 +27,6 @@ optim_wrapper = dict(
 default_hooks = dict(
     logger=dict(interval=100),
     checkpoint=dict(by_epoch=False, max_keep_ckpts=2))
+# a grid of samples (one row per condition) in vis_data/vis_image every
+# 2,000 iterations and at the end
+custom_hooks = [dict(type='CGANSampleHook', interval=2000)]

@@ -232,6 +232,10 @@ def test_the_stage_trains_builds_then_reuses_then_rebuilds(
     assert osp.isfile(osp.join(tmp_path, 'cgan', 'iter_2.pth'))
     assert len(_runs(tmp_path)) == 1
     assert MessageHub.get_current_instance() is runner.message_hub
+    # its sample grid at the last iteration (CGANSampleHook of the runtime)
+    grid = osp.join(tmp_path, 'cgan', _runs(tmp_path)[0], 'vis_data',
+                    'vis_image', 'cgan_samples_2.png')
+    assert osp.getsize(grid) > 0
     assert runner.logger.has('cGAN quality')
     assert 'cgan_quality/teacher_fd' in runner.message_hub.log_scalars
     bank_dir = osp.join(tmp_path, 'synthetic_bank')
