@@ -82,19 +82,23 @@ def build_classifier(arch: str, num_classes: int = NUM_CLASSES):
                 to_rgb=False)))
 
 
+def gan_config(base_channels: int = 32,
+               num_classes: int = NUM_CLASSES) -> dict:
+    """The config of a class-conditional BigGAN at 32x32."""
+    return dict(
+        type='ClassConditionalGAN',
+        num_classes=num_classes,
+        img_size=32,
+        noise_dim=128,
+        generator=dict(type='BigGANGenerator', base_channels=base_channels),
+        discriminator=dict(type='ProjectionDiscriminator',
+                           base_channels=base_channels))
+
+
 def build_gan(base_channels: int = 32, num_classes: int = NUM_CLASSES):
     """An untrained class-conditional BigGAN at 32x32."""
     from cgankd_plugin.registry import MODELS
-    return MODELS.build(
-        dict(
-            type='ClassConditionalGAN',
-            num_classes=num_classes,
-            img_size=32,
-            noise_dim=128,
-            generator=dict(type='BigGANGenerator',
-                           base_channels=base_channels),
-            discriminator=dict(type='ProjectionDiscriminator',
-                               base_channels=base_channels)))
+    return MODELS.build(gan_config(base_channels, num_classes))
 
 
 def print_table(rows: List[Dict[str, str]]) -> None:

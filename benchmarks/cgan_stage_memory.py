@@ -10,9 +10,10 @@ Two real sets of 3x32x32 PNG files in ImageNet's folder layout (10
 classes) are written to a temporary directory and read by the
 ``ImageNet100`` dataset, as a user's file-backed set is. For each set, a
 fresh subprocess runs the stage as ``CGANHook`` composes it:
-``DatasetImages`` over the dataset, the hook's cGAN trainer
-(``GANTrainer``, a BigGAN of width 8, ``--gan-iters`` iterations of batch
-64, 2 D steps), the quality figure (2,000 images a side) and a bank of
+``DatasetImages`` over the dataset, the cGAN recipe trained by a nested
+MMEngine Runner (``train_cgan``: a BigGAN of width 8, ``--gan-iters``
+iterations of batch 64, 2 D steps, the images streamed by its
+dataloader), the quality figure (2,000 images a side) and a bank of
 1,000 images with cDR-RS (the teacher's features of every real image and
 of as many fakes, one epoch of fitting: the memory does not depend on
 the epochs; the fitted model's ratios are then replaced by 1, as a model
@@ -21,9 +22,9 @@ sampling refuses) and the teacher filter.
 The teacher is an untrained ``resnet8`` (64-d features). Runs alternate
 (10k, 100k, 100k, 10k, ...).
 
-``--control`` also runs the large set with the real images read into one
-tensor first (``TensorImages``), as the stage did before it streamed
-them: the memory the streaming saves, to show the benchmark sees it.
+``--control`` also runs the large set with the real images of cDR-RS and
+the quality figure read into one tensor first (``TensorImages``): the
+memory the streaming saves, to show the benchmark sees it.
 
 Reported per case (medians): peak RSS (``ru_maxrss``) after the imports
 and at the end, ``RssAnon`` at the end, and the seconds of each phase.
@@ -90,12 +91,10 @@ def child(args) -> None:
     from cgankd_plugin.synthesis import TeacherAdapter
     from cgankd_plugin.synthesis.builder import make_bank_builder
     from cgankd_plugin.synthesis.gan_quality import teacher_gan_quality
-    from cgankd_plugin.synthesis.gan_training import GANTrainer
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
 
-    class Logger:
-
-        def info(self, line):
-            pass
+    from cgankd_plugin.engine.cgan_training import train_cgan
 
     torch.set_num_threads(1)
     after_imports = maxrss_mib()
@@ -109,16 +108,28 @@ def child(args) -> None:
         real = TensorImages(real.read(range(len(real))), real.labels)
     times['read_labels'] = time.perf_counter() - start
 
-    torch.manual_seed(0)
-    gan = bu.build_gan(base_channels=8)
-    gan.discriminator_steps = 2
-    optimizers = dict(
-        generator=dict(type='Adam', lr=1e-4, betas=(0.0, 0.999)),
-        discriminator=dict(type='Adam', lr=1e-4, betas=(0.0, 0.999)))
+    recipe = Config.fromfile(
+        osp.join(bu.REPO_ROOT, 'configs', '_base_', 'cgan_runtime.py'))
+    recipe.merge_from_dict(dict(
+        model=dict(bu.gan_config(base_channels=8), discriminator_steps=2),
+        train_dataloader=dict(
+            batch_size=64, num_workers=0,
+            dataset=dict(type='ImageNet100', data_root=args.real,
+                         class_list='classes.txt', split='train',
+                         pipeline=[dict(type='mmrazor.LoadImageUnlessGiven'),
+                                   dict(type='mmpretrain.PackInputs')]),
+            sampler=dict(type='InfiniteSampler', shuffle=True),
+            collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(
+            generator=dict(optimizer=dict(type='Adam', lr=1e-4,
+                                          betas=(0.0, 0.999))),
+            discriminator=dict(optimizer=dict(type='Adam', lr=1e-4,
+                                              betas=(0.0, 0.999)))),
+        train_cfg=dict(by_epoch=False, max_iters=args.gan_iters * 2),
+        default_hooks=dict(checkpoint=dict(interval=1000))))
     start = time.perf_counter()
-    GANTrainer(gan, optimizers, args.gan_iters, 64, 1000,
-               osp.join(args.work, 'cgan'), 0, Logger()).run(
-                   real, real.labels)
+    gan = train_cgan(recipe, osp.join(args.work, 'cgan'), 'none', {},
+                     MMLogger.get_instance('bench'))
     times['cgan'] = time.perf_counter() - start
 
     teacher = TeacherAdapter(bu.build_classifier('resnet8'))

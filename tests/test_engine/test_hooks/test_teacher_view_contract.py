@@ -89,9 +89,10 @@ def _shrunk_config(work_dir: str, teacher_ckpt: str, resize: bool,
     cfg.work_dir = work_dir
     cfg.model.teacher_ckpt = teacher_ckpt
     cfg.merge_from_dict(fashion_mnist_bank_options(NUM_FAKE))
-    if cfg.custom_hooks[0].gan.type == 'RealImagePool':
-        cfg.custom_hooks[0].gan.dataset.indices = 1000
-        cfg.custom_hooks[0].gan.exclude_first = 200
+    cgan = cfg.custom_hooks[0].cgan
+    if isinstance(cgan, dict):  # RealImagePool: real images, no training
+        cgan.model.dataset.indices = 1000
+        cgan.model.exclude_first = 200
     cfg.test_dataloader = cfg.val_dataloader
     if resize:
         # the old demo's setting: the student sees 32 px, the cGAN makes 28
@@ -158,9 +159,10 @@ def test_the_raw_cgan_view_would_give_other_labels(tmp_path, teacher_ckpt):
 def test_a_cgan_size_the_pipeline_does_not_reach_is_refused(
         tmp_path, teacher_ckpt):
     cfg = _shrunk_config(str(tmp_path), teacher_ckpt, resize=False)
-    cfg.custom_hooks[0].gan.img_size = 32
-    with pytest.raises(ValueError, match=r'CGANHook\.gan\.img_size'):
+    cfg.merge_from_dict(
+        {'custom_hooks.0.cgan_cfg_options.model.img_size': 32})
+    with pytest.raises(ValueError,
+                       match=r'CGANHook\.cgan model\.img_size'):
         _build_bank(cfg)
     # refused before any cGAN training
-    assert not os.path.exists(os.path.join(str(tmp_path), 'cgan',
-                                           'cgan_final.pth'))
+    assert not os.path.exists(os.path.join(str(tmp_path), 'cgan'))
