@@ -12,8 +12,8 @@ lookup.
 Points: ``checkpoint.temp_written`` (a checkpoint's bytes are on disk in
 its temporary file, before the rename), ``checkpoint.renamed`` (after the
 rename, before ``last_checkpoint`` points at it), ``cgan.checkpoint`` (the
-cGAN's latest checkpoint was just written), ``bank.chunk`` (a bank chunk
-was just committed).
+cGAN's latest checkpoint was just written), ``bank.shard`` (a
+condition's shard of a bank build was just written).
 """
 import os
 import signal

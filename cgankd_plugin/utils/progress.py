@@ -3,8 +3,6 @@
 import time
 from typing import Callable, Optional
 
-from . import heartbeat
-
 
 def format_duration(seconds: float) -> str:
     """``h:mm:ss`` (or ``m:ss`` under an hour)."""
@@ -50,7 +48,6 @@ class ProgressLog:
 
     def update(self, done: int, detail: Optional[str] = None) -> None:
         """Report that ``done`` of ``total`` are finished."""
-        heartbeat.beat()  # rank 0's sign of life for waiting ranks
         now = time.time()
         finished = done >= self.total
         if not finished and (done - self._last < self.step or

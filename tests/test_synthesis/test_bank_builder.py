@@ -7,6 +7,8 @@ and a ResNet-8 teacher: a build of 123 samples (burn-in 8 per class, rounds
 of at most 4) takes about a second.
 """
 import copy
+import math
+import os
 import os.path as osp
 
 import numpy as np
@@ -14,11 +16,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cgankd_plugin.synthesis import (BankWriter, BaseBankBuilder,
+from cgankd_plugin.synthesis import (BankCorruptError, BaseBankBuilder,
                                      SyntheticBank, TeacherAdapter,
                                      make_bank_builder)
-from cgankd_plugin.synthesis.builder import subsampling
-from cgankd_plugin.synthesis.builder.classification import split_by_quota
+from cgankd_plugin.synthesis.builder import (base, plan_rounds, subsampling,
+                                             top_up_size)
 from cgankd_plugin.synthesis.builder.rng import (BURN_IN_STREAM,
                                                  ROUND_STREAM, seeded,
                                                  to_uint8)
@@ -141,42 +143,53 @@ def test_burn_in_survivors_open_each_class_block(hard_bank, gan, teacher):
                                       images[keep].numpy())
         np.testing.assert_array_equal(bank.teacher_labels[block],
                                       logits[keep].argmax(1).numpy())
+        assert builder.rounds[c][0] == [BURN_IN, len(keep)]
     # the burn-in draws are candidates: every draw of the build is counted
     assert sum(builder.draws) == builder.num_candidates
-    assert builder.chunk_candidates[0] == BURN_IN
 
 
 def test_rounds_are_sized_on_what_the_class_still_needs(
-        gan, teacher, tmp_path, monkeypatch):
+        gan, teacher, tmp_path):
     """bank_batch_size 32, burn-in 8 (7 pass): a class of 12 or 13 needs
     about 6 more samples, so its round draws the floor of 16 candidates,
-    not 32. Before, a class drew a thrown-away burn-in of 8 plus at least
-    one full round of 32 (40 candidates); now 8 + 16, all of them
-    candidates."""
-    sizes = []
-    original = BankWriter.append_chunk
-
-    def spy(self, images, *args, **kwargs):
-        sizes.append(len(images))
-        return original(self, images, *args, **kwargs)
-
-    monkeypatch.setattr(BankWriter, 'append_chunk', spy)
+    not a full round of 32."""
     builder = make_builder(gan, teacher, batch_size=32)
     bank = build(builder, tmp_path / 'bank')
     assert len(bank) == NUM_FAKE
     np.testing.assert_array_equal(
         bank.cond_labels, condition_of_positions(NUM_FAKE, NUM_CLASSES))
-    candidates = iter(builder.chunk_candidates)
-    for c, chunks in enumerate(split_by_quota(sizes, builder.quotas)):
-        drawn = [next(candidates) for _ in chunks]
-        assert drawn[0] == BURN_IN  # the burn-in chunk opens the class
+    assert sorted(builder.rounds) == list(range(NUM_CLASSES))
+    for c, rounds in builder.rounds.items():
+        drawn = [n for n, _ in rounds]
+        assert drawn[0] == BURN_IN  # the burn-in opens the class
         assert all(16 <= n < 32 for n in drawn[1:])
         assert sum(drawn) < BURN_IN + 32
-    assert builder.num_candidates == sum(builder.chunk_candidates) == sum(
-        builder.draws)
+        assert sum(got for _, got in rounds) == builder.quotas[c]
+    assert builder.num_candidates == sum(builder.draws)
     assert builder.num_candidates < NUM_CLASSES * (BURN_IN + 32)
+    assert bank.meta['candidates'] == builder.num_candidates
     assert bank.meta['acceptance_rate'] == pytest.approx(
         NUM_FAKE / builder.num_candidates, abs=1e-4)
+
+
+def test_round_sizes_cover_what_is_missing_with_a_margin():
+    # CIFAR-100 as shipped: quota 1000, burn-in 500 of which 450 pass
+    p = 0.9
+    needed = math.ceil((550 + 2 * math.sqrt(550 * (1 - p))) / p)
+    assert needed == 628  # (550 + 14.8) / 0.9
+    assert plan_rounds(550, 450, 500, 500) == [500, 128]
+    # bounded below: a class missing 1 sample draws the floor (16)
+    assert plan_rounds(1, 90, 100, 256) == [16]
+    assert plan_rounds(1, 90, 100, 4) == [4]
+    # nothing missing, or nothing accepted yet: no plan
+    assert plan_rounds(0, 45, 64, 8) == []
+    assert plan_rounds(5, 0, 8, 4) == []
+    # top-up rounds follow the acceptance observed so far
+    p = 190 / 230
+    expected = math.ceil((10 + 2 * math.sqrt(10 * (1 - p))) / p)
+    assert top_up_size(10, 190, 230, 256) == max(16, expected) == 16
+    assert top_up_size(500, 190, 230, 256) == 256
+    assert top_up_size(5, 0, 8, 4) == 4
 
 
 def test_relabel_none_keeps_the_generating_class(gan, teacher, hard_bank,
@@ -211,38 +224,76 @@ def test_same_seed_same_bank_other_seed_other_bank(gan, teacher, hard_bank,
     assert other.content_hash() != hard.content_hash()
 
 
+def _kill_at_shard(monkeypatch, count):
+    """Interrupt the build when it writes its ``count``-th shard."""
+    saved = []
+
+    def dying_save(path, arrays):
+        if osp.basename(path).startswith('shard_'):
+            if len(saved) == count - 1:
+                raise KeyboardInterrupt('killed')
+            saved.append(path)
+        return save(path, arrays)
+
+    save = base.save_npz
+    monkeypatch.setattr(base, 'save_npz', dying_save)
+    return saved
+
+
 def test_killed_build_resumes_to_the_same_bank(gan, teacher, hard_bank,
                                                tmp_path, monkeypatch):
-    _, hard = hard_bank
-    original = BankWriter.append_chunk
-    calls = []
-
-    def dying_append(self, *args, **kwargs):
-        if len(calls) == 5:
-            raise KeyboardInterrupt('killed')
-        calls.append(1)
-        return original(self, *args, **kwargs)
-
+    """Killed while writing the 6th shard: the resumed build draws only
+    the 5 missing classes, as the uninterrupted build drew them, and
+    makes its bank byte for byte."""
+    builder0, hard = hard_bank
     path = tmp_path / 'bank'
-    monkeypatch.setattr(BankWriter, 'append_chunk', dying_append)
+    _kill_at_shard(monkeypatch, 6)
     with pytest.raises(KeyboardInterrupt):
         build(make_builder(gan, teacher), path)
     assert not SyntheticBank.is_complete(str(path))
-    monkeypatch.setattr(BankWriter, 'append_chunk', original)
+    assert sorted(os.listdir(str(path) + '.build'))[-5:] == [
+        f'shard_{c:05d}.npz' for c in range(5)
+    ]
+    monkeypatch.undo()
 
     builder = make_builder(gan, teacher)
     bank = build(builder, path)
-    assert any('resuming a partial build' in line for line in builder.lines)
-    assert len(bank) == NUM_FAKE
+    assert any('resuming a partial build, 63/123' in line
+               for line in builder.lines)
     assert bank.content_hash() == hard.content_hash()
-    # only the rounds after the kill were drawn again
-    assert builder.num_candidates < NUM_FAKE + 4 * 100
-    uninterrupted = make_builder(gan, teacher)
-    build(uninterrupted, tmp_path / 'whole')
-    # the same chunks from the same candidates as the uninterrupted build
-    assert builder.chunk_candidates == uninterrupted.chunk_candidates[5:]
-    assert builder.num_candidates == sum(
-        uninterrupted.chunk_candidates[5:])
+    assert sorted(builder.rounds) == list(range(5, NUM_CLASSES))
+    for c in range(5, NUM_CLASSES):
+        assert builder.rounds[c] == builder0.rounds[c]
+    # the meta counts every shard's candidates, whichever run drew them
+    assert bank.meta['candidates'] == hard.meta['candidates']
+    assert not osp.exists(str(path) + '.build')
+
+
+def test_a_complete_bank_is_opened_a_stale_one_rebuilt_a_corrupt_one_refused(
+        gan, teacher, hard_bank, tmp_path):
+    _, hard = hard_bank
+    path = tmp_path / 'bank'
+    old = build(make_builder(gan, teacher, seed=1), path)
+    # another key: rebuilt and replaced
+    bank = make_builder(gan, teacher).build(str(path), 'new', dict(test=1))
+    assert bank.key == 'new' and bank.content_hash() == hard.content_hash()
+    assert bank.content_hash() != old.content_hash()
+    # the same key: opened (verified), nothing drawn; the build folder a
+    # kill after the swap left is removed
+    os.makedirs(str(path) + '.build')
+    again = make_builder(gan, teacher)
+    assert again.build(str(path), 'new', {}).content_hash() == (
+        hard.content_hash())
+    assert again.draws == [] and not osp.exists(str(path) + '.build')
+    # a flipped byte: refused, naming the file
+    images = osp.join(str(path), 'images.npy')
+    with open(images, 'r+b') as f:
+        f.seek(-1, os.SEEK_END)
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_END)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(BankCorruptError, match='images.npy'):
+        make_builder(gan, teacher).build(str(path), 'new', {})
 
 
 def test_filter_that_rejects_everything_stops(gan, teacher, tmp_path):
@@ -254,8 +305,10 @@ def test_filter_that_rejects_everything_stops(gan, teacher, tmp_path):
         build(builder, tmp_path / 'bank')
     assert 'condition 0' in str(info.value)
     assert '3 rounds' in str(info.value)
-    # the burn-in (which accepted nothing either), then 3 full rounds
-    assert builder.num_candidates == BURN_IN + 3 * 4
+    # class 0: the burn-in (which accepted nothing either), then 3 full
+    # rounds; every class's burn-in was drawn first
+    assert builder.rounds == {0: [[BURN_IN, 0]] + [[4, 0]] * 3}
+    assert sum(builder.draws) == NUM_CLASSES * BURN_IN + 3 * 4
     assert not SyntheticBank.is_complete(str(tmp_path / 'bank'))
 
 
@@ -276,7 +329,7 @@ def test_bad_arguments(gan, teacher):
     with pytest.raises(ValueError, match='length'):
         make_builder(gan, teacher, bank_labels=np.arange(3))
     with pytest.raises(ValueError, match=r'filter\.quantile'):
-        make_builder(gan, teacher, filter_quantile=1.5).run_burn_in()
+        make_builder(gan, teacher, filter_quantile=1.5)
 
 
 def real_set(num=40, seed=3):
@@ -358,32 +411,20 @@ def test_rejection_sampling_uses_each_candidates_ratio(
         return out
 
     monkeypatch.setattr(subsampling, 'predict_density_ratio', ratios)
-    sizes = []
-    original = BankWriter.append_chunk
-
-    def spy(self, images, *args, **kwargs):
-        sizes.append(len(images))
-        return original(self, images, *args, **kwargs)
-
-    monkeypatch.setattr(BankWriter, 'append_chunk', spy)
     images, labels = real_set()
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
     bank = build(builder, tmp_path / 'bank', real=TensorImages(images, labels))
     np.testing.assert_array_equal(builder.max_ratios, np.ones(NUM_CLASSES))
-    assert len(bank) == NUM_FAKE and sum(sizes) == NUM_FAKE
-    assert builder.num_candidates == sum(builder.chunk_candidates)
-    chunks = split_by_quota(sizes, condition_quotas(NUM_FAKE, NUM_CLASSES))
-    candidates = iter(builder.chunk_candidates)
+    assert len(bank) == NUM_FAKE
     pos = 0
-    for c, class_sizes in enumerate(chunks):
-        # the burn-in chunk: every candidate under the cut-off
-        burn_in, *rounds = class_sizes
-        assert next(candidates) == BURN_IN
+    for c in range(NUM_CLASSES):
+        # the burn-in's samples: every candidate under the cut-off
+        (candidates, burn_in), *rounds = builder.rounds[c]
+        assert candidates == BURN_IN
         stat = builder.burn_in_statistic[builder.burn_in_conditions == c]
         assert burn_in == np.sum(stat <= builder.cutoffs[c]) >= 1
         pos += burn_in
-        for k, n in enumerate(rounds):
-            size = next(candidates)
+        for k, (size, n) in enumerate(rounds):
             assert n <= 1  # never more than the one candidate of ratio 1
             if n:
                 rng = seeded(0, ROUND_STREAM, c, k)

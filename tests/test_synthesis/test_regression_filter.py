@@ -4,9 +4,9 @@
 The regression filter of cGAN-KD: the 0.7 quantile of |teacher - label| on
 a burn-in draw pooled over every label value is the one cut-off; a sample
 is kept iff its error is at or under it, and is stored with its label in
-original units and the teacher's prediction as its target. The burn-in's
-survivors (shuffled) open the bank; rounds spread over the grid follow.
-cDR-RS for a continuous label compares each real image with fakes
+original units and the teacher's prediction as its target. The bank holds
+one block per label value: its burn-in survivors, then rounds at that
+value. cDR-RS for a continuous label compares each real image with fakes
 generated at its own label and bounds the ratios by one ``M`` per label
 value. Everything runs on one thread at 32x32 (a width-4 CcGAN, a ResNet-8
 teacher).
@@ -18,19 +18,18 @@ import torch
 from cgankd_plugin.synthesis import (SyntheticBank, TeacherAdapter,
                                      make_bank_builder)
 from cgankd_plugin.synthesis.builder import subsampling
-from cgankd_plugin.synthesis.builder.rng import (BURN_IN_CHUNK_STREAM,
-                                                 BURN_IN_STREAM,
-                                                 CONDITION_STREAM,
+from cgankd_plugin.synthesis.builder.rng import (BURN_IN_STREAM,
                                                  ROUND_STREAM, seeded,
                                                  to_uint8)
 from cgankd_plugin.synthesis.conditions import (label_grid_range,
                                                 normalisation_range)
+from cgankd_plugin.synthesis.layout import condition_quotas
 from cgankd_plugin.structures import TensorImages
 
 AGES = np.linspace(1.0, 60.0, 4).astype(np.float32)  # 1, 20.67, 40.33, 60
 NORM = 60.0  # UTKFace's official normalisation: age / 60
 LABEL_RANGE = (1.0, 60.0)
-NUM_FAKE = 60  # more than the burn-in's ~45 survivors: rounds follow
+NUM_FAKE = 60  # 15 a label value, about the burn-in's survivors
 QUANTILE = 0.7
 BURN_IN = 16
 BATCH = 8
@@ -107,8 +106,9 @@ def test_labels_are_original_units_on_the_grid(built):
     cond = np.asarray(bank.cond_labels)
     assert cond.dtype == np.float32
     assert bank.teacher_labels.dtype == np.float32
-    # in years, each from the grid; per-label counts follow acceptance
-    assert set(np.unique(cond)) <= set(np.asarray(AGES, np.float32))
+    # in years, from the grid, one block per label value
+    np.testing.assert_array_equal(
+        cond, np.repeat(AGES, condition_quotas(NUM_FAKE, len(AGES))))
     assert cond.min() >= LABEL_RANGE[0] and cond.max() <= LABEL_RANGE[1]
     assert np.all(np.isfinite(bank.teacher_labels))
 
@@ -140,65 +140,58 @@ def _burn_in_by_hand(gan, teacher):
     return images, values, targets, errors, np.quantile(errors, QUANTILE)
 
 
-def test_the_burn_in_survivors_open_the_bank_shuffled(built, gan, teacher):
-    """The pooled burn-in is not thrown away: its candidates under the
-    cut-off, in a seeded shuffled order, are the bank's first samples."""
+def test_the_burn_in_survivors_open_each_label_block(built, gan, teacher):
+    """The pooled burn-in is not thrown away: the candidates of label c's
+    burn-in under the pooled cut-off, in draw order, open label c's
+    block."""
     builder, bank = built
     images, values, targets, errors, cut = _burn_in_by_hand(gan, teacher)
     assert cut == pytest.approx(builder.cutoffs[0])
-    keep = errors <= builder.cutoffs[0]
-    perm = np.random.default_rng([0, BURN_IN_CHUNK_STREAM,
-                                  1]).permutation(len(keep))
-    order = perm[keep[perm]]
-    assert 0 < len(order) < NUM_FAKE
-    n = len(order)
-    np.testing.assert_array_equal(bank.images[:n], images[order].numpy())
-    np.testing.assert_allclose(bank.cond_labels[:n], targets[order])
-    np.testing.assert_allclose(bank.teacher_labels[:n],
-                               values[order].numpy(), rtol=1e-6)
-    # shuffled: not in label order
-    assert not np.all(np.diff(np.asarray(bank.cond_labels[:n])) >= 0)
-    assert builder.chunk_candidates[0] == BURN_IN * len(AGES)
+    starts = np.concatenate([[0], np.cumsum(builder.quotas)])
+    for c in range(len(AGES)):
+        mine = slice(c * BURN_IN, (c + 1) * BURN_IN)
+        keep = np.flatnonzero(errors[mine] <= builder.cutoffs[0])
+        keep = keep[:builder.quotas[c]] + c * BURN_IN
+        assert len(keep) > 0
+        assert builder.rounds[c][0] == [BURN_IN, len(keep)]
+        block = slice(starts[c], starts[c] + len(keep))
+        np.testing.assert_array_equal(bank.images[block],
+                                      images[keep].numpy())
+        np.testing.assert_allclose(bank.cond_labels[block], targets[keep])
+        np.testing.assert_allclose(bank.teacher_labels[block],
+                                   values[keep].numpy(), rtol=1e-6)
     assert builder.num_candidates == sum(builder.draws)
 
 
 def test_a_round_keeps_exactly_the_samples_under_the_cut_off(built, teacher):
-    """Replay round 0 by hand: same draws over the grid, same decisions;
-    it follows the burn-in chunk in the bank."""
+    """Replay a label's round 0 by hand: same draws, same decisions; it
+    follows the label's burn-in survivors in the bank."""
     builder, bank = built
-    size = builder.chunk_candidates[1]
-    assert size <= BATCH
-    conditions = np.random.default_rng([0, CONDITION_STREAM,
-                                        0]).integers(0, len(AGES), size)
-    np.testing.assert_array_equal(
-        builder._round_conditions(0, 0, size), conditions)
-    assert len(np.unique(conditions)) > 1  # a round spans the label grid
-    images = builder._generate(conditions, seeded(0, ROUND_STREAM, 0))
+    c = next(c for c, rounds in builder.rounds.items() if len(rounds) > 1)
+    (_, start), (size, got) = builder.rounds[c][:2]
+    assert size <= BATCH and got > 0
+    conditions = np.full(size, c)
+    images = builder._generate(conditions, seeded(0, ROUND_STREAM, c, 0))
     _, predicted = TeacherAdapter(teacher)(images)
-    targets = np.asarray(AGES, np.float64)[conditions]
-    errors = np.abs(predicted.double().numpy() - targets)
+    errors = np.abs(predicted.double().numpy() - float(AGES[c]))
     keep = np.flatnonzero(errors <= builder.cutoffs[0])
-    chunk = builder._round(0, 0, size)
+    chunk = builder._round(c, 0, size)
     np.testing.assert_array_equal(chunk['images'], images[keep].numpy())
     np.testing.assert_allclose(
         chunk['teacher_labels'], predicted[keep].numpy(), rtol=1e-6)
-    np.testing.assert_allclose(chunk['cond_labels'], targets[keep])
-    # the burn-in chunk comes first (no cDR-RS: every survivor)
-    start = int(np.sum(builder.burn_in_statistic <= builder.cutoffs[0]))
-    taken = min(len(keep), NUM_FAKE - start)
+    np.testing.assert_allclose(chunk['cond_labels'], AGES[c])
+    start += int(np.sum(builder.quotas[:c]))
     np.testing.assert_array_equal(
-        np.asarray(bank.images[start:start + taken]),
-        images[keep[:taken]].numpy())
+        np.asarray(bank.images[start:start + got]),
+        images[keep[:got]].numpy())
 
 
-def test_a_bank_the_burn_in_fills_still_spans_the_grid(gan, teacher,
-                                                       tmp_path):
+def test_a_small_bank_still_spans_the_grid(gan, teacher, tmp_path):
     builder = make_builder(gan, teacher, num_fake=10)
     bank = builder.build(str(tmp_path / 'bank'), 'key', dict(test=True))
     assert len(bank) == 10
-    assert builder.chunk_candidates == [BURN_IN * len(AGES)]  # no round
-    # the first 10 survivors in label order would hold 1 or 2 labels
-    assert len(np.unique(bank.cond_labels)) >= 3
+    np.testing.assert_array_equal(bank.cond_labels,
+                                  np.repeat(AGES, [3, 3, 2, 2]))
 
 
 SUBSAMPLE = dict(epochs=1, batch_size=8, hidden_dims=(16, 8), dropout=0.0,
@@ -268,16 +261,14 @@ def test_cdr_rs_bound_is_per_label_value(gan, teacher, tmp_path,
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
     bank = builder.build(str(tmp_path / 'bank'), 'key', dict(test=True),
                          real=TensorImages(images, labels))
-    # the bank opens with every burn-in survivor of the filter, of every
-    # label value
+    # each label's block opens with every burn-in survivor of the filter
     conditions = builder.burn_in_conditions
     kept = builder.burn_in_statistic <= builder.cutoffs[conditions]
-    assert np.all(np.bincount(conditions[kept], minlength=len(AGES)) > 0)
-    n = int(kept.sum())
-    assert n < NUM_FAKE
-    np.testing.assert_array_equal(
-        np.sort(np.asarray(bank.cond_labels[:n])),
-        np.sort(AGES[conditions[kept]]))
+    for c in range(len(AGES)):
+        survivors = int(np.sum(kept[conditions == c]))
+        assert survivors > 0
+        assert builder.rounds[c][0][1] == min(survivors, builder.quotas[c])
+    assert len(bank) == NUM_FAKE
     np.testing.assert_allclose(builder.max_ratios, 100 * (AGES / NORM)**2,
                                rtol=1e-5)
 

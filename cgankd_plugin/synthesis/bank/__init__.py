@@ -8,14 +8,12 @@ A bank is a directory holding ``images.npy`` (uint8, ``(N, C, H, W)``),
 (key, shapes, sha256 checksums, settings). Everything is plain ``.npy`` and
 JSON: nothing is ever unpickled.
 
-A bank is built by :class:`BankWriter` in a sibling directory
-``<bank_dir>.partial``, one atomically committed chunk per sampling round,
-so a killed build resumes where it stopped. :meth:`BankWriter.finalize`
-concatenates the chunks and swaps the result into place; a reader never
-sees a half-written bank. :class:`SyntheticBank` opens a finished bank
-without reading the images into memory, and reads each sample with
-``os.pread`` (:class:`BankArray`), so a reader's memory does not grow
-with the bank's size.
+:class:`BankWriter` streams the samples into a sibling directory
+``<bank_dir>.partial`` and swaps it into place when the bank is complete;
+a reader never sees a half-written bank. :class:`SyntheticBank` opens a
+finished bank without reading the images into memory, and reads each
+sample with ``os.pread`` (:class:`BankArray`), so a reader's memory does
+not grow with the bank's size.
 
 Modules: ``errors`` (the exceptions), ``key`` (the hashing behind a bank's
 key), ``format`` (the on-disk format and its file helpers), ``writer``
@@ -25,16 +23,16 @@ key), ``format`` (the on-disk format and its file helpers), ``writer``
 from .array import BankArray
 from .errors import (BankCorruptError, BankError, BankNotFoundError,
                      BankStaleError)
-from .format import (ARRAY_NAMES, FORMAT_VERSION, LABEL_DTYPES, META_FILE,
-                     OLD_SUFFIX, PARTIAL_FILE, PARTIAL_SUFFIX, check_bank_dir)
+from .format import (ARRAY_NAMES, BUILD_SUFFIX, FORMAT_VERSION, LABEL_DTYPES,
+                     META_FILE, OLD_SUFFIX, PARTIAL_SUFFIX, check_bank_dir)
 from .key import file_sha256, hash_settings, hash_state_dict
 from .reader import SyntheticBank
 from .writer import BankWriter
 
 __all__ = [
-    'ARRAY_NAMES', 'BankArray', 'BankCorruptError', 'BankError',
-    'BankNotFoundError', 'BankStaleError', 'BankWriter', 'FORMAT_VERSION',
-    'LABEL_DTYPES', 'META_FILE', 'OLD_SUFFIX', 'PARTIAL_FILE',
+    'ARRAY_NAMES', 'BUILD_SUFFIX', 'BankArray', 'BankCorruptError',
+    'BankError', 'BankNotFoundError', 'BankStaleError', 'BankWriter',
+    'FORMAT_VERSION', 'LABEL_DTYPES', 'META_FILE', 'OLD_SUFFIX',
     'PARTIAL_SUFFIX', 'SyntheticBank', 'check_bank_dir', 'file_sha256',
     'hash_settings', 'hash_state_dict'
 ]

@@ -3,9 +3,10 @@
 
 The format's constants (file names, suffixes, array names, label dtypes);
 reading a ``.npy`` header (:func:`read_npy_header`) and writing a ``.npy``
-file piece by piece (:class:`NpyStreamWriter`); the checks of a bank's
+file piece by piece (:class:`NpyStreamWriter`); the atomic ``.npz`` files
+of a build (:func:`save_npz`, :func:`load_npz`); the checks of a bank's
 layout and of its folder (:func:`check_layout`, :func:`check_bank_dir`);
-the atomic swap of a finished build into place (:func:`install_bank`);
+the atomic swap of a finished bank into place (:func:`install_bank`);
 and the small file helpers the writer and the reader share.
 """
 import hashlib
@@ -13,7 +14,7 @@ import io
 import os
 import os.path as osp
 import shutil
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -22,8 +23,8 @@ from .errors import BankCorruptError, BankError
 
 FORMAT_VERSION = 1
 META_FILE = 'meta.json'
-PARTIAL_FILE = 'partial.json'
 PARTIAL_SUFFIX = '.partial'
+BUILD_SUFFIX = '.build'
 OLD_SUFFIX = '.old'
 ARRAY_NAMES = ('images', 'cond_labels', 'teacher_labels', 'teacher_probs')
 LABEL_DTYPES = ('int64', 'float32')
@@ -89,16 +90,55 @@ def make_writable_dir(path: str) -> None:
             'Point the bank to a writable location.')
 
 
-def chunk_name(index: int) -> str:
-    """The file name of chunk ``index`` in a partial build.
+def save_npz(path: str, arrays: Dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to the ``.npz`` file ``path`` atomically.
+
+    The file is written under a temporary name, flushed to disk and
+    renamed over ``path``: a reader (or a resumed build) sees the whole
+    file or none.
 
     Args:
-        index (int): The chunk's position (its sampling round).
+        path (str): The ``.npz`` file.
+        arrays (dict[str, np.ndarray]): The arrays, by name.
+
+    Raises:
+        BankError: naming the file if it cannot be written (e.g. the disk
+            is full); the files written before it are kept.
+    """
+    tmp = f'{path}.tmp{os.getpid()}'
+    try:
+        with open(tmp, 'wb') as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        remove_path(tmp)
+        folder = osp.dirname(path)
+        raise BankError(
+            f'bank: writing {path!r} failed ({err}). The files written '
+            f'before it are kept in {folder!r}: free space there (or fix '
+            'the folder) and run again to resume.') from err
+    fsync_dir(osp.dirname(path))
+
+
+def load_npz(path: str,
+             fields: Optional[Iterable[str]] = None) -> Dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` file ``path`` (never unpickled).
+
+    Args:
+        path (str): The ``.npz`` file.
+        fields (Iterable[str], optional): Read only these arrays (those the
+            file holds); None: all.
 
     Returns:
-        str: ``chunk_<index>.npz``, the index zero-padded to six digits.
+        dict[str, np.ndarray]: The arrays, by name.
     """
-    return f'chunk_{index:06d}.npz'
+    with np.load(path, allow_pickle=False) as data:
+        names = data.files if fields is None else [
+            f for f in fields if f in data.files
+        ]
+        return {name: data[name] for name in names}
 
 
 # --------------------------------------------------------------------------
@@ -281,4 +321,3 @@ def install_bank(partial_dir: str, bank_dir: str) -> None:
         remove_path(old_dir)
     except OSError:
         pass  # a leftover ``.old`` is removed by the next install
-

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from ...utils.atomic_io import json_default
 from .array import BankArray
 from .errors import BankCorruptError, BankNotFoundError, BankStaleError
-from .format import ARRAY_NAMES, META_FILE, PARTIAL_SUFFIX, read_json_object
+from .format import ARRAY_NAMES, BUILD_SUFFIX, META_FILE, read_json_object
 from .key import file_sha256
 
 _BUILT_BY = 'Banks are built by CGANHook or tools/build_bank.py.'
@@ -179,9 +179,9 @@ def _load_meta(path: str) -> Dict[str, Any]:
     """Read ``meta.json`` of the bank at ``path``."""
     meta_path = osp.join(path, META_FILE)
     if not osp.isfile(meta_path):
-        partial = path + PARTIAL_SUFFIX
-        note = (f' An unfinished build is at {partial!r}.'
-                if osp.isdir(partial) else '')
+        build = path + BUILD_SUFFIX
+        note = (f' An unfinished build is at {build!r}.'
+                if osp.isdir(build) else '')
         raise BankNotFoundError(
             f'no synthetic bank at {path!r} ({META_FILE} not found).{note} '
             f'{_BUILT_BY}')

@@ -1,43 +1,76 @@
 # Copyright (c) cgankd_plugin contributors.
-"""What a bank build does whatever the task: draws, cDR-RS, commits, roles.
+"""A bank build, whatever the task: its phases, files and barriers.
 
-:class:`BaseBankBuilder` holds the build's settings and accounting, draws
-candidates through the generator and the teacher, sets up cDR-RS
-(:class:`SubsamplingMixin`, in ``subsampling``), commits chunks to the
-:class:`BankWriter` or stages them for it, and runs
-:meth:`BaseBankBuilder.build` as the writer (rank 0) or as a helper. How
-the bank is filled (streams, burn-in, rounds, relabelling) is the task's:
-:class:`ClassificationBankBuilder`, :class:`RegressionBankBuilder`.
+The bank holds ``num_fake`` samples in blocks, one per condition (a class,
+or a value of the label grid): condition ``c``'s block holds ``quotas[c]``
+samples (:func:`~cgankd_plugin.synthesis.layout.condition_quotas`). Rank
+``r`` of ``W`` owns the conditions ``c`` with ``c % W == r``.
+:meth:`BaseBankBuilder.build` runs four phases in the build folder
+``<bank_dir>.build``, with ``mmengine.dist.barrier()`` between them (a
+no-op in one process):
+
+1. :meth:`~BaseBankBuilder.prepare`: rank 0 keeps the build folder if it
+   holds a build of the same key and settings (a killed build resumes),
+   else makes it afresh; it fits the cDR-RS model, or loads it, and saves
+   it where the other ranks load it (:class:`SubsamplingMixin`).
+2. :meth:`~BaseBankBuilder.draw_burn_in`: each rank draws the burn-in of
+   its conditions into ``burn_in_<c>.npz`` (images, teacher outputs,
+   filter statistic and density ratios).
+3. :meth:`~BaseBankBuilder.fill`: each rank reads the burn-in statistic of
+   every condition and sets the same cut-offs (per class; pooled over the
+   label grid for regression) and cDR-RS bounds ``M`` (per condition);
+   then it fills the quota of each of its conditions into
+   ``shard_<c>.npz``: the burn-in's candidates that pass the filter (and
+   cDR-RS), then rounds of candidates sized on what the condition still
+   needs (:mod:`.sampling`).
+4. :meth:`~BaseBankBuilder.assemble`: rank 0 streams the shards, in
+   condition order, into the bank (:class:`BankWriter`) with its meta,
+   and removes the build folder.
+
+Every file is written atomically and a phase skips the files already
+there, so a killed build resumes at its last finished condition. The
+draws of condition ``c`` are seeded by their place (:mod:`.rng`): its
+burn-in by ``(seed, c)``, its round ``k`` by ``(seed, c, k)``; so the
+bank is the same, byte for byte, whatever the number of ranks and
+wherever a build was killed.
 """
-import shutil
+import json
+import os.path as osp
 import time
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
+from mmengine.dist import barrier
 
 from ...structures import RealImages
+from ...utils.atomic_io import atomic_write_json, json_default
+from ...utils.fault_injection import fault_point
 from ...utils.progress import ProgressLog
-from ..bank import BankWriter, SyntheticBank
-from ..bank_staging import BankStaging, staging_dir
-from ..density_ratio import rejection_sample
+from ..bank import (ARRAY_NAMES, BUILD_SUFFIX, BankCorruptError, BankError,
+                    BankWriter, SyntheticBank, check_bank_dir)
+from ..bank.format import (load_npz, make_writable_dir, read_json_object,
+                           remove_path, save_npz)
+from ..density_ratio import estimate_max_ratios
 from ..layout import condition_quotas
-from ..round_schedule import RoundSchedule
 from ..teacher_adapter import TeacherAdapter
-from .rng import BURN_IN_STREAM, ROUND_STREAM, seeded, to_uint8
+from ..teacher_filter import check_filter_settings, cutoffs_from_burn_in
+from .rng import BURN_IN_STREAM, seeded
+from .sampling import SamplingMixin
 from .subsampling import SubsamplingMixin
 
 RELABEL_MODES = ('none', 'hard', 'soft')
+RECORD_FILE = 'build.json'
 
 
-class BaseBankBuilder(SubsamplingMixin):
+class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
     """Build one synthetic bank from a conditional GAN and a teacher.
 
-    A subclass fills the bank for one task: it implements the filter's
-    statistic, the relabelling, the conditions and seeding place of a
-    round, the fakes cDR-RS is fitted on, the burn-in, and the writer's and
-    the helpers' side of the build (``_fill``, ``_help``). cDR-RS is in
-    :class:`SubsamplingMixin`.
+    The phases of a build are here; how a condition's shard is sampled is
+    in :class:`SamplingMixin`, cDR-RS in :class:`SubsamplingMixin`. A
+    subclass fills the bank for one task: the filter's statistic, the
+    relabelling and the fakes cDR-RS is fitted on
+    (:class:`ClassificationBankBuilder`, :class:`RegressionBankBuilder`).
 
     Args:
         gan (BaseConditionalGAN): A ``ClassConditionalGAN`` or
@@ -66,10 +99,6 @@ class BaseBankBuilder(SubsamplingMixin):
         log (callable, optional): Where progress lines go.
         rank (int): This process's rank in a distributed build.
         world_size (int): Processes sharing the build (1: not distributed).
-        session (str): Identifies this run of a distributed build (the
-            same string on every rank, e.g. the runner's timestamp).
-        poll_seconds (float): How often a distributed rank looks for the
-            files it waits for.
         dre_cache (str, optional): A file for the fitted cDR-RS model:
             loaded when it exists (the caller names it by everything the
             fit depends on), else written after the fit, so banks that
@@ -98,8 +127,6 @@ class BaseBankBuilder(SubsamplingMixin):
                  log: Optional[Callable[[str], None]] = None,
                  rank: int = 0,
                  world_size: int = 1,
-                 session: str = '',
-                 poll_seconds: float = 1.0,
                  dre_cache: Optional[str] = None) -> None:
         if relabel not in RELABEL_MODES:
             raise ValueError(f'relabel must be one of {RELABEL_MODES}, got '
@@ -114,6 +141,7 @@ class BaseBankBuilder(SubsamplingMixin):
         if bool(gan.is_continuous) != self.is_regression:
             raise TypeError(f'{type(self).__name__} cannot build from a '
                             f'{type(gan).__name__}: use make_bank_builder')
+        check_filter_settings(filter_quantile, filter_threshold)
         self.gan = gan
         self.teacher = teacher
         self.num_fake = int(num_fake)
@@ -131,8 +159,6 @@ class BaseBankBuilder(SubsamplingMixin):
         self.log = log or print
         self.rank = int(rank)
         self.world_size = int(world_size)
-        self.session = str(session)
-        self.poll_seconds = float(poll_seconds)
         self.dre_cache = dre_cache
         self.quotas = condition_quotas(self.num_fake, self.num_conditions)
         self.dre = None
@@ -140,294 +166,247 @@ class BaseBankBuilder(SubsamplingMixin):
         self.cutoffs = np.full(self.num_conditions, np.nan)
         self.burn_in_statistic: Optional[np.ndarray] = None
         self.burn_in_conditions: Optional[np.ndarray] = None
-        self.staging: Optional[BankStaging] = None
-        self._bank_progress: Optional[ProgressLog] = None
-        # this session's accounting
-        self.draws: List[int] = []  # every generator + teacher pass
-        self.chunk_candidates: List[int] = []  # per chunk committed/staged
-        self.num_candidates = 0
-        self.num_accepted = 0
-        self.by_rank: Dict[int, Dict[str, int]] = {}
-
-    # ------------------------------------------------------------ helpers
-    @property
-    def is_writer(self) -> bool:
-        """bool: Whether this process writes the bank (rank 0)."""
-        return self.rank == 0
+        self.bank_dir = self.build_dir = self.key = None
+        self.settings: dict = {}
+        self._started = time.time()
+        # this session's work: every generator + teacher pass, and the
+        # [candidates, accepted] of each round (burn-in first) of each
+        # condition this builder filled
+        self.draws: List[int] = []
+        self.rounds: Dict[int, List[List[int]]] = {}
 
     @property
-    def distributed(self) -> bool:
-        """bool: Whether the build is split over processes."""
-        return self.world_size > 1
+    def num_candidates(self) -> int:
+        """int: Candidates drawn for the conditions this builder filled."""
+        return sum(n for rounds in self.rounds.values() for n, _ in rounds)
 
-    def owner(self, index: int) -> int:
-        """The rank that draws condition (or planned round) ``index``."""
-        return index % self.world_size
+    def owned(self) -> range:
+        """range: The conditions this rank draws."""
+        return range(self.rank, self.num_conditions, self.world_size)
 
-    # ----------------------------------------------------- the task's steps
-    def _statistic(self, outputs: torch.Tensor,
-                   conditions: np.ndarray) -> np.ndarray:
-        """The filter's statistic of each candidate (lower passes)."""
-        raise NotImplementedError
+    def _file(self, kind: str, condition: int) -> str:
+        return osp.join(self.build_dir, f'{kind}_{condition:05d}.npz')
 
-    def _relabel(self, chunk: Dict[str, np.ndarray],
-                 outputs: torch.Tensor) -> None:
-        """Add the stored targets (``teacher_labels``...) to ``chunk``."""
-        raise NotImplementedError
+    # --------------------------------------------------------------- phases
+    def _record(self) -> dict:
+        """What a build folder must hold to be resumed (as JSON reads)."""
+        record = dict(
+            key=self.key,
+            num_fake=self.num_fake,
+            bank_labels=self.bank_labels,
+            image_shape=[self.gan.img_channels, self.gan.img_size],
+            relabel=self.relabel,
+            subsample=self.subsample,
+            filter=[self.filter_quantile, self.filter_threshold],
+            burn_in=self.burn_in,
+            batch_size=self.batch_size,
+            seed=self.seed)
+        return json.loads(json.dumps(record, default=json_default))
 
-    def _round_conditions(self, stream: int, round_index: int,
-                          size: int) -> np.ndarray:
-        """The condition of each candidate of a round."""
-        raise NotImplementedError
+    def _expect(self, path: str) -> str:
+        """``path``, which a rank wrote before the last barrier."""
+        if not osp.isfile(path):
+            raise BankError(
+                f'rank {self.rank} does not see {path!r}, written before '
+                'the last barrier: every rank must see the bank folder on '
+                'shared storage (a file system every node mounts).')
+        return path
 
-    def _round_place(self, stream: int, round_index: int) -> tuple:
-        """Where a round's draws are seeded from (after its stream)."""
-        raise NotImplementedError
+    def prepare(self,
+                bank_dir: str,
+                key: str,
+                settings: dict,
+                real: Optional[RealImages] = None) -> None:
+        """Phase 1: the build folder and the cDR-RS model (rank 0).
 
-    def run_burn_in(self) -> None:
-        """Draw every condition's burn-in; set the cut-offs (and ``M``)."""
-        raise NotImplementedError
-
-    def _progress(self, writer: BankWriter) -> dict:
-        """What the writer holds, as helpers read it in ``progress.json``."""
-        raise NotImplementedError
-
-    def _fill(self, writer: BankWriter) -> None:
-        """The writer's side: commit every chunk of the bank, in order."""
-        raise NotImplementedError
-
-    def _help(self) -> None:
-        """A helper rank's side: its share of the build, into staging."""
-        raise NotImplementedError
-
-    # ---------------------------------------------------------------- draws
-    def _generate(self, conditions: np.ndarray,
-                  rng: torch.Generator) -> torch.Tensor:
-        """uint8 images for the given condition indices."""
-        labels = self.gan_labels[torch.as_tensor(conditions)]
-        images = self.gan.sample(labels, rng=rng)
-        if not torch.isfinite(images).all():
-            raise FloatingPointError(
-                'the generator produced NaN/Inf images; its weights are '
-                'broken: retrain it or give another generator_ckpt.')
-        return to_uint8(images).cpu()
-
-    def _draw(self, conditions: np.ndarray, rng: torch.Generator) -> Dict:
-        """Candidates through the generator and the teacher."""
-        images = self._generate(conditions, rng)
-        feats, outputs = self.teacher(images)
-        stat = self._statistic(outputs.cpu(), conditions)
-        self.draws.append(len(conditions))
-        return dict(
-            conditions=conditions,
-            images=images.numpy(),
-            outputs=outputs.cpu().numpy(),
-            statistic=stat,
-            ratios=(self._ratios(feats, conditions)
-                    if self.dre is not None else None))
-
-    def _keep(self, draw: Dict, rng: np.random.Generator) -> np.ndarray:
-        """The filter (and cDR-RS) decision of every candidate."""
-        conditions = draw['conditions']
-        keep = draw['statistic'] <= self.cutoffs[conditions]
-        if self.dre is not None:
-            keep &= rejection_sample(draw['ratios'],
-                                     self.max_ratios[conditions], rng)
-        return keep
-
-    def _chunk(self, draw: Dict, order: np.ndarray) -> Dict[str, np.ndarray]:
-        """The chunk of the candidates ``order`` (indices), relabelled."""
-        conditions = draw['conditions'][order]
-        out = dict(
-            images=draw['images'][order],
-            cond_labels=self.bank_labels[conditions])
-        self._relabel(out, torch.from_numpy(draw['outputs'][order]))
-        return out
-
-    def _round(self, stream: int, round_index: int,
-               size: int) -> Dict[str, np.ndarray]:
-        """One round of ``size`` candidates -> its accepted chunk.
-
-        Args:
-            stream (int): The class (classification); ignored for
-                regression, which has one stream.
-            round_index (int): The round's index in its stream.
-            size (int): Candidates to draw.
-
-        Returns:
-            dict[str, np.ndarray]: The round's accepted chunk.
-        """
-        place = self._round_place(stream, round_index)
-        conditions = self._round_conditions(stream, round_index, size)
-        draw = self._draw(conditions, seeded(self.seed, ROUND_STREAM,
-                                             *place))
-        keep = self._keep(
-            draw, np.random.default_rng([self.seed, ROUND_STREAM, *place]))
-        return self._chunk(draw, np.flatnonzero(keep))
-
-    def _burn_in_draw(self, condition: int) -> Dict:
-        """The burn-in candidates of one condition (seeded by it)."""
-        cond = np.full(self.burn_in, condition)
-        return self._draw(cond, seeded(self.seed, BURN_IN_STREAM,
-                                       condition))
-
-    # -------------------------------------------------------------- commits
-    def _commit(self, writer: BankWriter, chunk: Dict[str, np.ndarray],
-                candidates: int, rank: int) -> int:
-        """Append one chunk to the bank; returns the samples it added."""
-        before = writer.num_committed
-        writer.append_chunk(**chunk)
-        got = writer.num_committed - before
-        self._count(candidates, got, rank)
-        if self._bank_progress is not None:
-            self._bank_progress.update(writer.num_committed,
-                                       f'accepted (chunk {writer.num_chunks})')
-        return got
-
-    def _count(self, candidates: int, accepted: int, rank: int) -> None:
-        self.chunk_candidates.append(int(candidates))
-        self.num_candidates += int(candidates)
-        self.num_accepted += int(accepted)
-        tally = self.by_rank.setdefault(
-            int(rank), dict(accepted=0, candidates=0, chunks=0))
-        tally['accepted'] += int(accepted)
-        tally['candidates'] += int(candidates)
-        tally['chunks'] += 1
-
-    def _stage(self, name: str, chunk: Dict[str, np.ndarray],
-               candidates: int) -> None:
-        """A helper rank hands a committed round to the writer."""
-        self.staging.save_chunk(name, chunk, candidates)
-        self._count(candidates, len(chunk['images']), self.rank)
-
-    def _take_staged(self, name: str,
-                     wait_for: Optional[str] = None) -> Optional[tuple]:
-        """A staged round: ``(chunk, candidates, rank)``, or None.
-
-        Args:
-            name (str): The round's file in the staging folder.
-            wait_for (str, optional): Wait for it, drawn by whom this names;
-                None: take it only if it is there.
-        """
-        if self.staging is None:
-            return None
-        return self.staging.load_chunk(name, wait_for)
-
-    @staticmethod
-    def _cut(chunk: Dict[str, np.ndarray], room: int) -> Dict:
-        return {k: v[:room] for k, v in chunk.items()}
-
-    def _check_stall(self, schedule: RoundSchedule, what: str) -> None:
-        if schedule.stalled >= self.max_rounds:
-            raise RuntimeError(
-                f'the filter rejected every candidate of {what} in '
-                f'{schedule.stalled} rounds of up to {self.batch_size} '
-                'draws: loosen filter.quantile / filter.threshold or '
-                'subsample, or train the cGAN longer.')
-
-    # ----------------------------------------------------------------- build
-    def build(self,
-              bank_dir: str,
-              key: str,
-              settings: dict,
-              real: Optional[RealImages] = None) -> Optional[SyntheticBank]:
-        """Build (or finish building) the bank at ``bank_dir``.
-
-        In a distributed build every rank calls this; rank 0 returns the
-        bank, the others return None once their share is staged (they
-        should then wait for rank 0, e.g. on a file it writes afterwards).
+        Every rank records where the bank goes; rank 0 keeps a build
+        folder made for the same key and settings (its files are reused)
+        or makes a new one, then loads or fits the cDR-RS model.
 
         Args:
             bank_dir (str): Where the bank goes.
             key (str): The bank's key (hash of weights and settings).
             settings (dict): Recorded in the bank's meta.
             real (RealImages, optional): The real images and their GAN
-                labels, needed by cDR-RS (on rank 0), read a batch at a
-                time.
+                labels, which cDR-RS is fitted on (read on rank 0 only, a
+                batch at a time).
+        """
+        check_bank_dir(bank_dir)
+        self.bank_dir = osp.normpath(bank_dir)
+        self.build_dir = self.bank_dir + BUILD_SUFFIX
+        self.key, self.settings = key, dict(settings)
+        self._started = time.time()
+        if self.rank != 0:
+            return
+        path = osp.join(self.build_dir, RECORD_FILE)
+        if read_json_object(path) != self._record():
+            remove_path(self.build_dir)
+            make_writable_dir(self.build_dir)
+            atomic_write_json(path, self._record())
+        self._setup_subsampler(real)
+
+    def draw_burn_in(self) -> None:
+        """Phase 2: the burn-in of this rank's conditions, into files.
+
+        Loads the cDR-RS model rank 0 saved (other ranks); a condition
+        whose burn-in file exists is not drawn again.
+
+        Raises:
+            BankError: if the build folder is not the one rank 0 prepared.
+        """
+        record = self._expect(osp.join(self.build_dir, RECORD_FILE))
+        if read_json_object(record) != self._record():
+            raise BankError(
+                f'rank {self.rank} builds the bank with other settings than '
+                f'rank 0 recorded in {record!r}')
+        if self.subsample is not None and self.dre is None:
+            self._load_dre(self._expect(self._dre_file()))
+        for c in self.owned():
+            path = self._file('burn_in', c)
+            if not osp.isfile(path):
+                draw = self._draw(
+                    np.full(self.burn_in, c),
+                    seeded(self.seed, BURN_IN_STREAM, c))
+                save_npz(path, {
+                    k: v
+                    for k, v in draw.items()
+                    if v is not None and k != 'conditions'
+                })
+
+    def fill(self) -> None:
+        """Phase 3: the cut-offs and ``M``, then this rank's shards.
+
+        Every rank reads every condition's burn-in statistic (and density
+        ratios), so all set the same cut-offs and bounds; then each fills
+        its conditions' quotas (:meth:`_fill_condition`), skipping the
+        shards already on disk.
+        """
+        stats, ratios = [], []
+        for c in range(self.num_conditions):
+            data = load_npz(
+                self._expect(self._file('burn_in', c)),
+                ('statistic', 'ratios'))
+            stats.append(data['statistic'])
+            ratios.append(data.get('ratios'))
+        self.burn_in_statistic = np.concatenate(stats)
+        self.burn_in_conditions = np.repeat(
+            np.arange(self.num_conditions), [len(s) for s in stats])
+        self.cutoffs = cutoffs_from_burn_in(
+            self.burn_in_statistic, self.burn_in_conditions,
+            self.num_conditions, self.filter_quantile, self.filter_threshold,
+            per_condition=not self.is_regression)
+        if self.dre is not None:
+            self.max_ratios = estimate_max_ratios(ratios)
+        mine = [c for c in self.owned() if self.quotas[c]]
+        todo = [c for c in mine if not osp.isfile(self._file('shard', c))]
+        total = int(sum(self.quotas[c] for c in mine))
+        done = total - int(sum(self.quotas[c] for c in todo))
+        if done:
+            self.log(f'bank: resuming a partial build, {done}/{total} '
+                     f'samples of rank {self.rank} already on disk')
+        progress = ProgressLog(
+            'bank:', total, self.log, unit='img', start=done,
+            min_interval=10)
+        for c in todo:
+            draw = load_npz(self._file('burn_in', c))
+            save_npz(self._file('shard', c), self._fill_condition(c, draw))
+            fault_point('bank.shard')
+            done += int(self.quotas[c])
+            progress.update(done, f'accepted (condition {c})')
+
+    def assemble(self) -> SyntheticBank:
+        """Phase 4 (rank 0): the shards, in condition order, into the bank.
+
+        One shard is in memory at a time. The meta records the candidates
+        of every round of every shard (whichever rank or run drew them),
+        the cut-offs and the relabelling; the build folder is removed.
 
         Returns:
-            SyntheticBank: The finished bank, memory-mapped (rank 0).
+            SyntheticBank: The finished bank.
         """
-        self._started = time.time()
-        self._bank_progress = None
-        if self.distributed:
-            self.staging = BankStaging(bank_dir, key, self.session,
-                                       self.rank, self.poll_seconds,
-                                       self.log)
-        try:
-            if self.is_writer:
-                return self._build_as_writer(bank_dir, key, settings, real)
-            self._build_as_helper()
-            return None
-        except BaseException as err:
-            if self.staging is not None:
-                self.staging.fail(err)
-            raise
-
-    def _build_as_writer(self, bank_dir, key, settings,
-                         real: Optional[RealImages]) -> SyntheticBank:
-        probs = (None if self.relabel != 'soft' else self.num_conditions)
         image_shape = (self.gan.img_channels, self.gan.img_size,
                        self.gan.img_size)
         writer = BankWriter(
-            bank_dir, key, self.num_fake, image_shape,
-            label_dtype=self.label_dtype, num_soft_classes=probs,
-            settings=settings)
-        if writer.num_committed:
-            self.log(f'bank: resuming a partial build, '
-                     f'{writer.num_committed}/{self.num_fake} already on '
-                     'disk')
-        if self.staging is not None:
-            self.staging.prepare(self._progress(writer))
-        resumed_at = writer.num_committed
-        self._setup_subsampler(real)
-        self._bank_progress = ProgressLog(
-            'bank:', self.num_fake, self.log, unit='img',
-            start=writer.num_committed, min_interval=10)
-        self._fill(writer)
-        meta = self._meta(resumed_at)
-        if self.distributed:
-            shares = ', '.join(
-                f'rank {r}: {t["accepted"]} samples from {t["candidates"]} '
-                'candidates' for r, t in sorted(self.by_rank.items()))
-            self.log(f'bank: built by {self.world_size} ranks ({shares})')
-        if self.staging is not None:
-            # a helper may still be drawing a round no longer needed
-            self.staging.wait_helpers(self.world_size)
-        bank = writer.finalize(meta)
-        if self.staging is not None:
-            self.staging.remove()
-        else:  # left by a killed distributed build, finished by one rank
-            shutil.rmtree(staging_dir(bank_dir), ignore_errors=True)
+            self.bank_dir, self.key, self.num_fake, image_shape,
+            label_dtype=self.label_dtype,
+            num_soft_classes=(self.num_conditions
+                              if self.relabel == 'soft' else None),
+            settings=self.settings)
+        candidates = 0
+        for c in np.flatnonzero(self.quotas):
+            path = self._expect(self._file('shard', c))
+            shard = load_npz(path)
+            if len(shard['images']) != self.quotas[c]:
+                raise BankCorruptError(
+                    f'{path!r} holds {len(shard["images"])} samples, '
+                    f'expected {self.quotas[c]}: delete {self.build_dir!r} '
+                    'to rebuild')
+            candidates += int(shard['rounds'][:, 0].sum())
+            writer.append_chunk(
+                **{name: shard[name]
+                   for name in ARRAY_NAMES if name in shard})
+        bank = writer.finalize(
+            dict(
+                build_seconds=round(time.time() - self._started, 3),
+                candidates=candidates,
+                acceptance_rate=round(self.num_fake / candidates, 4),
+                filter_cutoffs=[float(cut) for cut in self.cutoffs],
+                relabel=self.relabel,
+                world_size=self.world_size))
+        remove_path(self.build_dir)
+        self.log(f'bank: {self.num_fake} samples from {candidates} '
+                 f'candidates, built by {self.world_size} rank(s)')
         return bank
 
-    def _meta(self, resumed_at: int) -> dict:
-        """The build's record in the bank's meta (this session's share)."""
-        elapsed = time.time() - self._started
-        accepted = self.num_fake - resumed_at
-        return dict(
-            build_seconds=round(elapsed, 3),
-            candidates_this_session=self.num_candidates,
-            acceptance_rate=(round(accepted / self.num_candidates, 4)
-                             if self.num_candidates else None),
-            filter_cutoffs=[float(c) for c in self.cutoffs],
-            relabel=self.relabel,
-            world_size=self.world_size,
-            by_rank_this_session=[
-                dict(rank=r, **self.by_rank[r]) for r in sorted(self.by_rank)
-            ])
+    def build(self,
+              bank_dir: str,
+              key: str,
+              settings: dict,
+              real: Optional[RealImages] = None) -> SyntheticBank:
+        """Build (or finish building) the bank at ``bank_dir``.
 
-    def _build_as_helper(self) -> None:
-        self.staging.wait_ready()
-        self._setup_subsampler(None)
-        self._help()
-        self.staging.mark_done()
-        self.log(f'bank: rank {self.rank}/{self.world_size} staged '
-                 f'{self.num_accepted} samples from {self.num_candidates} '
-                 'candidates')
+        Called on every rank: runs the four phases with a barrier after
+        each (whose timeout is the process group's) and returns the bank
+        on every rank. A complete bank of the same key is only opened
+        (and its checksums verified); one of another key is rebuilt and
+        replaced.
+
+        Args:
+            bank_dir (str): Where the bank goes.
+            key (str): The bank's key (hash of weights and settings).
+            settings (dict): Recorded in the bank's meta.
+            real (RealImages, optional): The real images and their GAN
+                labels, needed by cDR-RS.
+
+        Returns:
+            SyntheticBank: The finished bank.
+
+        Raises:
+            BankCorruptError: naming the file, if the complete bank of
+                this key fails its checksums.
+        """
+        if SyntheticBank.is_complete(bank_dir, key):
+            bank = SyntheticBank.open(bank_dir, key, verify=True)
+            if self.rank == 0:  # left by a build killed after the swap
+                remove_path(osp.normpath(bank_dir) + BUILD_SUFFIX)
+            return bank
+        self.prepare(bank_dir, key, settings, real)
+        barrier()
+        self.draw_burn_in()
+        barrier()
+        self.fill()
+        barrier()
+        bank = self.assemble() if self.rank == 0 else None
+        barrier()
+        if bank is None:
+            bank = SyntheticBank.open(bank_dir, key, verify=False)
+        return bank
 
     def filter_summary(self) -> Dict[str, object]:
         """The burn-in statistic, cut-offs and kept share (histogram).
+
+        Valid on every rank once :meth:`fill` has run (not after a
+        :meth:`build` that found the bank complete).
 
         Returns:
             dict: ``statistic`` (every burn-in candidate's), ``cutoffs``

@@ -3,16 +3,15 @@
 
 Every draw of a build is seeded from the build's seed, one of the stream
 numbers below and its place (condition, round), so a resumed or split
-build draws the same numbers as a one-process build.
+build draws the same numbers as a one-process build: the bank does not
+depend on the number of ranks, nor on where a killed build resumed.
 """
 import numpy as np
 import torch
 
 BURN_IN_STREAM = 1  # (seed, 1, c): the burn-in of condition c
-ROUND_STREAM = 2  # (seed, 2, c, k) / (seed, 2, r): a round's candidates
+ROUND_STREAM = 2  # (seed, 2, c, k): round k of condition c
 DRE_STREAM = 3  # (seed, 3): the fakes and the fit of cDR-RS
-BURN_IN_CHUNK_STREAM = 4  # (seed, 4[, 1]): regression's pooled burn-in
-CONDITION_STREAM = 5  # (seed, 5, r): the labels of regression round r
 
 
 def seeded(seed: int, *stream: int) -> torch.Generator:

@@ -2,10 +2,11 @@
 """cDR-RS in a bank build: the density-ratio model and each draw's ratios.
 
 Rank 0 fits the model on the teacher's features of real images and of
-fakes generated at their labels, or loads it from the staging folder (a
-resumed build) or from ``dre_cache`` (fitted by an earlier build with the
-same generator, teacher and data); it publishes the model in the staging
-folder, where the other ranks load it.
+fakes generated at their labels, or loads it from where it saves it:
+``dre_cache`` (fitted by an earlier build with the same generator, teacher
+and data) if given, else ``dre.pth`` in the build folder (a resumed
+build). After a barrier the other ranks load that file, so every rank
+rejects with the same model.
 """
 import os
 import os.path as osp
@@ -18,10 +19,11 @@ from ...structures import RealImages
 from ...utils.atomic_io import atomic_torch_save
 from ...utils.progress import ProgressLog
 from ..bank import hash_settings
-from ..bank_staging import DRE_FILE
 from ..density_ratio import (DensityRatioMLP, fit_density_ratio,
                              predict_density_ratio)
 from .rng import DRE_STREAM, seeded, to_uint8
+
+DRE_FILE = 'dre.pth'
 
 
 def dre_cache_file(cache_dir: str, generator_hash: str, filter_hash: str,
@@ -60,8 +62,8 @@ class SubsamplingMixin:
     """The cDR-RS part of :class:`BaseBankBuilder`.
 
     It reads the builder's ``gan``, ``teacher``, ``gan_labels``,
-    ``subsample``, ``batch_size``, ``seed``, ``log``, ``staging``,
-    ``is_writer`` and ``dre_cache``, and sets ``dre`` (None: cDR-RS off).
+    ``subsample``, ``batch_size``, ``seed``, ``log``, ``dre_cache`` and
+    ``build_dir``, and sets ``dre`` (None: cDR-RS off).
     The task supplies :meth:`_dre_num_classes` and :meth:`_dre_fake_labels`.
     """
 
@@ -156,38 +158,23 @@ class SubsamplingMixin:
                 arch[name] = cfg[name]
         return arch
 
+    def _dre_file(self) -> str:
+        """Where rank 0 saves the model and the other ranks load it."""
+        return self.dre_cache or osp.join(self.build_dir, DRE_FILE)
+
     def _setup_subsampler(self, real: Optional[RealImages]) -> None:
-        """Fit cDR-RS (rank 0) or load the model rank 0 published."""
+        """Rank 0: load the saved cDR-RS model, or fit and save it."""
         if self.subsample is None:
             return
-        staging = self.staging
-        if self.is_writer:
-            saved = (staging.path(DRE_FILE)
-                     if staging is not None and staging.exists(DRE_FILE)
-                     else None)
-            if saved is not None:
-                self._load_dre(saved)
-                self.log('cDR-RS: density-ratio model loaded from the '
-                         'staging folder (a resumed build)')
-                return
-            if self.dre_cache is not None and osp.isfile(self.dre_cache):
-                self._load_dre(self.dre_cache)
-                self.log('cDR-RS: density-ratio model loaded from '
-                         f'{self.dre_cache} (fitted by an earlier build '
-                         'with the same generator, teacher and data)')
-            else:
-                if real is None:
-                    raise ValueError(
-                        'cDR-RS subsampling needs the real images')
-                self.fit_subsampler(real)
-                if self.dre_cache is not None:
-                    self._save_dre(self.dre_cache)
-            if staging is not None:
-                self._save_dre(staging.path(DRE_FILE))
+        path = self._dre_file()
+        if osp.isfile(path):
+            self._load_dre(path)
+            self.log(f'cDR-RS: density-ratio model loaded from {path}')
             return
-        staging.wait_until(lambda: staging.exists(DRE_FILE),
-                           'rank 0 to fit the cDR-RS model')
-        self._load_dre(staging.path(DRE_FILE))
+        if real is None:
+            raise ValueError('cDR-RS subsampling needs the real images')
+        self.fit_subsampler(real)
+        self._save_dre(path)
 
     def _save_dre(self, path: str) -> None:
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)

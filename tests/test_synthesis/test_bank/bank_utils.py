@@ -1,7 +1,5 @@
 # Copyright (c) cgankd_plugin contributors.
 """Helpers of the bank tests: deterministic chunks and small banks."""
-import os
-
 import numpy as np
 
 from cgankd_plugin.synthesis.bank import BankWriter
@@ -43,7 +41,3 @@ def write_bank(bank_dir,
 def expected_arrays(sizes, num_samples):
     chunks = [make_chunk(seed, n) for seed, n in enumerate(sizes)]
     return [np.concatenate(parts)[:num_samples] for parts in zip(*chunks)]
-
-
-def chunk_files(directory):
-    return sorted(f for f in os.listdir(directory) if f.startswith('chunk_'))

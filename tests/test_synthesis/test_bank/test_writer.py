@@ -1,20 +1,21 @@
 # Copyright (c) cgankd_plugin contributors.
+import errno
 import os
 import tracemalloc
 
 import numpy as np
 import pytest
-from bank_utils import (K, SHAPE, chunk_files, expected_arrays, make_chunk,
-                        write_bank)
+from bank_utils import K, SHAPE, expected_arrays, make_chunk, write_bank
 
 from cgankd_plugin.synthesis.bank import (BankArray, BankError, BankWriter,
                                           SyntheticBank)
+from cgankd_plugin.synthesis.bank import format as bank_format
 
 
 def test_roundtrip(tmp_path):
     bank_dir = str(tmp_path / 'bank')
     writer = write_bank(bank_dir, settings={'tau': 0.5})
-    assert writer.num_chunks == 4 and writer.num_committed == 10
+    assert writer.num_committed == 10 and writer.is_full
     bank = writer.finalize(meta={'acceptance_rate': 0.25})
     images, cond, teacher, probs = expected_arrays((4, 0, 4, 5), 10)
     reopened = SyntheticBank.open(bank_dir, expected_key='k')
@@ -34,7 +35,6 @@ def test_roundtrip(tmp_path):
     assert meta['settings'] == {'tau': 0.5}
     assert meta['acceptance_rate'] == 0.25
     assert meta['image_shape'] == list(SHAPE)
-    assert meta['num_chunks'] == 4
     assert set(meta['files']) == {
         'images', 'cond_labels', 'teacher_labels', 'teacher_probs'
     }
@@ -60,63 +60,25 @@ def test_float_labels_without_probs(tmp_path):
     np.testing.assert_array_equal(bank.teacher_labels, parts[2])
 
 
-def test_resume_after_crash_matches_uninterrupted(tmp_path):
-    sizes = (3, 0, 4, 6)
-    straight = write_bank(str(tmp_path / 'a'), sizes=sizes).finalize()
-
-    bank_dir = str(tmp_path / 'b')
-    writer = write_bank(bank_dir, sizes=sizes[:2])
-    del writer  # killed after two rounds
-    resumed = BankWriter(bank_dir, 'k', 10, SHAPE, num_soft_classes=K)
-    assert resumed.resumed
-    assert resumed.num_chunks == 2 and resumed.num_committed == 3
-    for seed in range(resumed.num_chunks, len(sizes)):
-        resumed.append_chunk(*make_chunk(seed, sizes[seed]))
-    bank = resumed.finalize()
-    for name in ('images', 'cond_labels', 'teacher_labels', 'teacher_probs'):
-        np.testing.assert_array_equal(getattr(bank, name),
-                                      getattr(straight, name))
-    assert bank.content_hash() == straight.content_hash()
-
-
-def test_resume_after_crash_inside_finalize(tmp_path):
-    # State left by a kill between writing meta.json and the final rename.
+def test_a_new_writer_wipes_what_a_killed_one_left(tmp_path):
     bank_dir = str(tmp_path / 'bank')
-    original = write_bank(bank_dir).finalize()
-    digest = original.content_hash()
-    del original
-    os.rename(bank_dir, bank_dir + '.partial')
-    writer = BankWriter(bank_dir, 'k', 10, SHAPE, num_soft_classes=K)
-    assert writer.is_full
-    assert writer.finalize().content_hash() == digest
-    assert SyntheticBank.open(bank_dir, 'k').content_hash() == digest
-
-
-def test_different_key_wipes_partial(tmp_path):
-    bank_dir = str(tmp_path / 'bank')
-    write_bank(bank_dir, key='old', sizes=(4, 3))
+    write_bank(bank_dir, key='old', sizes=(4, 3))  # never finalized
     partial = bank_dir + '.partial'
-    assert len(chunk_files(partial)) == 2
-    writer = BankWriter(bank_dir, 'new', 10, SHAPE, num_soft_classes=K)
-    assert not writer.resumed
-    assert writer.num_chunks == 0 and writer.num_committed == 0
-    assert chunk_files(partial) == []
-
-
-def test_changed_layout_wipes_partial(tmp_path):
-    bank_dir = str(tmp_path / 'bank')
-    write_bank(bank_dir, sizes=(4, ))
-    writer = BankWriter(bank_dir, 'k', 12, SHAPE, num_soft_classes=K)
-    assert writer.num_committed == 0
+    assert os.path.isdir(partial)
+    writer = write_bank(bank_dir, sizes=(4, 0, 4, 5))
+    bank = writer.finalize()
+    assert bank.key == 'k' and not os.path.exists(partial)
+    np.testing.assert_array_equal(bank.images,
+                                  expected_arrays((4, 0, 4, 5), 10)[0])
 
 
 def test_truncates_to_num_samples(tmp_path):
     bank_dir = str(tmp_path / 'bank')
     writer = write_bank(bank_dir, sizes=(3, 4), num_samples=5)
     assert writer.num_committed == 5 and writer.is_full
-    # a round after the bank is full still counts but stores nothing
+    # samples after the bank is full are dropped
     writer.append_chunk(*make_chunk(2, 2))
-    assert writer.num_chunks == 3 and writer.num_committed == 5
+    assert writer.num_committed == 5
     bank = writer.finalize()
     images, cond, _, probs = expected_arrays((3, 4), 5)
     assert len(bank) == 5 and bank.images.shape == (5, ) + SHAPE
@@ -182,20 +144,20 @@ def test_append_validation(tmp_path, field, args, match):
     kwargs.update(args)
     with pytest.raises(ValueError, match=match):
         writer.append_chunk(**kwargs)
-    assert writer.num_chunks == 0
+    assert writer.num_committed == 0
 
 
-def test_finalize_memory_does_not_grow_with_bank(tmp_path):
-    # 40 chunks of 50 images: the bank is ~6 MiB, a chunk ~150 KiB
+def test_memory_does_not_grow_with_bank(tmp_path):
+    # 40 blocks of 50 images: the bank is ~6 MiB, a block ~150 KiB
     shape = (3, 32, 32)
-    writer = BankWriter(str(tmp_path / 'bank'), 'k', 2000, shape)
     rng = np.random.default_rng(0)
-    for _ in range(40):
-        writer.append_chunk(
-            rng.integers(0, 256, (50, ) + shape, dtype=np.uint8),
-            np.zeros(50, np.int64), np.zeros(50, np.int64))
     tracemalloc.start()
     try:
+        writer = BankWriter(str(tmp_path / 'bank'), 'k', 2000, shape)
+        for _ in range(40):
+            writer.append_chunk(
+                rng.integers(0, 256, (50, ) + shape, dtype=np.uint8),
+                np.zeros(50, np.int64), np.zeros(50, np.int64))
         bank = writer.finalize()
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -212,40 +174,31 @@ def test_finalize_memory_does_not_grow_with_bank(tmp_path):
     assert peak < 2.5e6, peak
 
 
-def test_a_full_disk_keeps_the_chunks_and_the_build_resumes(
+def test_npz_files_are_written_atomically(tmp_path):
+    path = str(tmp_path / 'shard.npz')
+    bank_format.save_npz(path, dict(a=np.arange(3), b=np.ones((2, 2))))
+    assert sorted(os.listdir(tmp_path)) == ['shard.npz']
+    np.testing.assert_array_equal(bank_format.load_npz(path)['a'],
+                                  np.arange(3))
+    assert list(bank_format.load_npz(path, ('b', 'c'))) == ['b']
+
+
+def test_a_full_disk_names_the_file_and_leaves_no_torn_one(
         tmp_path, monkeypatch):
-    """No space left while writing round 3: a clear error naming the file
-    and what to do; the rounds before stay, and the next run resumes to
-    the bank an uninterrupted build writes."""
-    import errno
-
-    from cgankd_plugin.synthesis.bank import writer as bank_writer
-    sizes = (3, 0, 4, 6)
-    straight = write_bank(str(tmp_path / 'a'), sizes=sizes).finalize()
-
-    real_savez, calls = np.savez, []
+    """No space left while writing a build file: a clear error naming the
+    file and what to do; the file is absent, not half-written, and the
+    files written before it stay."""
+    path = str(tmp_path / 'shard_00002.npz')
+    bank_format.save_npz(str(tmp_path / 'shard_00001.npz'), dict(a=[1]))
 
     def savez_on_a_full_disk(f, **arrays):
-        calls.append(1)
-        if len(calls) == 3:
-            f.write(b'partial')
-            raise OSError(errno.ENOSPC, 'No space left on device')
-        return real_savez(f, **arrays)
+        f.write(b'partial')
+        raise OSError(errno.ENOSPC, 'No space left on device')
 
-    monkeypatch.setattr(bank_writer.np, 'savez', savez_on_a_full_disk)
-    bank_dir = str(tmp_path / 'b')
+    monkeypatch.setattr(bank_format.np, 'savez', savez_on_a_full_disk)
     with pytest.raises(BankError) as err:
-        write_bank(bank_dir, sizes=sizes)
+        bank_format.save_npz(path, dict(a=np.arange(3)))
     msg = str(err.value)
-    assert 'No space left' in msg and 'chunk_000002' in msg
+    assert 'No space left' in msg and 'shard_00002' in msg
     assert 'run again to resume' in msg
-    partial = bank_dir + '.partial'
-    assert chunk_files(partial) == ['chunk_000000.npz', 'chunk_000001.npz']
-    assert not [f for f in os.listdir(partial) if f.endswith('.tmp')]
-
-    monkeypatch.setattr(bank_writer.np, 'savez', real_savez)
-    resumed = BankWriter(bank_dir, 'k', 10, SHAPE, num_soft_classes=K)
-    assert resumed.num_chunks == 2
-    for seed in range(2, len(sizes)):
-        resumed.append_chunk(*make_chunk(seed, sizes[seed]))
-    assert resumed.finalize().content_hash() == straight.content_hash()
+    assert os.listdir(tmp_path) == ['shard_00001.npz']
