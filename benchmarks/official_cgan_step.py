@@ -92,7 +92,6 @@ over repeats of ours / official. Target: ours <= 1.0x official.
 """
 import argparse
 import contextlib
-import copy
 import importlib
 import importlib.machinery
 import importlib.util
@@ -114,8 +113,8 @@ from mmengine.structures import BaseDataElement
 
 from cgankd_plugin.registry import MODELS
 
-GAN_CONFIG = osp.join(bu.REPO_ROOT, 'configs', '_base_', 'cgankd',
-                      'cifar100_biggan.py')
+GAN_CONFIG = osp.join(bu.REPO_ROOT, 'configs', 'cgan',
+                      'biggan_1xb512_cifar100.py')
 NUM_CLASSES = 100
 OFFICIAL_SUBDIR = osp.join('CIFAR-100', 'BigGAN')
 # top-level names the official BigGAN folder imports its files under
@@ -235,18 +234,18 @@ class OursSide:
 
     def __init__(self, width: int, d_steps: int, images: torch.Tensor,
                  labels: torch.Tensor) -> None:
-        hook = copy.deepcopy(Config.fromfile(GAN_CONFIG).cgan_hook)
-        cfg = hook.gan.to_dict()
+        recipe = Config.fromfile(GAN_CONFIG)
+        cfg = recipe.model.to_dict()
         cfg['generator']['base_channels'] = width
         cfg['discriminator']['base_channels'] = width
         cfg['discriminator_steps'] = d_steps
         torch.manual_seed(0)
         self.gan = MODELS.build(cfg)
-        optimizers = hook.gan_optimizers.to_dict()
         self.wrappers = OptimWrapperDict(**{
             name: build_optim_wrapper(
                 getattr(self.gan, name),
-                dict(type='OptimWrapper', optimizer=optimizers[name]))
+                dict(type='OptimWrapper',
+                     optimizer=recipe.optim_wrapper[name].optimizer))
             for name in ('generator', 'discriminator')
         })
         batch = images.size(0) // d_steps

@@ -2,14 +2,15 @@
 """Build a config's synthetic bank without training the student.
 
 The same code path as training: the runner is built from the config (the
-teacher loaded strictly), and the config's ``CGANHook`` trains or loads the
-cGAN and builds the bank exactly as it would before training.
+teacher loaded strictly), and the config's ``CGANHook`` trains its cGAN
+recipe (or loads ``generator_ckpt``) and builds the bank exactly as it
+would before training.
 
     python tools/build_bank.py CONFIG [--work-dir DIR]
         [--cfg-options key=value ...]
 
-Split over N processes (each draws a share of the bank; rank 0 writes it,
-see ``CGANHook``)::
+Split over N processes (every rank trains the cGAN under DDP and draws the
+bank conditions it owns)::
 
     torchrun --nproc_per_node=N tools/build_bank.py CONFIG --launcher pytorch
 """

@@ -128,7 +128,8 @@ class TeacherView:
 def check_view_sizes(view: TeacherView, fake_shape: Sequence[int],
                      real_sample: dict,
                      train_pipeline=None,
-                     size_key: str = 'CGANHook.gan.img_size') -> Tuple:
+                     size_key: str = 'CGANHook.cgan model.img_size'
+                     ) -> Tuple:
     """Refuse a view in which fake and real images would differ.
 
     Args:

@@ -4,8 +4,8 @@
 The kills are deterministic: each run is started with ``CGANKD_FAULT`` set
 to a fault-injection point (:mod:`cgankd_plugin.utils.fault_injection`),
 so it kills itself at exactly that place; no test races a kill against a
-file appearing. One run is killed during cGAN training, restarted and
-killed during the bank build, restarted and killed inside the student's
+file appearing. One run is killed during the cGAN's training (its nested
+Runner), restarted and killed during the bank build, restarted and killed inside the student's
 first checkpoint save (bytes written, not yet renamed), resumed and killed
 after the rename but before ``last_checkpoint``, then resumed past a torn
 ``last_checkpoint`` to the end. Its bank must equal, byte for byte, the
@@ -27,9 +27,8 @@ CONFIG = ('configs/cgankd/'
 
 
 def _options(root):
-    return cgankd_kd_tiny_options(root) + [
-        'custom_hooks.0.gan_iters=12', 'train_cfg.max_epochs=2'
-    ]
+    # the cGAN: 12 iterations, a checkpoint every 4
+    return cgankd_kd_tiny_options(root) + ['train_cfg.max_epochs=2']
 
 
 @pytest.mark.slow
@@ -42,24 +41,26 @@ def test_killed_anywhere_the_run_finishes_with_the_same_bank(
     work = str(tmp_path / 'killed')
     args = ['--work-dir', work]
     opts = _options(tiny_cifar100)
-    partial = osp.join(work, 'synthetic_bank.partial')
+    partial = osp.join(work, 'synthetic_bank.build')
     epoch_1 = osp.join(work, 'epoch_1.pth')
     pointer = osp.join(work, 'last_checkpoint')
 
-    # 1. killed while the cGAN trains, after its 5th checkpoint
-    run_until_killed('train', CONFIG, 'cgan.checkpoint:5', args, opts)
-    assert not osp.exists(osp.join(work, 'cgan', 'cgan_final.pth'))
+    # 1. killed while the cGAN's nested Runner trains, after its 2nd
+    #    checkpoint (iteration 8) is renamed into place
+    run_until_killed('train', CONFIG, 'checkpoint.renamed:2', args, opts)
+    assert not osp.exists(osp.join(work, 'cgan', 'iter_12.pth'))
 
-    # 2. restarted: resumes the cGAN; killed after the 5th bank chunk
-    log = run_until_killed('train', CONFIG, 'bank.chunk:5', args, opts)
-    assert 'cGAN: resuming from iteration 5' in log
-    assert len(glob.glob(osp.join(partial, 'chunk_*'))) >= 5
+    # 2. restarted: resumes the cGAN; killed after the 5th bank shard
+    log = run_until_killed('train', CONFIG, 'bank.shard:5', args, opts)
+    assert 'resuming the cGAN' in log and 'resumed epoch: 0, iter: ' in log
+    assert osp.isfile(osp.join(work, 'cgan', 'iter_12.pth'))
+    assert len(glob.glob(osp.join(partial, 'shard_*'))) >= 5
 
     # 3. restarted: resumes the bank; killed inside the student's first
     #    checkpoint save, its bytes in the temporary file, not renamed
     log = run_until_killed('train', CONFIG, 'checkpoint.temp_written:1',
                            args, opts)
-    assert 'cGAN: trained weights loaded' in log  # not retrained
+    assert '(12 iterations) is reused' in log  # not retrained
     assert 'resuming a partial build, 5/' in log
     assert not osp.exists(epoch_1) and not osp.exists(pointer)
     assert glob.glob(epoch_1 + '.tmp*')

@@ -46,13 +46,17 @@ def test_the_runner_trains_the_biggan_and_the_cgankd_config_loads_it(
                        weights_only=False)['state_dict']
     assert int(state['iteration']) == 2  # generator updates
 
-    # the cGAN-KD config's cGAN, at the same width, loads them strictly
+    # the cGAN-KD config names this recipe; its cGAN, at the same width,
+    # loads them strictly (CGANHook.generator_ckpt)
     import cgankd_plugin  # noqa: F401
-    from cgankd_plugin.registry import MODELS
+    from cgankd_plugin.engine.cgan_training import (build_cgan,
+                                                    load_cgan_recipe)
     from cgankd_plugin.utils.checkpoint import load_weights_strictly
-    gan_cfg = Config.fromfile(osp.join(REPO_ROOT, CGANKD)).custom_hooks[0].gan
-    gan_cfg.generator.base_channels = 4
-    gan_cfg.discriminator.base_channels = 4
-    gan = MODELS.build(gan_cfg)
+    hook = Config.fromfile(osp.join(REPO_ROOT, CGANKD)).custom_hooks[0]
+    assert hook.cgan == CGAN
+    gan = build_cgan(load_cgan_recipe(
+        osp.join(REPO_ROOT, hook.cgan),
+        {'model.generator.base_channels': 4,
+         'model.discriminator.base_channels': 4}))
     load_weights_strictly(gan, ckpt, 'CGANHook.generator_ckpt')
     assert int(gan.iteration) == 2
