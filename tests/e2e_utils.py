@@ -49,7 +49,10 @@ def cifar_shrink_options(data_root: str,
     return opts
 
 
-def fashion_mnist_bank_options(num_fake: int = 200) -> Dict[str, object]:
+def fashion_mnist_bank_options(
+        num_fake: int = 200,
+        cgan_real_set: str = 'train_dataloader.dataset'
+) -> Dict[str, object]:
     """A Fashion-MNIST cGAN-KD config shrunk to a quick bank build.
 
     For ``Config.merge_from_dict``: a cGAN of 4 iterations learning from
@@ -67,7 +70,7 @@ def fashion_mnist_bank_options(num_fake: int = 200) -> Dict[str, object]:
         'val_dataloader.persistent_workers': False,
         'val_dataloader.dataset.indices': 10,
         **cgan_options(
-            {'train_dataloader.dataset.indices': 300},
+            {f'{cgan_real_set}.indices': 300},
             max_iters=4, checkpoint_interval=4),
         'custom_hooks.0.filter.burn_in': 20,
         'custom_hooks.0.bank_batch_size': 64,

@@ -33,6 +33,7 @@ from ..utils.atomic_io import atomic_write_json, read_json
 from ..utils.checkpoint import load_weights_strictly
 
 RECORD = 'recipe.json'
+PLUGIN_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # loader settings that change the speed, not the cGAN a recipe trains
 _LOADER_KNOBS = ('num_workers', 'persistent_workers', 'pin_memory',
                  'prefetch_factor')
@@ -45,8 +46,9 @@ def load_cgan_recipe(cgan: Union[str, dict],
     """The cGAN's training config, with ``cfg_options`` merged in.
 
     Args:
-        cgan (str | dict): A ``configs/cgan/`` file or a dict of that
-            shape.
+        cgan (str | dict): A ``configs/cgan/`` file (relative to the
+            working directory, else to the plugin's checkout) or a dict of
+            that shape.
         cfg_options (dict, optional): Overrides, as ``--cfg-options``
             give them (dotted keys or nested dicts).
 
@@ -57,11 +59,15 @@ def load_cgan_recipe(cgan: Union[str, dict],
         ValueError: Naming ``CGANHook.cgan`` and the missing or bad key.
     """
     if isinstance(cgan, str):
-        if not osp.isfile(cgan):
+        path = cgan
+        if not osp.isfile(path) and not osp.isabs(path):
+            # the plugin's own configs/, from any working directory
+            path = osp.join(PLUGIN_ROOT, cgan)
+        if not osp.isfile(path):
             raise FileNotFoundError(
-                f'CGANHook.cgan: no cGAN config at {cgan!r} (a '
-                'configs/cgan/ file, relative to the working directory)')
-        recipe = Config.fromfile(cgan)
+                f'CGANHook.cgan: no cGAN config at {cgan!r}, relative to '
+                f'the working directory or to {PLUGIN_ROOT}')
+        recipe = Config.fromfile(path)
     elif isinstance(cgan, dict):
         recipe = Config(copy.deepcopy(dict(cgan)))
     else:
@@ -131,7 +137,9 @@ def outer_runner_state() -> Iterator[None]:
 
     A Runner built inside another one makes its logger, message hub,
     visualizer and scope the current instances and reseeds every random
-    generator; afterwards the outer run finds all of them as they were.
+    generator. Afterwards the instances it made are dropped (a logger's
+    files closed) and the outer run finds all of the others, and the
+    random states, as they were.
     """
     managers = (MMLogger, MessageHub, Visualizer, DefaultScope)
     order = {m: list(m._instance_dict) for m in managers}
@@ -143,9 +151,13 @@ def outer_runner_state() -> Iterator[None]:
         yield
     finally:
         for manager, names in order.items():
+            instances = manager._instance_dict
+            for name in [n for n in instances if n not in names]:
+                for handler in getattr(instances[name], 'handlers', []):
+                    handler.close()
+                del instances[name]
             for name in names:
-                if name in manager._instance_dict:
-                    manager._instance_dict.move_to_end(name)
+                instances.move_to_end(name)
         random.setstate(states[0])
         np.random.set_state(states[1])
         torch.random.set_rng_state(states[2])

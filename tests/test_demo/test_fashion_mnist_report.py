@@ -1,44 +1,61 @@
 # Copyright (c) cgankd_plugin contributors.
-"""demo/fashion_mnist/report.py: the comparisons, tables and JSON."""
+"""demo/fashion_mnist/run.py: the tables, the comparisons and the JSON."""
 import pytest
 
-from demo.fashion_mnist import report as demo
-from demo.fashion_mnist.run import parse_args
+from demo.fashion_mnist import run as demo
+from demo.fashion_mnist.stages import STAGES
 
 
-def test_paired_difference_against_twice_its_standard_error():
-    # gains 1, 2, 3: mean 2, SE 1/sqrt(3) = 0.577 -> holds
-    diff = demo.paired_difference([81, 82, 83], [80, 80, 80], True)
-    assert diff['gain'] == pytest.approx(2.0)
-    assert diff['se'] == pytest.approx(1 / 3**0.5)
-    assert diff['holds']
-    # an MAE: lower is better, so 5 -> 4 is a gain of 1; one noisy seed
-    diff = demo.paired_difference([4.0, 4.0, 6.0], [5.0, 5.0, 5.0], False)
-    assert diff['gain'] == pytest.approx(1 / 3)
-    assert not diff['holds']
+def fake_runs(**values):
+    """Seeds 0, 1, 2, a record per stage: ``values[row](seed)`` for a row
+    of either task, 50 for the others."""
+    return {seed: {s.name: dict(row=s.row, value=values.get(
+        s.row, lambda _: 50.0)(seed)) for s in STAGES} for seed in (0, 1, 2)}
 
 
 def test_tables_and_json_over_seeds():
-
-    def record(task, row, value):
-        return dict(task=task, row=row, model=row, data='d', value=value,
-                    wall_time=60.0, stage=row)
-
-    runs = {
-        seed: [record('classification', 'student', 80.0 + seed),
-               record('classification', 'cgankd', 82.0 + 2 * seed),
-               record('rotation', 'student', 5.0 * (seed + 1))]
-        for seed in (0, 1, 2)
-    }
-    args = parse_args(['--seeds', '0', '1', '2'])
-    text = demo.results_tables(runs, args)
-    assert ('| student | student | d | 81.00 +- 1.00 | 80.00 | 81.00 | '
-            '82.00 | 1m 00s |') in text
+    runs = fake_runs(student=lambda seed: 80.0 + seed,
+                     cgankd=lambda seed: 82.0 + 2 * seed)
+    text = demo.task_tables(runs, 'classification', smoke=False)
+    assert ('| Row | Top-1 (%), 10,000 test images, mean +- std over seeds '
+            '0, 1, 2 | seed 0 | seed 1 | seed 2 |') in text
+    assert '| student | 81.00 +- 1.00 | 80.00 | 81.00 | 82.00 |' in text
+    # gains 2, 3, 4: mean 3, SE 1 / sqrt(3) = 0.58, so the gain holds
     assert '| cgankd vs student | +3.00 | 0.58 | yes |' in text
-    assert 'mean +- std over seeds 0, 1, 2' in text
-    assert 'MAE (degrees), 10,000 test images' in text
-    results = demo.task_results(runs, 'classification', args)
-    assert results == dict(
-        task='classification', metric='top1', higher_is_better=True,
-        split='test', seeds=[0, 1, 2],
-        rows=dict(student=[80.0, 81.0, 82.0], cgankd=[82.0, 84.0, 86.0]))
+    # gains 32, 34, 36 over the real-only fine-tune (50)
+    assert '| cgankd vs finetune_real | +34.00 | 1.15 | yes |' in text
+    assert '| real_bank vs cgankd | -34.00 | 1.15 | no |' in text
+    results = demo.task_results(runs, 'classification')
+    assert results['seeds'] == [0, 1, 2] and results['split'] == 'test'
+    assert results['metric'] == 'top1' and results['higher_is_better']
+    assert list(results['rows']) == [
+        'teacher', 'student', 'finetune_real', 'finetune_kd', 'cgankd',
+        'kd_cgankd', 'real_bank'
+    ]
+    assert results['rows']['cgankd'] == [82.0, 84.0, 86.0]
+
+
+def test_a_lower_mae_is_the_gain():
+    runs = fake_runs()
+    for seed, records in runs.items():
+        records['cgankd_rotation']['value'] = 4.0 + seed
+        records['student_rotation']['value'] = 5.0 + 3 * seed
+    text = demo.task_tables(runs, 'rotation', smoke=True)
+    assert 'MAE (degrees), first 200 test images' in text
+    # student - cgankd: 1, 3, 5 degrees less error
+    assert '| cgankd vs student | +3.00 | 1.15 | yes |' in text
+    assert not demo.task_results(runs, 'rotation')['higher_is_better']
+
+
+def test_one_seed_has_no_standard_error():
+    runs = {0: fake_runs()[0]}
+    text = demo.task_tables(runs, 'classification', smoke=False)
+    assert '| student | 50.00 | 50.00 |' in text
+    assert '| cgankd vs student | +0.00 | - | - |' in text
+
+
+def test_the_help_prints(capsys):
+    with pytest.raises(SystemExit) as done:
+        demo.main(['--help'])
+    assert done.value.code == 0
+    assert '--quick' in capsys.readouterr().out

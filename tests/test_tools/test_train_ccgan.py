@@ -122,7 +122,8 @@ def test_one_command_trains_the_ccgan_recipe_then_the_student(
     torch.manual_seed(0)
     torch.save(dict(state_dict=MODELS.build(cfg.model.teacher).state_dict()),
                teacher)
-    options = [f'{k}={v}' for k, v in fashion_mnist_bank_options().items()]
+    options = [f'{k}={v}' for k, v in fashion_mnist_bank_options(
+        cgan_real_set='train_dataloader.dataset.dataset').items()]
     options += [
         f'model.teacher_ckpt={teacher}',
         'custom_hooks.0.cgan_cfg_options.train_dataloader.batch_size=8',

@@ -130,10 +130,10 @@ def test_two_ranks_train_the_cgan_through_dist_train(tmp_path):
     assert [r['iter'] for r in records] == [1, 2, 3, 4]
     # saved without the wrappers' prefixes: the cGAN-KD config loads it
     import cgankd_plugin  # noqa: F401
-    from cgankd_plugin.registry import MODELS
+    from cgankd_plugin.engine.cgan_training import (build_cgan,
+                                                    load_cgan_recipe)
     from cgankd_plugin.utils.checkpoint import load_weights_strictly
-    gan = MODELS.build(
-        Config.fromfile(osp.join(REPO_ROOT, CGANKD)).custom_hooks[0].gan)
+    gan = build_cgan(load_cgan_recipe(osp.join(REPO_ROOT, CGAN)))
     load_weights_strictly(gan, osp.join(work, 'iter_4.pth'),
                           'CGANHook.generator_ckpt')
     assert int(gan.iteration) == 4

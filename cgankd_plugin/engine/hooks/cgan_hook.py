@@ -161,14 +161,14 @@ class CGANHook(Hook):
             if gan.is_continuous else None)
         key, gen_hash, filter_hash = bank_key(settings, gan, teacher)
         seed, batch = (self.build_settings[k] for k in ('seed', 'batch_size'))
-        if self.quality_samples:
+        rank, world_size = get_dist_info()
+        if self.quality_samples and rank == 0:
             log_cgan_quality(
                 runner, gen_hash, gan, teacher, real,
                 num_samples=self.quality_samples, batch_size=batch,
                 seed=seed, label_range=conditions.label_range or (0.0, 1.0))
         if not reuse_complete_bank(runner, mix.bank_dir, key,
                                    self.overwrite_bank):
-            rank, world_size = get_dist_info()
             builder = make_bank_builder(
                 gan, teacher, mix.num_fake, conditions.gan_labels.to(device),
                 conditions.bank_labels, **self.build_settings,

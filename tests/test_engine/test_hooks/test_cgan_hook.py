@@ -17,6 +17,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
+from mmengine.registry import DefaultScope
 from mmpretrain.datasets import BaseDataset
 from tiny_models import CLS_PREPROCESSOR, NUM_CLASSES, RESNET8_CLASSIFIER
 from torch import nn
@@ -226,9 +227,11 @@ def test_the_stage_trains_builds_then_reuses_then_rebuilds(
         teacher_model, tmp_path):
     runner = make_runner(teacher_model, tmp_path)
     hook = HOOKS.build(hook_cfg())
+    scope = DefaultScope.get_current_instance()
     run_stage(hook, runner)
     # the recipe trained by a nested Runner in <work_dir>/cgan; the
-    # student's message hub is the current one again afterwards
+    # student's message hub and scope are the current ones afterwards
+    assert DefaultScope.get_current_instance() is scope
     assert osp.isfile(osp.join(tmp_path, 'cgan', 'iter_2.pth'))
     assert len(_runs(tmp_path)) == 1
     assert MessageHub.get_current_instance() is runner.message_hub

@@ -76,7 +76,7 @@ def test_the_loop_is_built_on_the_bank_and_trains(tmp_path):
     loop = runner.train_loop  # builds the loader, its workers start
     assert hook.bank is not None
     mix = find_mix_dataset(runner.train_dataloader.dataset)
-    assert mix.bank_dir == CGANHook.default_bank_dir(cfg.work_dir)
+    assert mix.bank_dir == os.path.join(cfg.work_dir, 'synthetic_bank')
     assert SyntheticBank.is_complete(mix.bank_dir)
     # the workers forked with the bank in place: a shuffled batch of 32
     # from 200 real + 200 fake samples reads fake ones through them
