@@ -124,7 +124,9 @@ class BaseCIFARBackbone(BaseModule):
 def conv_bn_relu(in_channels: int,
                  out_channels: int,
                  kernel_size: int,
-                 stride: int = 1) -> nn.Sequential:
+                 stride: int = 1,
+                 groups: int = 1,
+                 relu: bool = True) -> nn.Sequential:
     """A bias-free convolution, BatchNorm and ReLU (padding keeps size).
 
     Args:
@@ -132,15 +134,40 @@ def conv_bn_relu(in_channels: int,
         out_channels (int): Output channels.
         kernel_size (int): Square kernel size (odd).
         stride (int): Stride. Defaults to 1.
+        groups (int): Groups of the convolution. Defaults to 1.
+        relu (bool): Whether the ReLU is there. Defaults to True.
 
     Returns:
-        nn.Sequential: The three layers.
+        nn.Sequential: The layers.
     """
-    return nn.Sequential(
+    layers = [
         nn.Conv2d(
             in_channels,
             out_channels,
             kernel_size,
             stride=stride,
             padding=kernel_size // 2,
-            bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+            groups=groups,
+            bias=False),
+        nn.BatchNorm2d(out_channels)
+    ]
+    if relu:
+        layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+def projection_shortcut(in_channels: int, out_channels: int,
+                        stride: int) -> Optional[nn.Module]:
+    """A strided 1x1 conv and BN where the shape changes, else None.
+
+    Args:
+        in_channels (int): Input channels of the block.
+        out_channels (int): Output channels of the block.
+        stride (int): Stride of the block.
+
+    Returns:
+        nn.Module, optional: The shortcut; None for the identity.
+    """
+    if stride == 1 and in_channels == out_channels:
+        return None
+    return conv_bn_relu(in_channels, out_channels, 1, stride, relu=False)

@@ -43,16 +43,8 @@ class InvertedResidual(nn.Module):
         self.use_identity = stride == 1 and in_channels == out_channels
         self.conv = nn.Sequential(
             conv_bn_relu(in_channels, hidden, 1),
-            nn.Conv2d(
-                hidden,
-                hidden,
-                3,
-                stride,
-                padding=1,
-                groups=hidden,
-                bias=False), nn.BatchNorm2d(hidden), nn.ReLU(inplace=True),
-            nn.Conv2d(hidden, out_channels, 1, bias=False),
-            nn.BatchNorm2d(out_channels))
+            *conv_bn_relu(hidden, hidden, 3, stride, groups=hidden),
+            *conv_bn_relu(hidden, out_channels, 1, relu=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block."""

@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from ...registry import MODELS
-from .base_cifar_backbone import BaseCIFARBackbone, conv_bn_relu
+from .base_cifar_backbone import (BaseCIFARBackbone, conv_bn_relu,
+                                  projection_shortcut)
 
 # Bottleneck widths and block counts of ResNet-50 (He et al.); outputs are
 # four times the widths.
@@ -36,11 +37,7 @@ class CIFARBottleneck(nn.Module):
         self.conv3 = nn.Conv2d(width, out_channels, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
-        self.shortcut: Optional[nn.Module] = None
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
-                nn.BatchNorm2d(out_channels))
+        self.shortcut = projection_shortcut(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block."""

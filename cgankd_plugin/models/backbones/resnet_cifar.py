@@ -7,7 +7,7 @@ from torch import nn
 
 from ...registry import MODELS
 from .base_cifar_backbone import (BaseCIFARBackbone, conv_bn_relu,
-                                  lookup_setting)
+                                  lookup_setting, projection_shortcut)
 
 # (depth, (stem, stage 1, stage 2, stage 3) widths), from RepDistiller's
 # models/resnet.py; depth = 6 * blocks_per_stage + 2.
@@ -46,11 +46,7 @@ class CIFARBasicBlock(nn.Module):
             out_channels, out_channels, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
-        self.shortcut: Optional[nn.Module] = None
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
-                nn.BatchNorm2d(out_channels))
+        self.shortcut = projection_shortcut(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block."""

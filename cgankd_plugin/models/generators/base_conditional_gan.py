@@ -41,13 +41,13 @@ class BaseConditionalGAN(BaseModel):
     (:meth:`_check_sample_labels`).
 
     Args:
-        generator (dict): config of the generator, completed by
-            ``generator_fields``.
-        discriminator (dict): config of the discriminator, completed by
-            ``discriminator_fields``.
-        generator_fields (dict): values the generator config must carry.
-        discriminator_fields (dict): values the discriminator config must
-            carry.
+        generator (dict): config of the generator; ``num_classes`` (unless
+            None), ``noise_dim``, ``img_size`` and ``img_channels`` are
+            filled in.
+        discriminator (dict): config of the discriminator; ``num_classes``
+            (unless None), ``img_size`` and ``img_channels`` are filled in.
+        num_classes (int, optional): number of classes; None for a
+            continuous label.
         noise_dim (int): width of the noise vector.
         img_size (int): image side.
         img_channels (int): image channels.
@@ -64,6 +64,8 @@ class BaseConditionalGAN(BaseModel):
             ``'color,translation,cutout'``, or None.
         data_preprocessor (dict | nn.Module, optional): How a Runner's
             batches are cast; None: :class:`ConditionalGANDataPreprocessor`.
+        train_seed (int): Seed of the draws of a Runner iteration (with
+            the iteration and the rank; see :meth:`train_step`).
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -74,8 +76,7 @@ class BaseConditionalGAN(BaseModel):
     def __init__(self,
                  generator: dict,
                  discriminator: dict,
-                 generator_fields: dict,
-                 discriminator_fields: dict,
+                 num_classes: Optional[int],
                  noise_dim: int,
                  img_size: int,
                  img_channels: int,
@@ -84,6 +85,7 @@ class BaseConditionalGAN(BaseModel):
                  ema_config: Optional[dict],
                  diff_augment: Optional[str],
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 train_seed: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = ConditionalGANDataPreprocessor()
@@ -96,18 +98,22 @@ class BaseConditionalGAN(BaseModel):
                              f'be >= 1, got {generator_steps} and '
                              f'{discriminator_steps}')
         check_policy(diff_augment)
+        self.num_classes = num_classes
         self.noise_dim = noise_dim
         self.img_size = img_size
         self.img_channels = img_channels
         self.generator_steps = generator_steps
         self.discriminator_steps = discriminator_steps
         self.diff_augment = diff_augment
-        # seed of a Runner iteration's draws (subclasses take it as an arg)
-        self.train_seed = 0
+        self.train_seed = int(train_seed)
+        fields = dict(img_size=img_size, img_channels=img_channels)
+        if num_classes is not None:
+            fields = dict(num_classes=num_classes, **fields)
         self.generator = MODELS.build(
-            fill_config(generator, generator_fields, 'generator'))
+            fill_config(generator, dict(fields, noise_dim=noise_dim),
+                        'generator'))
         self.discriminator = MODELS.build(
-            fill_config(discriminator, discriminator_fields, 'discriminator'))
+            fill_config(discriminator, fields, 'discriminator'))
         # the averaged generator (None: none) and the generator turns
         # during which it is a copy of the generator
         self.generator_ema, self.ema_start_iter = build_generator_ema(
