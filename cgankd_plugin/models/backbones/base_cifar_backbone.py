@@ -1,6 +1,7 @@
 # Copyright (c) cgankd_plugin contributors.
 """What the CIFAR zoo shares: a stem, named stages and selected outputs."""
-from typing import Any, Dict, Hashable, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, Hashable, List, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 from mmengine.model import BaseModule
@@ -171,3 +172,25 @@ def projection_shortcut(in_channels: int, out_channels: int,
     if stride == 1 and in_channels == out_channels:
         return None
     return conv_bn_relu(in_channels, out_channels, 1, stride, relu=False)
+
+
+def make_stage(block: Callable[[int, int, int], nn.Module], in_channels: int,
+               out_channels: int, num_blocks: int,
+               stride: int) -> nn.Sequential:
+    """Stack ``block(in, out, stride)`` s; the first carries the stride.
+
+    Args:
+        block (Callable): Builds a block from its input channels, output
+            channels and stride.
+        in_channels (int): Input channels of the stage.
+        out_channels (int): Output channels of every block.
+        num_blocks (int): Number of blocks.
+        stride (int): Stride of the first block.
+
+    Returns:
+        nn.Sequential: The stage.
+    """
+    return nn.Sequential(*[
+        block(in_channels if index == 0 else out_channels, out_channels,
+              stride if index == 0 else 1) for index in range(num_blocks)
+    ])

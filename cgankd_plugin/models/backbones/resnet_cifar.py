@@ -7,7 +7,8 @@ from torch import nn
 
 from ...registry import MODELS
 from .base_cifar_backbone import (BaseCIFARBackbone, conv_bn_relu,
-                                  lookup_setting, projection_shortcut)
+                                  lookup_setting, make_stage,
+                                  projection_shortcut)
 
 # (depth, (stem, stage 1, stage 2, stage 3) widths), from RepDistiller's
 # models/resnet.py; depth = 6 * blocks_per_stage + 2.
@@ -56,27 +57,6 @@ class CIFARBasicBlock(nn.Module):
         return self.relu(out + identity)
 
 
-def make_basic_stage(in_channels: int, out_channels: int, num_blocks: int,
-                     stride: int) -> nn.Sequential:
-    """Stack basic blocks; the first one carries the stride.
-
-    Args:
-        in_channels (int): Input channels of the stage.
-        out_channels (int): Output channels of every block.
-        num_blocks (int): Number of blocks.
-        stride (int): Stride of the first block.
-
-    Returns:
-        nn.Sequential: The stage.
-    """
-    blocks: List[nn.Module] = []
-    for index in range(num_blocks):
-        blocks.append(
-            CIFARBasicBlock(in_channels if index == 0 else out_channels,
-                            out_channels, stride if index == 0 else 1))
-    return nn.Sequential(*blocks)
-
-
 @MODELS.register_module()
 class ResNetCIFAR(BaseCIFARBackbone):
     """The CIFAR ResNets of the CRD / RepDistiller zoo.
@@ -107,11 +87,10 @@ class ResNetCIFAR(BaseCIFARBackbone):
         self.arch = arch
         blocks_per_stage = (depth - 2) // 6
         self.stem = conv_bn_relu(in_channels, widths[0], 3)
-        self.layer1 = make_basic_stage(widths[0], widths[1], blocks_per_stage,
-                                       1)
-        self.layer2 = make_basic_stage(widths[1], widths[2], blocks_per_stage,
-                                       2)
-        self.layer3 = make_basic_stage(widths[2], widths[3], blocks_per_stage,
-                                       2)
+        for index, stride in enumerate((1, 2, 2)):
+            self.add_module(
+                f'layer{index + 1}',
+                make_stage(CIFARBasicBlock, widths[index], widths[index + 1],
+                           blocks_per_stage, stride))
         self._set_stages(('layer1', 'layer2', 'layer3'), widths[1:],
                          out_indices)
