@@ -28,7 +28,7 @@ from .diff_augment import check_policy, diff_augment
 from .discriminator_batch import DiscriminatorBatch
 from .ema import build_generator_ema, copy_into_ema, refresh_averaged_tensors
 from .gan_data_preprocessor import ConditionalGANDataPreprocessor
-from .gan_fields import check_fits, fill_config
+from .gan_fields import fill_config
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
 
 
@@ -377,8 +377,14 @@ class BaseConditionalGAN(BaseModel):
         Raises:
             ValueError: naming the first mismatching field and both values.
         """
-        check_fits(self, 'the GAN', num_classes=num_classes,
-                   img_size=img_size, img_channels=img_channels)
+        wanted = dict(
+            num_classes=num_classes, img_size=img_size,
+            img_channels=img_channels)
+        for field, value in wanted.items():
+            own = getattr(self, field)
+            if value is not None and own != value:
+                raise ValueError(f'{field} mismatch: the GAN has {field}='
+                                 f'{own} but the data has {field}={value}')
 
 
 def _unwrapped(network: nn.Module) -> nn.Module:
