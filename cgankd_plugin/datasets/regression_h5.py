@@ -297,7 +297,4 @@ class RegressionH5Dataset(BaseRegressionDataset):
 
     def extra_repr(self) -> List[str]:
         """The extra repr information of the dataset."""
-        return [
-            f'h5 file: \t{self.ann_file}', f'Split: \t{self.split}',
-            f'Label range: \t{self.label_range}'
-        ]
+        return super().extra_repr() + [f'Split: \t{self.split}']

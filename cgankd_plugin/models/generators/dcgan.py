@@ -48,8 +48,6 @@ def _condition_embedding(num_classes: Optional[int], embed_dim: int,
     """A class table (``num_classes``) or a continuous-label MLP (None)."""
     if num_classes is None:
         return LabelEmbedding(embed_dim, embed_dim)
-    if num_classes < 1:
-        raise ValueError(f'num_classes must be >= 1, got {num_classes}')
     return init_layer(nn.Embedding(num_classes, embed_dim), spectral_norm)
 
 
