@@ -23,8 +23,7 @@ class CRDContrastDataset(CRDDataset):
     mmrazor turns the per-class positive and negative index lists into one
     numpy array, which numpy >= 1.24 refuses when classes hold different
     numbers of samples (any real + synthetic mix, any subset). Here they are
-    kept as object arrays of index arrays; sampling is unchanged. The
-    negatives are also built in one pass instead of a class-by-class loop.
+    kept as object arrays of index arrays; sampling is unchanged.
 
     Args: as mmrazor's ``CRDDataset`` (``dataset``, ``neg_num``,
         ``percent``, ``lazy_init``, ``num_classes``, ``sample_mode``).

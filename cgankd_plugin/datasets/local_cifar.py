@@ -48,7 +48,3 @@ class LocalCIFAR100(CIFAR100):
             self.test_list = [[name, None] for name, _ in self.test_list]
         super().__init__(
             data_root=data_root, split=split, download=False, **kwargs)
-
-    def get_gt_labels(self):
-        """All ground-truth labels as a numpy array (what CRD needs)."""
-        return super().get_gt_labels()

@@ -1,7 +1,7 @@
 # Copyright (c) cgankd_plugin contributors.
 """Image-regression dataset listed in a text file of ``path value`` lines."""
 import math
-from typing import List, Optional, Sequence
+from typing import List
 
 from mmengine.fileio import exists, get_text, join_path
 
@@ -36,19 +36,6 @@ class RegressionAnnotationDataset(BaseRegressionDataset):
             labels in this closed range. Defaults to None (keep all).
         **kwargs: Other arguments of :class:`BaseRegressionDataset`.
     """
-
-    def __init__(self,
-                 ann_file: str,
-                 data_root: str = '',
-                 data_prefix: str = '',
-                 label_range: Optional[Sequence[float]] = None,
-                 **kwargs) -> None:
-        super().__init__(
-            ann_file=ann_file,
-            data_root=data_root,
-            data_prefix=data_prefix,
-            label_range=label_range,
-            **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """Parse ``ann_file`` into data infos."""

@@ -116,9 +116,6 @@ class RegressionH5Dataset(BaseRegressionDataset):
        in ``indx_train``. Without any index the whole file is the training
        split (CcGAN's ``UTKFace_64x64.h5``) and ``split='test'`` is an
        error.
-    3. ``images_key`` / ``labels_key`` given explicitly (e.g.
-       ``'fake_images'`` / ``'fake_labels'`` of a file of cGAN-generated
-       samples): all rows of those keys, ``split`` is ignored.
 
     Images are ``N x C x H x W`` (the official layout) or ``N x H x W x C``
     uint8 arrays; each sample's ``img`` is an ``H x W x C`` array in the
@@ -139,8 +136,6 @@ class RegressionH5Dataset(BaseRegressionDataset):
         split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
         label_range (Tuple[float, float], optional): Keep only samples with
             labels in this closed range. Defaults to None (keep all).
-        images_key (str, optional): Explicit images key (layout 3).
-        labels_key (str, optional): Explicit labels key (layout 3).
         in_memory (bool): Read all images of the split at once.
             Defaults to True.
         **kwargs: Other arguments of :class:`BaseRegressionDataset`.
@@ -153,22 +148,15 @@ class RegressionH5Dataset(BaseRegressionDataset):
                  ann_file: str = '',
                  split: str = 'train',
                  label_range: Optional[Sequence[float]] = None,
-                 images_key: Optional[str] = None,
-                 labels_key: Optional[str] = None,
                  in_memory: bool = True,
                  **kwargs) -> None:
         if split not in self.SPLITS:
             raise ValueError(f'split must be one of {self.SPLITS}, got '
                              f'{split!r}')
-        if (images_key is None) != (labels_key is None):
-            raise ValueError('give both images_key and labels_key, or '
-                             'neither')
         if not ann_file:
             raise ValueError(f'{type(self).__name__} needs ann_file, the '
                              'h5 file name')
         self.split = split
-        self.images_key = images_key
-        self.labels_key = labels_key
         self.in_memory = in_memory
         self._image_array: Optional[np.ndarray] = None
         self._channels_first = True
@@ -247,10 +235,6 @@ class RegressionH5Dataset(BaseRegressionDataset):
                     raise KeyError(f'{self.ann_file}: no key {key!r}; keys '
                                    f'present: {present}')
 
-        if self.images_key is not None:
-            require(self.images_key, self.labels_key)
-            return self.images_key, self.labels_key, None
-
         images_key = f'images_{self.split}'
         labels_key = f'labels_{self.split}'
         if images_key in h5_file or 'images' not in h5_file:
@@ -313,7 +297,4 @@ class RegressionH5Dataset(BaseRegressionDataset):
 
     def extra_repr(self) -> List[str]:
         """The extra repr information of the dataset."""
-        return [
-            f'h5 file: \t{self.ann_file}', f'Split: \t{self.split}',
-            f'Label range: \t{self.label_range}'
-        ]
+        return super().extra_repr() + [f'Split: \t{self.split}']

@@ -9,7 +9,7 @@ from mmengine.dataset import BaseDataset
 from ..registry import DATASETS
 from ..synthesis.bank import BankNotFoundError, SyntheticBank
 from ..synthesis.layout import condition_of_positions
-from .dataset_tree import find_dataset, find_dataset_config
+from .dataset_tree import find_dataset
 
 
 @DATASETS.register_module()
@@ -242,10 +242,21 @@ def find_mix_dataset(dataset) -> Optional[SyntheticMixDataset]:
 def find_mix_config(cfg) -> Optional[dict]:
     """The ``SyntheticMixDataset`` config inside a wrapper's config.
 
+    Wrapper configs keep the wrapped set's config as ``dataset``; a level
+    matches when its ``type`` is (or names) ``SyntheticMixDataset`` or a
+    subclass.
+
     Args:
         cfg: The outermost dataset config (e.g. a ``CRDDataset``'s).
 
     Returns:
         dict, optional: It (not a copy), or None if there is none.
     """
-    return find_dataset_config(cfg, SyntheticMixDataset)
+    while isinstance(cfg, dict):
+        kind = cfg.get('type')
+        if isinstance(kind, str):
+            kind = DATASETS.get(kind)
+        if isinstance(kind, type) and issubclass(kind, SyntheticMixDataset):
+            return cfg
+        cfg = cfg.get('dataset')
+    return None

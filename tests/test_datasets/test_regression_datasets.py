@@ -149,14 +149,13 @@ def test_ccgan_layout_without_split(tmp_path):
         RegressionH5Dataset(ann_file=path, split='test')
 
 
-def test_explicit_keys_and_channels_last(tmp_path):
+def test_channels_last(tmp_path):
     images_hwc = make_images(2).transpose(0, 2, 3, 1)
     path = write_h5(
-        tmp_path / 'fake.h5',
-        fake_images=images_hwc,
-        fake_labels=np.array([7., 8.]))
-    dataset = RegressionH5Dataset(
-        ann_file=path, images_key='fake_images', labels_key='fake_labels')
+        tmp_path / 'hwc.h5',
+        images_train=images_hwc,
+        labels_train=np.array([7., 8.]))
+    dataset = RegressionH5Dataset(ann_file=path)
     np.testing.assert_array_equal(dataset[1]['img'], images_hwc[1])
     assert dataset[1]['img_shape'] == (4, 5)
 

@@ -8,9 +8,7 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
 from ...registry import DATA_SAMPLERS
-
-# Wrappers (``CRDContrastDataset`` and the like) nest at most this deep.
-_MAX_WRAPPER_DEPTH = 16
+from ..dataset_tree import find_dataset
 
 
 def _find_real_fake_dataset(dataset: Sized) -> Sized:
@@ -27,24 +25,20 @@ def _find_real_fake_dataset(dataset: Sized) -> Sized:
         TypeError: If there is none, or a wrapper changes the length (so
             its indices are not those of the wrapped dataset).
     """
-    current = dataset
-    for _ in range(_MAX_WRAPPER_DEPTH):
-        if hasattr(current, 'num_real') and hasattr(current, 'num_fake'):
-            if len(current) != len(dataset):
-                raise TypeError(
-                    'RealFakeRatioSampler.dataset: the wrapper '
-                    f'{type(dataset).__name__} has length {len(dataset)} '
-                    f'but the {type(current).__name__} it wraps has '
-                    f'{len(current)}; the sampler needs a wrapper that '
-                    'keeps the indices of the wrapped dataset.')
-            return current
-        current = getattr(current, 'dataset', None)
-        if current is None:
-            break
-    raise TypeError(
-        'RealFakeRatioSampler.dataset must be a SyntheticMixDataset (or a '
-        'wrapper of one, through `.dataset`) with `num_real` and '
-        f'`num_fake`, got {type(dataset).__name__}')
+    mix = find_dataset(
+        dataset, lambda d: hasattr(d, 'num_real') and hasattr(d, 'num_fake'))
+    if mix is None:
+        raise TypeError(
+            'RealFakeRatioSampler.dataset must be a SyntheticMixDataset (or '
+            'a wrapper of one, through `.dataset`) with `num_real` and '
+            f'`num_fake`, got {type(dataset).__name__}')
+    if len(mix) != len(dataset):
+        raise TypeError(
+            'RealFakeRatioSampler.dataset: the wrapper '
+            f'{type(dataset).__name__} has length {len(dataset)} but the '
+            f'{type(mix).__name__} it wraps has {len(mix)}; the sampler '
+            'needs a wrapper that keeps the indices of the wrapped dataset.')
+    return mix
 
 
 def _draw(pool_size: int, num: int,

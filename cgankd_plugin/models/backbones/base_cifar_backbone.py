@@ -1,6 +1,7 @@
 # Copyright (c) cgankd_plugin contributors.
 """What the CIFAR zoo shares: a stem, named stages and selected outputs."""
-from typing import Any, Dict, Hashable, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, Hashable, List, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 from mmengine.model import BaseModule
@@ -124,7 +125,9 @@ class BaseCIFARBackbone(BaseModule):
 def conv_bn_relu(in_channels: int,
                  out_channels: int,
                  kernel_size: int,
-                 stride: int = 1) -> nn.Sequential:
+                 stride: int = 1,
+                 groups: int = 1,
+                 relu: bool = True) -> nn.Sequential:
     """A bias-free convolution, BatchNorm and ReLU (padding keeps size).
 
     Args:
@@ -132,15 +135,62 @@ def conv_bn_relu(in_channels: int,
         out_channels (int): Output channels.
         kernel_size (int): Square kernel size (odd).
         stride (int): Stride. Defaults to 1.
+        groups (int): Groups of the convolution. Defaults to 1.
+        relu (bool): Whether the ReLU is there. Defaults to True.
 
     Returns:
-        nn.Sequential: The three layers.
+        nn.Sequential: The layers.
     """
-    return nn.Sequential(
+    layers = [
         nn.Conv2d(
             in_channels,
             out_channels,
             kernel_size,
             stride=stride,
             padding=kernel_size // 2,
-            bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+            groups=groups,
+            bias=False),
+        nn.BatchNorm2d(out_channels)
+    ]
+    if relu:
+        layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+def projection_shortcut(in_channels: int, out_channels: int,
+                        stride: int) -> Optional[nn.Module]:
+    """A strided 1x1 conv and BN where the shape changes, else None.
+
+    Args:
+        in_channels (int): Input channels of the block.
+        out_channels (int): Output channels of the block.
+        stride (int): Stride of the block.
+
+    Returns:
+        nn.Module, optional: The shortcut; None for the identity.
+    """
+    if stride == 1 and in_channels == out_channels:
+        return None
+    return conv_bn_relu(in_channels, out_channels, 1, stride, relu=False)
+
+
+def make_stage(block: Callable[[int, int, int], nn.Module], in_channels: int,
+               out_channels: int, num_blocks: int,
+               stride: int) -> nn.Sequential:
+    """Stack ``block(in, out, stride)`` s; the first carries the stride.
+
+    Args:
+        block (Callable): Builds a block from its input channels, output
+            channels and stride.
+        in_channels (int): Input channels of the stage.
+        out_channels (int): Output channels of every block.
+        num_blocks (int): Number of blocks.
+        stride (int): Stride of the first block.
+
+    Returns:
+        nn.Sequential: The stage.
+    """
+    return nn.Sequential(*[
+        block(in_channels if index == 0 else out_channels, out_channels,
+              stride if index == 0 else 1) for index in range(num_blocks)
+    ])

@@ -1,12 +1,13 @@
 # Copyright (c) cgankd_plugin contributors.
 """MobileNetV2 for CIFAR as in the RepDistiller zoo (``mobile_half``)."""
+from functools import partial
 from typing import List, Optional, Sequence, Union
 
 import torch
 from torch import nn
 
 from ...registry import MODELS
-from .base_cifar_backbone import BaseCIFARBackbone, conv_bn_relu
+from .base_cifar_backbone import BaseCIFARBackbone, conv_bn_relu, make_stage
 
 # (expands, channels, blocks, first stride) per stage, from RepDistiller's
 # models/mobilenetv2.py; only the first stage ignores ``expand_ratio``.
@@ -43,16 +44,8 @@ class InvertedResidual(nn.Module):
         self.use_identity = stride == 1 and in_channels == out_channels
         self.conv = nn.Sequential(
             conv_bn_relu(in_channels, hidden, 1),
-            nn.Conv2d(
-                hidden,
-                hidden,
-                3,
-                stride,
-                padding=1,
-                groups=hidden,
-                bias=False), nn.BatchNorm2d(hidden), nn.ReLU(inplace=True),
-            nn.Conv2d(hidden, out_channels, 1, bias=False),
-            nn.BatchNorm2d(out_channels))
+            *conv_bn_relu(hidden, hidden, 3, stride, groups=hidden),
+            *conv_bn_relu(hidden, out_channels, 1, relu=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block."""
@@ -95,21 +88,20 @@ class MobileNetV2CIFAR(BaseCIFARBackbone):
         for index, (expands, base_channels, num_blocks,
                     stride) in enumerate(STAGE_SETTINGS):
             out_channels = int(base_channels * width_mult)
-            ratio = expand_ratio if expands else 1
-            blocks: List[nn.Module] = []
-            for block_index in range(num_blocks):
-                blocks.append(
-                    InvertedResidual(channels, out_channels,
-                                     stride if block_index == 0 else 1, ratio))
-                channels = out_channels
+            block = partial(
+                InvertedResidual,
+                expand_ratio=expand_ratio if expands else 1)
+            stage = make_stage(block, channels, out_channels, num_blocks,
+                               stride)
+            channels = out_channels
             if index == len(STAGE_SETTINGS) - 1:
                 last_channels = (
                     int(LAST_CHANNELS *
                         width_mult) if width_mult > 1.0 else LAST_CHANNELS)
-                blocks.append(conv_bn_relu(channels, last_channels, 1))
+                stage.append(conv_bn_relu(channels, last_channels, 1))
                 channels = last_channels
             name = f'layer{index + 1}'
-            self.add_module(name, nn.Sequential(*blocks))
+            self.add_module(name, stage)
             stage_names.append(name)
             stage_channels.append(channels)
         self._set_stages(stage_names, stage_channels, out_indices)

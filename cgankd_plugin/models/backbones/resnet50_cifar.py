@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from ...registry import MODELS
-from .base_cifar_backbone import BaseCIFARBackbone, conv_bn_relu
+from .base_cifar_backbone import (BaseCIFARBackbone, conv_bn_relu,
+                                  make_stage, projection_shortcut)
 
 # Bottleneck widths and block counts of ResNet-50 (He et al.); outputs are
 # four times the widths.
@@ -22,13 +23,14 @@ class CIFARBottleneck(nn.Module):
 
     Args:
         in_channels (int): Input channels.
-        width (int): Channels of the inner convs; outputs ``4 * width``.
+        out_channels (int): Output channels, four times those of the inner
+            convs.
         stride (int): Stride of the 3x3 conv. Defaults to 1.
     """
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1):
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
         super().__init__()
-        out_channels = width * EXPANSION
+        width = out_channels // EXPANSION
         self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.conv2 = nn.Conv2d(width, width, 3, stride, padding=1, bias=False)
@@ -36,11 +38,7 @@ class CIFARBottleneck(nn.Module):
         self.conv3 = nn.Conv2d(width, out_channels, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
-        self.shortcut: Optional[nn.Module] = None
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
-                nn.BatchNorm2d(out_channels))
+        self.shortcut = projection_shortcut(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block."""
@@ -78,15 +76,12 @@ class ResNet50CIFAR(BaseCIFARBackbone):
         stage_names, stage_channels = [], []
         for index, (width,
                     num_blocks) in enumerate(zip(STAGE_WIDTHS, STAGE_BLOCKS)):
-            first_stride = 1 if index == 0 else 2
-            blocks: List[nn.Module] = []
-            for block_index in range(num_blocks):
-                blocks.append(
-                    CIFARBottleneck(channels, width,
-                                    first_stride if block_index == 0 else 1))
-                channels = width * EXPANSION
             name = f'layer{index + 1}'
-            self.add_module(name, nn.Sequential(*blocks))
+            self.add_module(
+                name,
+                make_stage(CIFARBottleneck, channels, width * EXPANSION,
+                           num_blocks, 1 if index == 0 else 2))
+            channels = width * EXPANSION
             stage_names.append(name)
             stage_channels.append(channels)
         self._set_stages(stage_names, stage_channels, out_indices)

@@ -7,7 +7,8 @@ from torch import nn
 
 from ...registry import MODELS
 from .base_cifar_backbone import (BaseCIFARBackbone, conv_bn_relu,
-                                  lookup_setting)
+                                  lookup_setting, make_stage,
+                                  projection_shortcut)
 
 # (depth, (stem, stage 1, stage 2, stage 3) widths), from RepDistiller's
 # models/resnet.py; depth = 6 * blocks_per_stage + 2.
@@ -46,11 +47,7 @@ class CIFARBasicBlock(nn.Module):
             out_channels, out_channels, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
-        self.shortcut: Optional[nn.Module] = None
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
-                nn.BatchNorm2d(out_channels))
+        self.shortcut = projection_shortcut(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block."""
@@ -58,27 +55,6 @@ class CIFARBasicBlock(nn.Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return self.relu(out + identity)
-
-
-def make_basic_stage(in_channels: int, out_channels: int, num_blocks: int,
-                     stride: int) -> nn.Sequential:
-    """Stack basic blocks; the first one carries the stride.
-
-    Args:
-        in_channels (int): Input channels of the stage.
-        out_channels (int): Output channels of every block.
-        num_blocks (int): Number of blocks.
-        stride (int): Stride of the first block.
-
-    Returns:
-        nn.Sequential: The stage.
-    """
-    blocks: List[nn.Module] = []
-    for index in range(num_blocks):
-        blocks.append(
-            CIFARBasicBlock(in_channels if index == 0 else out_channels,
-                            out_channels, stride if index == 0 else 1))
-    return nn.Sequential(*blocks)
 
 
 @MODELS.register_module()
@@ -111,11 +87,10 @@ class ResNetCIFAR(BaseCIFARBackbone):
         self.arch = arch
         blocks_per_stage = (depth - 2) // 6
         self.stem = conv_bn_relu(in_channels, widths[0], 3)
-        self.layer1 = make_basic_stage(widths[0], widths[1], blocks_per_stage,
-                                       1)
-        self.layer2 = make_basic_stage(widths[1], widths[2], blocks_per_stage,
-                                       2)
-        self.layer3 = make_basic_stage(widths[2], widths[3], blocks_per_stage,
-                                       2)
+        for index, stride in enumerate((1, 2, 2)):
+            self.add_module(
+                f'layer{index + 1}',
+                make_stage(CIFARBasicBlock, widths[index], widths[index + 1],
+                           blocks_per_stage, stride))
         self._set_stages(('layer1', 'layer2', 'layer3'), widths[1:],
                          out_indices)

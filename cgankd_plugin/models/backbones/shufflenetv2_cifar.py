@@ -24,23 +24,6 @@ NET_SIZE_SETTINGS = {
 STEM_CHANNELS = 24
 
 
-def conv_bn(in_channels: int,
-            out_channels: int,
-            kernel_size: int,
-            stride: int = 1,
-            groups: int = 1) -> nn.Sequential:
-    """A bias-free convolution and BatchNorm, no activation."""
-    return nn.Sequential(
-        nn.Conv2d(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding=kernel_size // 2,
-            groups=groups,
-            bias=False), nn.BatchNorm2d(out_channels))
-
-
 class ShuffleUnitV2(nn.Module):
     """Keep half the channels, transform the other half, concat, shuffle.
 
@@ -55,7 +38,8 @@ class ShuffleUnitV2(nn.Module):
         super().__init__()
         half = channels // 2
         self.branch = nn.Sequential(
-            conv_bn_relu(half, half, 1), conv_bn(half, half, 3, groups=half),
+            conv_bn_relu(half, half, 1),
+            conv_bn_relu(half, half, 3, groups=half, relu=False),
             conv_bn_relu(half, half, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -81,11 +65,13 @@ class DownsampleUnitV2(nn.Module):
         super().__init__()
         half = out_channels // 2
         self.input_branch = nn.Sequential(
-            conv_bn(in_channels, in_channels, 3, 2, groups=in_channels),
+            conv_bn_relu(
+                in_channels, in_channels, 3, 2, groups=in_channels,
+                relu=False),
             conv_bn_relu(in_channels, half, 1))
         self.bottleneck_branch = nn.Sequential(
             conv_bn_relu(in_channels, half, 1),
-            conv_bn(half, half, 3, 2, groups=half),
+            conv_bn_relu(half, half, 3, 2, groups=half, relu=False),
             conv_bn_relu(half, half, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

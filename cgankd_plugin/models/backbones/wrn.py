@@ -1,5 +1,6 @@
 # Copyright (c) cgankd_plugin contributors.
 """Wide residual networks for CIFAR (wrn_16_2, wrn_40_2, ...)."""
+from functools import partial
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -7,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...registry import MODELS
-from .base_cifar_backbone import BaseCIFARBackbone
+from .base_cifar_backbone import BaseCIFARBackbone, make_stage
 
 
 class WideBasicBlock(nn.Module):
@@ -90,18 +91,11 @@ class WRN(BaseCIFARBackbone):
         blocks_per_stage = (depth - 4) // 6
         widths = [16 * widen_factor, 32 * widen_factor, 64 * widen_factor]
         self.stem = nn.Conv2d(in_channels, 16, 3, padding=1, bias=False)
-        stage_inputs = [16] + widths[:-1]
-        stages = []
-        for stage_index, (stage_in,
-                          width) in enumerate(zip(stage_inputs, widths)):
-            stride = 1 if stage_index == 0 else 2
-            stages.append([
-                WideBasicBlock(stage_in if index == 0 else width, width,
-                               stride if index == 0 else 1, drop_rate)
-                for index in range(blocks_per_stage)
-            ])
-        self.layer1 = nn.Sequential(*stages[0])
-        self.layer2 = nn.Sequential(*stages[1])
-        self.layer3 = nn.Sequential(*stages[2], nn.BatchNorm2d(widths[2]),
-                                    nn.ReLU(inplace=True))
+        block = partial(WideBasicBlock, drop_rate=drop_rate)
+        self.layer1 = make_stage(block, 16, widths[0], blocks_per_stage, 1)
+        self.layer2 = make_stage(block, widths[0], widths[1],
+                                 blocks_per_stage, 2)
+        self.layer3 = make_stage(block, widths[1], widths[2],
+                                 blocks_per_stage, 2)
+        self.layer3.extend([nn.BatchNorm2d(widths[2]), nn.ReLU(inplace=True)])
         self._set_stages(('layer1', 'layer2', 'layer3'), widths, out_indices)

@@ -18,9 +18,9 @@ from .projection_discriminator import ProjectionDiscriminator
 from .real_image_pool import RealImagePool
 from .residual_blocks import ResidualDownBlock, ResidualUpBlock
 from .sn_layers import has_spectral_norm
-from .vicinity import (draw_vicinal_batch, hard_vicinal_weights,
-                       rule_of_thumb_kappa, rule_of_thumb_sigma, soft_nu,
-                       soft_vicinal_weights, vicinity_bounds)
+from .vicinity import (draw_vicinal_batch, rule_of_thumb_kappa,
+                       rule_of_thumb_sigma, soft_nu, soft_vicinal_weights,
+                       vicinity_bounds)
 
 __all__ = [
     'DEFAULT_EMA_CONFIG', 'BaseConditionalGAN', 'BigGANGenerator',
@@ -30,7 +30,7 @@ __all__ = [
     'DiscriminatorBatch', 'LabelEmbedding', 'ProjectionDiscriminator',
     'RealImagePool', 'ResidualDownBlock', 'ResidualUpBlock',
     'build_generator_ema', 'diff_augment', 'draw_vicinal_batch',
-    'hard_vicinal_weights', 'has_spectral_norm', 'hinge_discriminator_loss',
-    'hinge_generator_loss', 'rule_of_thumb_kappa', 'rule_of_thumb_sigma',
-    'soft_nu', 'soft_vicinal_weights', 'vicinity_bounds'
+    'has_spectral_norm', 'hinge_discriminator_loss', 'hinge_generator_loss',
+    'rule_of_thumb_kappa', 'rule_of_thumb_sigma', 'soft_nu',
+    'soft_vicinal_weights', 'vicinity_bounds'
 ]

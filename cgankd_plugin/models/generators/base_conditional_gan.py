@@ -28,7 +28,7 @@ from .diff_augment import check_policy, diff_augment
 from .discriminator_batch import DiscriminatorBatch
 from .ema import build_generator_ema, copy_into_ema, refresh_averaged_tensors
 from .gan_data_preprocessor import ConditionalGANDataPreprocessor
-from .gan_fields import check_fits, fill_config
+from .gan_fields import fill_config
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
 
 
@@ -41,13 +41,13 @@ class BaseConditionalGAN(BaseModel):
     (:meth:`_check_sample_labels`).
 
     Args:
-        generator (dict): config of the generator, completed by
-            ``generator_fields``.
-        discriminator (dict): config of the discriminator, completed by
-            ``discriminator_fields``.
-        generator_fields (dict): values the generator config must carry.
-        discriminator_fields (dict): values the discriminator config must
-            carry.
+        generator (dict): config of the generator; ``num_classes`` (unless
+            None), ``noise_dim``, ``img_size`` and ``img_channels`` are
+            filled in.
+        discriminator (dict): config of the discriminator; ``num_classes``
+            (unless None), ``img_size`` and ``img_channels`` are filled in.
+        num_classes (int, optional): number of classes; None for a
+            continuous label.
         noise_dim (int): width of the noise vector.
         img_size (int): image side.
         img_channels (int): image channels.
@@ -64,6 +64,8 @@ class BaseConditionalGAN(BaseModel):
             ``'color,translation,cutout'``, or None.
         data_preprocessor (dict | nn.Module, optional): How a Runner's
             batches are cast; None: :class:`ConditionalGANDataPreprocessor`.
+        train_seed (int): Seed of the draws of a Runner iteration (with
+            the iteration and the rank; see :meth:`train_step`).
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -74,8 +76,7 @@ class BaseConditionalGAN(BaseModel):
     def __init__(self,
                  generator: dict,
                  discriminator: dict,
-                 generator_fields: dict,
-                 discriminator_fields: dict,
+                 num_classes: Optional[int],
                  noise_dim: int,
                  img_size: int,
                  img_channels: int,
@@ -84,6 +85,7 @@ class BaseConditionalGAN(BaseModel):
                  ema_config: Optional[dict],
                  diff_augment: Optional[str],
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 train_seed: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = ConditionalGANDataPreprocessor()
@@ -96,18 +98,22 @@ class BaseConditionalGAN(BaseModel):
                              f'be >= 1, got {generator_steps} and '
                              f'{discriminator_steps}')
         check_policy(diff_augment)
+        self.num_classes = num_classes
         self.noise_dim = noise_dim
         self.img_size = img_size
         self.img_channels = img_channels
         self.generator_steps = generator_steps
         self.discriminator_steps = discriminator_steps
         self.diff_augment = diff_augment
-        # seed of a Runner iteration's draws (subclasses take it as an arg)
-        self.train_seed = 0
+        self.train_seed = int(train_seed)
+        fields = dict(img_size=img_size, img_channels=img_channels)
+        if num_classes is not None:
+            fields = dict(num_classes=num_classes, **fields)
         self.generator = MODELS.build(
-            fill_config(generator, generator_fields, 'generator'))
+            fill_config(generator, dict(fields, noise_dim=noise_dim),
+                        'generator'))
         self.discriminator = MODELS.build(
-            fill_config(discriminator, discriminator_fields, 'discriminator'))
+            fill_config(discriminator, fields, 'discriminator'))
         # the averaged generator (None: none) and the generator turns
         # during which it is a copy of the generator
         self.generator_ema, self.ema_start_iter = build_generator_ema(
@@ -371,8 +377,14 @@ class BaseConditionalGAN(BaseModel):
         Raises:
             ValueError: naming the first mismatching field and both values.
         """
-        check_fits(self, 'the GAN', num_classes=num_classes,
-                   img_size=img_size, img_channels=img_channels)
+        wanted = dict(
+            num_classes=num_classes, img_size=img_size,
+            img_channels=img_channels)
+        for field, value in wanted.items():
+            own = getattr(self, field)
+            if value is not None and own != value:
+                raise ValueError(f'{field} mismatch: the GAN has {field}='
+                                 f'{own} but the data has {field}={value}')
 
 
 def _unwrapped(network: nn.Module) -> nn.Module:

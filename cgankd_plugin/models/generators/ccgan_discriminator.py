@@ -9,8 +9,8 @@ from mmengine.model import BaseModule
 
 from cgankd_plugin.registry import MODELS
 from .label_embedding import LabelEmbedding
-from .residual_blocks import ResidualDownBlock
-from .sn_layers import make_linear
+from .residual_blocks import residual_down_blocks
+from .sn_layers import init_layer
 
 CCGAN_IMAGE_SIZES = (32, 64)
 
@@ -53,20 +53,17 @@ class CcGANDiscriminator(BaseModule):
         widths = [img_channels] + [
             base_channels * 2**i for i in range(num_downsamples + 1)
         ]
-        self.blocks = nn.ModuleList([
-            ResidualDownBlock(
-                widths[i],
-                widths[i + 1],
-                downsample=i < num_downsamples,
-                preactivation=i > 0,
-                init_type='xavier') for i in range(len(widths) - 1)
-        ])
+        self.blocks = residual_down_blocks(
+            widths, [i < num_downsamples for i in range(len(widths) - 1)],
+            'xavier')
         self.feature_dim = widths[-1] * 4 * 4
         self.label_embedding = LabelEmbedding(label_embed_dim, label_embed_dim,
                                               label_hidden_layers)
-        self.linear = make_linear(self.feature_dim, 1, init_type='xavier')
-        self.label_projection = make_linear(
-            label_embed_dim, self.feature_dim, init_type='xavier', bias=False)
+        self.linear = init_layer(
+            nn.Linear(self.feature_dim, 1), init_type='xavier')
+        self.label_projection = init_layer(
+            nn.Linear(label_embed_dim, self.feature_dim, bias=False),
+            init_type='xavier')
 
     def forward(self, images: torch.Tensor,
                 labels: torch.Tensor) -> torch.Tensor:
@@ -80,10 +77,7 @@ class CcGANDiscriminator(BaseModule):
         Returns:
             torch.Tensor: (N,) unbounded realness scores.
         """
-        h = images
-        for block in self.blocks:
-            h = block(h)
-        features = F.relu(h).flatten(1)
+        features = F.relu(self.blocks(images)).flatten(1)
         label_vectors = self.label_projection(self.label_embedding(labels))
         projection = (features * label_vectors).sum(dim=1)
         return self.linear(features).squeeze(1) + projection

@@ -3,14 +3,10 @@
 from typing import Optional
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.model import BaseModule
 
 from cgankd_plugin.registry import MODELS
 from .label_embedding import LabelEmbedding
-from .residual_blocks import ResidualUpBlock
-from .sn_layers import make_conv2d, make_linear
+from .residual_blocks import ResidualGenerator
 
 # Width multipliers from the 4x4 input of the first up-block to the last
 # block's output; 64 px is the SNGAN generator of CcGAN / cGAN-KD on
@@ -22,7 +18,7 @@ CCGAN_GENERATOR_WIDTHS = {
 
 
 @MODELS.register_module()
-class CcGANGenerator(BaseModule):
+class CcGANGenerator(ResidualGenerator):
     """Continuous-conditional generator (SNGAN architecture, CcGAN input).
 
     The label goes through a :class:`LabelEmbedding` MLP and conditions
@@ -57,43 +53,14 @@ class CcGANGenerator(BaseModule):
         self.noise_dim = noise_dim
         self.img_size = img_size
         self.img_channels = img_channels
-        self.bottom_width = 4
-        widths = [base_channels * m for m in CCGAN_GENERATOR_WIDTHS[img_size]]
         self.label_embedding = LabelEmbedding(label_embed_dim, label_embed_dim,
                                               label_hidden_layers)
-        self.linear = make_linear(
-            noise_dim,
-            widths[0] * self.bottom_width**2,
+        self._build_trunk(
+            [base_channels * m for m in CCGAN_GENERATOR_WIDTHS[img_size]],
+            label_embed_dim,
             spectral_norm=False,
             init_type='xavier')
-        self.blocks = nn.ModuleList([
-            ResidualUpBlock(
-                widths[i],
-                widths[i + 1],
-                condition_dim=label_embed_dim,
-                spectral_norm=False,
-                init_type='xavier') for i in range(len(widths) - 1)
-        ])
-        self.output_norm = nn.BatchNorm2d(widths[-1])
-        self.output_conv = make_conv2d(
-            widths[-1], img_channels, spectral_norm=False, init_type='xavier')
 
-    def forward(self, noise: torch.Tensor,
-                labels: torch.Tensor) -> torch.Tensor:
-        """Generate images.
-
-        Args:
-            noise (torch.Tensor): (N, noise_dim) latent vectors.
-            labels (torch.Tensor): (N,) float labels (normalised to [0, 1]).
-
-        Returns:
-            torch.Tensor: (N, img_channels, img_size, img_size) images in
-                [-1, 1].
-        """
-        condition = self.label_embedding(labels)
-        h = self.linear(noise).view(
-            noise.size(0), -1, self.bottom_width, self.bottom_width)
-        for block in self.blocks:
-            h = block(h, condition)
-        h = F.relu(self.output_norm(h))
-        return torch.tanh(self.output_conv(h))
+    def embed(self, labels: torch.Tensor) -> torch.Tensor:
+        """The label MLP's vectors of (N,) float labels in [0, 1]."""
+        return self.label_embedding(labels)

@@ -72,15 +72,7 @@ class ClassConditionalGAN(BaseConditionalGAN):
         super().__init__(
             generator,
             discriminator,
-            generator_fields=dict(
-                num_classes=num_classes,
-                noise_dim=noise_dim,
-                img_size=img_size,
-                img_channels=img_channels),
-            discriminator_fields=dict(
-                num_classes=num_classes,
-                img_size=img_size,
-                img_channels=img_channels),
+            num_classes=num_classes,
             noise_dim=noise_dim,
             img_size=img_size,
             img_channels=img_channels,
@@ -89,11 +81,10 @@ class ClassConditionalGAN(BaseConditionalGAN):
             ema_config=ema_config,
             diff_augment=diff_augment,
             data_preprocessor=data_preprocessor,
+            train_seed=train_seed,
             init_cfg=init_cfg)
-        self.num_classes = num_classes
-        self.train_seed = int(train_seed)
 
-    def _check_class_labels(self, labels: torch.Tensor) -> torch.Tensor:
+    def _check_sample_labels(self, labels: torch.Tensor) -> torch.Tensor:
         if labels.dtype.is_floating_point or labels.dtype == torch.bool:
             raise TypeError('class labels must be an integer tensor, got '
                             f'{labels.dtype}')
@@ -103,9 +94,6 @@ class ClassConditionalGAN(BaseConditionalGAN):
                              f'{self.num_classes}), got [{int(labels.min())}'
                              f', {int(labels.max())}]')
         return labels.long()
-
-    def _check_sample_labels(self, labels: torch.Tensor) -> torch.Tensor:
-        return self._check_class_labels(labels)
 
     def _draw_classes(self, count: int,
                       rng: torch.Generator) -> torch.Tensor:
@@ -117,7 +105,7 @@ class ClassConditionalGAN(BaseConditionalGAN):
         if labels is None:
             raise ValueError('the cGAN trains on labelled samples: the '
                              'batch has no gt_label')
-        self._check_class_labels(labels.cpu())
+        self._check_sample_labels(labels.cpu())
         fake_labels = self._draw_classes(count, rng)
         return DiscriminatorBatch(
             real_conditions=labels,

@@ -3,16 +3,15 @@
 import torch
 import torch.nn as nn
 
-from .sn_layers import make_linear
+from .sn_layers import init_layer
 
 
 class ConditionalBatchNorm2d(nn.Module):
     """Batch norm whose affine gain and bias are linear in a condition.
 
     ``out = BN(x) * (1 + W_g c) + W_b c``, with ``c`` the condition vector
-    (a class embedding, optionally joined by a noise chunk, in BigGAN; a
-    label embedding in CcGAN). The ``1 +`` keeps the layer an identity
-    affine map at initialisation.
+    (a class embedding in BigGAN, a label embedding in CcGAN). The ``1 +``
+    keeps the layer an identity affine map at initialisation.
 
     Args:
         num_features (int): channels of the normalised input.
@@ -20,34 +19,23 @@ class ConditionalBatchNorm2d(nn.Module):
         spectral_norm (bool): whether the two projections are spectrally
             normalised (BigGAN: yes; SNGAN / CcGAN generators: no).
         init_type (str): init of the projections, see
-            :func:`~.sn_layers.init_layer_weight`.
-        eps (float): batch-norm epsilon.
-        momentum (float): batch-norm running-statistics momentum.
+            :func:`~.sn_layers.init_layer`.
     """
 
     def __init__(self,
                  num_features: int,
                  condition_dim: int,
                  spectral_norm: bool = True,
-                 init_type: str = 'N02',
-                 eps: float = 1e-5,
-                 momentum: float = 0.1) -> None:
+                 init_type: str = 'N02') -> None:
         super().__init__()
         self.num_features = num_features
-        self.norm = nn.BatchNorm2d(
-            num_features, eps=eps, momentum=momentum, affine=False)
-        self.gain = make_linear(
-            condition_dim,
-            num_features,
-            spectral_norm=spectral_norm,
-            init_type=init_type,
-            bias=False)
-        self.bias = make_linear(
-            condition_dim,
-            num_features,
-            spectral_norm=spectral_norm,
-            init_type=init_type,
-            bias=False)
+        self.norm = nn.BatchNorm2d(num_features, affine=False)
+        self.gain = init_layer(
+            nn.Linear(condition_dim, num_features, bias=False), spectral_norm,
+            init_type)
+        self.bias = init_layer(
+            nn.Linear(condition_dim, num_features, bias=False), spectral_norm,
+            init_type)
 
     def forward(self, x: torch.Tensor,
                 condition: torch.Tensor) -> torch.Tensor:

@@ -41,10 +41,9 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
         noise_dim (int): width of the noise vector.
         img_size (int): image side (32 or 64 for the CcGAN networks).
         img_channels (int): image channels.
-        generator_steps (int): generator updates per generator turn: 1
-            (each batch brings the labels of one update).
         discriminator_steps (int): Runner iterations (each one
-            discriminator update) per generator turn.
+            discriminator update) per generator turn (of one generator
+            update: each batch brings the labels of one).
         vicinity (str): ``'hard'`` or ``'soft'``.
         kappa (float, optional): vicinity radius; None or negative for the
             sampler's rule of thumb.
@@ -70,7 +69,6 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
                  noise_dim: int = 128,
                  img_size: int = 64,
                  img_channels: int = 3,
-                 generator_steps: int = 1,
                  discriminator_steps: int = 1,
                  vicinity: str = 'hard',
                  kappa: Optional[float] = None,
@@ -81,31 +79,20 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
                  data_preprocessor: Optional[dict] = None,
                  train_seed: int = 0) -> None:
         check_vicinity_settings(vicinity, kappa, 'ContinuousConditionalGAN')
-        if generator_steps != 1:
-            raise ValueError(
-                'ContinuousConditionalGAN.generator_steps must be 1: each '
-                'batch brings the labels of one generator update, got '
-                f'{generator_steps}')
         super().__init__(
             generator,
             discriminator,
-            generator_fields=dict(
-                noise_dim=noise_dim,
-                img_size=img_size,
-                img_channels=img_channels),
-            discriminator_fields=dict(
-                img_size=img_size, img_channels=img_channels),
+            num_classes=None,
             noise_dim=noise_dim,
             img_size=img_size,
             img_channels=img_channels,
-            generator_steps=generator_steps,
+            generator_steps=1,
             discriminator_steps=discriminator_steps,
             ema_config=ema_config,
             diff_augment=diff_augment,
             data_preprocessor=data_preprocessor,
+            train_seed=train_seed,
             init_cfg=init_cfg)
-        self.num_classes = None
-        self.train_seed = int(train_seed)
         self.vicinity = vicinity
         # NaN marks a value still to come from the sampler's rule of thumb.
         given_sigma = math.nan if sigma is None or sigma < 0 else sigma

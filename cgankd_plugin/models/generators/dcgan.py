@@ -1,12 +1,10 @@
 # Copyright (c) cgankd_plugin contributors.
 """Small conditional DCGAN networks, for CPU runs and 28 px images.
 
-BigGAN and CcGAN's SNGAN networks cost about 2.5 s per training iteration
-at their smallest width on 2 CPU cores (32 px, batch 64; measured), far
-too slow for a demo that must train its cGAN in minutes. These follow
-DCGAN (Radford et al., 2016): strided (transposed) 4x4 convolutions, batch
-norm in G, no residual blocks, and run about 50 times faster. D is a
-projection discriminator (Miyato & Koyama, 2018) with spectral norm.
+They follow DCGAN (Radford et al., 2016): strided (transposed) 4x4
+convolutions, batch norm in G, no residual blocks, about 50 times faster
+than BigGAN on a CPU. D is a projection discriminator (Miyato & Koyama,
+2018) with spectral norm.
 
 The condition is a class index when ``num_classes`` is given (for
 :class:`ClassConditionalGAN`) and a continuous label in [0, 1] otherwise
@@ -17,12 +15,11 @@ from typing import List, Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils.parametrizations import spectral_norm
 from mmengine.model import BaseModule
 
 from cgankd_plugin.registry import MODELS
 from .label_embedding import LabelEmbedding
-from .sn_layers import init_layer_weight, make_embedding, make_linear
+from .sn_layers import init_layer
 
 # The smallest feature map: halve the image until it is at most this.
 MAX_BASE_SIZE = 7
@@ -51,16 +48,7 @@ def _condition_embedding(num_classes: Optional[int], embed_dim: int,
     """A class table (``num_classes``) or a continuous-label MLP (None)."""
     if num_classes is None:
         return LabelEmbedding(embed_dim, embed_dim)
-    if num_classes < 1:
-        raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-    return make_embedding(num_classes, embed_dim, spectral_norm=spectral_norm)
-
-
-def _strided_sn_conv(in_channels: int, out_channels: int) -> nn.Module:
-    """A 4x4 stride-2 conv, initialised, then spectrally normalised."""
-    conv = nn.Conv2d(in_channels, out_channels, 4, stride=2, padding=1)
-    init_layer_weight(conv)
-    return spectral_norm(conv)
+    return init_layer(nn.Embedding(num_classes, embed_dim), spectral_norm)
 
 
 @MODELS.register_module()
@@ -105,15 +93,15 @@ class DCGANGenerator(BaseModule):
         widths: List[int] = [
             base_channels * 2**i for i in reversed(range(stages))
         ]
-        self.linear = make_linear(
-            noise_dim + embed_dim,
-            widths[0] * self.base_size**2,
+        self.linear = init_layer(
+            nn.Linear(noise_dim + embed_dim, widths[0] * self.base_size**2),
             spectral_norm=False)
         layers: List[nn.Module] = []
         for i, width in enumerate(widths):
             out = widths[i + 1] if i + 1 < stages else img_channels
-            up = nn.ConvTranspose2d(width, out, 4, stride=2, padding=1)
-            init_layer_weight(up)
+            up = init_layer(
+                nn.ConvTranspose2d(width, out, 4, stride=2, padding=1),
+                spectral_norm=False)
             layers += [nn.BatchNorm2d(width), nn.ReLU(), up]
         self.blocks = nn.Sequential(*layers)
         self.first_width = widths[0]
@@ -173,15 +161,16 @@ class DCGANDiscriminator(BaseModule):
         widths = [img_channels]
         widths += [base_channels * 2**i for i in range(stages)]
         self.convs = nn.ModuleList([
-            _strided_sn_conv(widths[i], widths[i + 1])
+            init_layer(
+                nn.Conv2d(widths[i], widths[i + 1], 4, stride=2, padding=1))
             for i in range(stages)
         ])
         feature_dim = widths[-1] * (img_size >> stages)**2
-        self.linear = make_linear(feature_dim, 1)
+        self.linear = init_layer(nn.Linear(feature_dim, 1))
         if num_classes is None:
             self.embedding = nn.Sequential(
                 LabelEmbedding(embed_dim, embed_dim),
-                make_linear(embed_dim, feature_dim, bias=False))
+                init_layer(nn.Linear(embed_dim, feature_dim, bias=False)))
         else:
             # SNGAN's projection: one feature-sized vector per class
             self.embedding = _condition_embedding(

@@ -136,30 +136,27 @@ def diff_augment(images: torch.Tensor,
     Returns:
         torch.Tensor: The augmented images, same shape as ``images``.
     """
-    if not policy:
-        return images
-    for name in policy.split(','):
-        name = name.strip()
-        if name not in AUGMENTATIONS:
-            raise ValueError(f'unknown DiffAugment policy {name!r}; '
-                             f'choose from {sorted(AUGMENTATIONS)}')
+    for name in check_policy(policy):
         for augmentation in AUGMENTATIONS[name]:
             images = augmentation(images, generator)
     return images
 
 
-def check_policy(policy: Optional[str]) -> None:
-    """Raise ``ValueError`` when ``policy`` names an unknown augmentation.
+def check_policy(policy: Optional[str]) -> List[str]:
+    """The augmentations a policy names, in order.
 
     Args:
         policy (str, optional): a DiffAugment policy string, or None.
+
+    Returns:
+        List[str]: The names (none for None or ``''``).
+
+    Raises:
+        ValueError: naming the unknown augmentations.
     """
-    if not policy:
-        return
-    unknown = [
-        name.strip() for name in policy.split(',')
-        if name.strip() not in AUGMENTATIONS
-    ]
+    names = [name.strip() for name in policy.split(',')] if policy else []
+    unknown = [name for name in names if name not in AUGMENTATIONS]
     if unknown:
         raise ValueError(f'unknown DiffAugment policy {unknown}; '
                          f'choose from {sorted(AUGMENTATIONS)}')
+    return names

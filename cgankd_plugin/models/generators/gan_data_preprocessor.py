@@ -23,9 +23,6 @@ class ConditionalGANDataPreprocessor(BaseDataPreprocessor):
         non_blocking (bool): Copy to the device without blocking.
     """
 
-    def __init__(self, non_blocking: bool = False) -> None:
-        super().__init__(non_blocking=non_blocking)
-
     def forward(self, data: dict, training: bool = False) -> dict:
         """Cast a collated batch.
 

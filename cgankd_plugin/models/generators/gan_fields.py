@@ -1,5 +1,5 @@
 # Copyright (c) cgankd_plugin contributors.
-"""The fields a conditional GAN, its networks and its data agree on."""
+"""The fields a conditional GAN and its networks agree on."""
 
 
 def fill_config(config: dict, fields: dict, role: str) -> dict:
@@ -28,23 +28,3 @@ def fill_config(config: dict, fields: dict, role: str) -> dict:
         filled[name] = value
     return filled
 
-
-def check_fits(module, who: str, **wanted) -> None:
-    """Raise if an attribute of ``module`` differs from the data's.
-
-    Args:
-        module (nn.Module): A cGAN (or what stands in for one).
-        who (str): How the message names it.
-        **wanted (object): ``field=value`` pairs of the data; None skips a
-            field.
-
-    Raises:
-        ValueError: naming the first mismatching field and both values.
-    """
-    for field, value in wanted.items():
-        if value is None:
-            continue
-        own = getattr(module, field)
-        if own != value:
-            raise ValueError(f'{field} mismatch: {who} has {field}={own} '
-                             f'but the data has {field}={value}')

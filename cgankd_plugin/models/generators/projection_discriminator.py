@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from cgankd_plugin.registry import MODELS
-from .residual_blocks import ResidualDownBlock
-from .sn_layers import make_embedding, make_linear
+from .residual_blocks import residual_down_blocks
+from .sn_layers import init_layer
 
 # (width multipliers of the blocks' outputs, whether each downsamples):
 # BigGAN's D_arch; 32 px is its CIFAR architecture.
@@ -27,15 +27,13 @@ class ProjectionDiscriminator(BaseModule):
     Residual down-blocks, ReLU, global sum pooling to a feature vector
     ``phi(x)``, then ``D(x, y) = w^T phi(x) + embed(y)^T phi(x)``. Every
     conv, the linear head and the class embedding are spectrally
-    normalised.
+    normalised and initialised ``'N02'``.
 
     Args:
         num_classes (int): number of classes.
         img_size (int): input resolution, 32, 64 or 128.
         img_channels (int): input channels.
         base_channels (int): width multiplier (BigGAN's ``D_ch``).
-        init_type (str): weight init, see
-            :func:`~.sn_layers.init_layer_weight`.
         init_cfg (dict, optional): mmengine init config; weights are already
             initialised.
     """
@@ -45,7 +43,6 @@ class ProjectionDiscriminator(BaseModule):
                  img_size: int = 32,
                  img_channels: int = 3,
                  base_channels: int = 64,
-                 init_type: str = 'N02',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if img_size not in DISCRIMINATOR_ARCHS:
@@ -56,17 +53,10 @@ class ProjectionDiscriminator(BaseModule):
         self.img_channels = img_channels
         multipliers, downsamples = DISCRIMINATOR_ARCHS[img_size]
         widths = [img_channels] + [base_channels * m for m in multipliers]
-        self.blocks = nn.ModuleList([
-            ResidualDownBlock(
-                widths[i],
-                widths[i + 1],
-                downsample=downsamples[i],
-                preactivation=i > 0,
-                init_type=init_type) for i in range(len(multipliers))
-        ])
-        self.linear = make_linear(widths[-1], 1, init_type=init_type)
-        self.class_embedding = make_embedding(
-            num_classes, widths[-1], init_type=init_type)
+        self.blocks = residual_down_blocks(widths, downsamples, 'N02')
+        self.linear = init_layer(nn.Linear(widths[-1], 1))
+        self.class_embedding = init_layer(
+            nn.Embedding(num_classes, widths[-1]))
 
     def forward(self, images: torch.Tensor,
                 labels: torch.Tensor) -> torch.Tensor:
@@ -80,9 +70,6 @@ class ProjectionDiscriminator(BaseModule):
         Returns:
             torch.Tensor: (N,) unbounded realness scores.
         """
-        h = images
-        for block in self.blocks:
-            h = block(h)
-        features = F.relu(h).sum(dim=(2, 3))
+        features = F.relu(self.blocks(images)).sum(dim=(2, 3))
         projection = (self.class_embedding(labels) * features).sum(dim=1)
         return self.linear(features).squeeze(1) + projection

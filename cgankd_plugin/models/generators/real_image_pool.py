@@ -7,7 +7,6 @@ from mmengine.model import BaseModule
 
 from ...registry import DATASETS, MODELS
 from ...structures import DatasetImages
-from .gan_fields import check_fits
 
 
 @MODELS.register_module()
@@ -95,14 +94,6 @@ class RealImagePool(BaseModule):
     @property
     def device(self) -> torch.device:
         return self.images.device
-
-    def check_compatible(self,
-                         num_classes: Optional[int] = None,
-                         img_size: Optional[int] = None,
-                         img_channels: Optional[int] = None) -> None:
-        """Check that the pool fits a dataset; None skips a field."""
-        check_fits(self, 'RealImagePool', num_classes=num_classes,
-                   img_size=img_size, img_channels=img_channels)
 
     @torch.no_grad()
     def sample(self,

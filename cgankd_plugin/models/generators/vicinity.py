@@ -84,22 +84,6 @@ def soft_nu(kappa: float) -> float:
     return 1.0 / kappa**2
 
 
-def hard_vicinal_weights(labels: torch.Tensor, targets: torch.Tensor,
-                         kappa: float) -> torch.Tensor:
-    """Hard-vicinity weights: 1 where ``|label - target| <= kappa``, else 0.
-
-    Args:
-        labels (torch.Tensor): labels of the samples.
-        targets (torch.Tensor): target labels, broadcastable against
-            ``labels``.
-        kappa (float): the vicinity radius.
-
-    Returns:
-        torch.Tensor: Float weights of the broadcast shape.
-    """
-    return ((labels - targets).abs() <= kappa).to(torch.get_default_dtype())
-
-
 def soft_vicinal_weights(labels: torch.Tensor, targets: torch.Tensor,
                          nu: float) -> torch.Tensor:
     """Soft-vicinity weights ``exp(-nu * (label - target)^2)``.

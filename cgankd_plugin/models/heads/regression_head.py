@@ -26,13 +26,13 @@ class RegressionHead(BaseModule):
 
     Units: samples carry ``gt_value`` in original units (years, degrees).
     Inside the head everything is in *normalised* units: with
-    ``label_range=(lo, hi)`` and ``normalize_labels=True`` a label ``y`` maps
-    to ``(y - lo) / (hi - lo)`` (so ``[lo, hi]`` becomes ``[0, 1]``);
-    otherwise the map is the identity. :meth:`forward` returns normalised
-    values -- that is the tensor an mmrazor recorder on ``head`` (or on
-    ``head.fc``, shape ``(N, 1)`` and before ``output_activation``) sees for
-    an output-distillation term. :meth:`predict` converts back and writes
-    ``pred_value`` in original units.
+    ``label_range=(lo, hi)`` a label ``y`` maps to ``(y - lo) / (hi - lo)``
+    (so ``[lo, hi]`` becomes ``[0, 1]``); without, the map is the identity.
+    :meth:`forward` returns normalised values -- that is the tensor an
+    mmrazor recorder on ``head`` (or on ``head.fc``, shape ``(N, 1)`` and
+    before ``output_activation``) sees for an output-distillation term.
+    :meth:`predict` converts back and writes ``pred_value`` in original
+    units.
 
     The official cGAN-KD regression CNNs end in
     ``Linear-BN-ReLU-Linear-BN-ReLU-Linear(1)-ReLU`` trained with MSE on
@@ -44,8 +44,6 @@ class RegressionHead(BaseModule):
             head receives, i.e. of ``feats[-1]``.
         label_range (Tuple[float, float], optional): ``(lo, hi)`` in original
             units used for normalisation. Defaults to None (identity).
-        normalize_labels (bool): Whether to normalise labels with
-            ``label_range``. Ignored without a range. Defaults to True.
         loss_type (str): ``'l1'`` (mean absolute error) or ``'l2'`` (mean
             squared error), computed in normalised units. Defaults to
             ``'l1'``.
@@ -63,7 +61,6 @@ class RegressionHead(BaseModule):
     def __init__(self,
                  in_channels: int,
                  label_range: Optional[Tuple[float, float]] = None,
-                 normalize_labels: bool = True,
                  loss_type: str = 'l1',
                  loss_weight: float = 1.0,
                  hidden_channels: Sequence[int] = (),
@@ -88,7 +85,6 @@ class RegressionHead(BaseModule):
 
         self.in_channels = in_channels
         self.label_range = label_range
-        self.normalize_labels = normalize_labels
         self.loss_type = loss_type
         self.loss_weight = loss_weight
 
@@ -107,13 +103,10 @@ class RegressionHead(BaseModule):
             _OUTPUT_ACTIVATIONS[output_activation]()
             if output_activation is not None else nn.Identity())
 
-    # ------------------------------------------------------------------
-    # unit conversion
-    # ------------------------------------------------------------------
     @property
     def _affine(self) -> Tuple[float, float]:
         """``(offset, scale)`` with ``normalised = (y - offset) / scale``."""
-        if self.label_range is None or not self.normalize_labels:
+        if self.label_range is None:
             return 0.0, 1.0
         low, high = self.label_range
         return low, high - low
@@ -126,8 +119,7 @@ class RegressionHead(BaseModule):
 
         Returns:
             ArrayLike: Same type as ``values``: ``(values - lo) / (hi - lo)``,
-                or
-            ``values`` unchanged when no normalisation is configured.
+            or ``values`` unchanged without a ``label_range``.
         """
         offset, scale = self._affine
         return (values - offset) / scale
@@ -141,14 +133,11 @@ class RegressionHead(BaseModule):
 
         Returns:
             ArrayLike: Same type as ``values``: ``values * (hi - lo) + lo``, or
-            ``values`` unchanged when no normalisation is configured.
+            ``values`` unchanged without a ``label_range``.
         """
         offset, scale = self._affine
         return values * scale + offset
 
-    # ------------------------------------------------------------------
-    # forward, loss, predict
-    # ------------------------------------------------------------------
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Return the last feature (after the neck), shape ``(N, C)``."""
         return feats[-1]

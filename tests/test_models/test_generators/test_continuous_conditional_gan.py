@@ -25,7 +25,8 @@ def test_attributes_and_networks(build_ccgan):
 
 
 def test_one_generator_update_per_turn(build_ccgan):
-    with pytest.raises(ValueError, match='generator_steps must be 1'):
+    assert build_ccgan().generator_steps == 1
+    with pytest.raises(TypeError, match='generator_steps'):
         build_ccgan(generator_steps=2)
 
 

@@ -6,24 +6,21 @@ import pytest
 import torch
 
 from cgankd_plugin.models.generators import (
-    draw_vicinal_batch, hard_vicinal_weights, rule_of_thumb_kappa,
-    rule_of_thumb_sigma, soft_nu, soft_vicinal_weights, vicinity_bounds)
+    draw_vicinal_batch, rule_of_thumb_kappa, rule_of_thumb_sigma, soft_nu,
+    soft_vicinal_weights, vicinity_bounds)
 
 LABELS = torch.tensor([0.0, 0.1, 0.1, 0.4, 1.0], dtype=torch.float64)
 
 
-def test_hard_weights_keep_exactly_the_labels_within_kappa():
+def test_hard_vicinity_keeps_exactly_the_labels_within_kappa():
     labels = torch.tensor([0.10, 0.26, 0.29, 0.30, 0.34, 0.36, 0.7])
-    weights = hard_vicinal_weights(labels, torch.tensor(0.3), kappa=0.05)
-    assert weights.tolist() == [0, 1, 1, 1, 1, 0, 0]
+    start, stop = vicinity_bounds(labels, torch.tensor([0.3, 0.1, 0.6]),
+                                  0.05)
+    assert start.tolist() == [1, 0, 6] and stop.tolist() == [5, 1, 6]
     # the boundary is inclusive (dyadic values, exact in floating point)
     edges = torch.tensor([0.25, 0.375, 0.4375])
-    weights = hard_vicinal_weights(edges, torch.tensor(0.3125), 0.0625)
-    assert weights.tolist() == [1, 1, 0]
-    # broadcasting: one row per target
-    table = hard_vicinal_weights(labels[None], torch.tensor([[0.1], [0.6]]),
-                                 0.15)
-    assert table.tolist() == [[1, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 1]]
+    start, stop = vicinity_bounds(edges, torch.tensor([0.3125]), 0.0625)
+    assert (start.item(), stop.item()) == (0, 2)
 
 
 def test_soft_weights_equal_the_gaussian_kernel():
@@ -43,8 +40,8 @@ def test_vicinity_bounds_match_the_hard_mask():
     targets = torch.rand(20, generator=generator, dtype=torch.float64)
     start, stop = vicinity_bounds(labels, targets, 0.03)
     for j in range(20):
-        inside = torch.nonzero(hard_vicinal_weights(labels, targets[j],
-                                                    0.03)).flatten()
+        inside = torch.nonzero(
+            (labels - targets[j]).abs() <= 0.03).flatten()
         assert inside.tolist() == list(range(start[j], stop[j]))
 
 

@@ -91,5 +91,3 @@ def test_bad_settings_name_the_field():
         _pool(img_channels=3)
     with pytest.raises(ValueError, match='exclude_first'):
         _pool(exclude_first=30)
-    with pytest.raises(ValueError, match='num_classes mismatch'):
-        _pool().check_compatible(num_classes=10)
