@@ -4,7 +4,7 @@ import io
 import json
 import os
 import os.path as osp
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import numpy as np
 import torch
@@ -48,13 +48,19 @@ def atomic_write_json(path: str, data: Mapping) -> None:
     fsync_dir(osp.dirname(path) or '.')
 
 
-def read_json(path: str):
-    """The JSON object at ``path``, or None if missing or unreadable."""
+def read_json(path: str) -> Optional[dict]:
+    """The JSON object (a ``dict``) at ``path``.
+
+    Returns:
+        dict, optional: None if the file is missing, unreadable, not JSON
+        or JSON that is not an object: every caller looks keys up in it.
+    """
     try:
         with open(path, encoding='utf-8') as f:
-            return json.load(f)
+            data = json.load(f)
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def atomic_write_bytes(data: bytes, path: str) -> None:

@@ -2,23 +2,22 @@
 """The on-disk format of a synthetic bank and the file work around it.
 
 The format's constants (file names, suffixes, array names, label dtypes);
-reading a ``.npy`` header (:func:`read_npy_header`) and writing a ``.npy``
-file piece by piece (:class:`NpyStreamWriter`); the atomic ``.npz`` files
-of a build (:func:`save_npz`, :func:`load_npz`); the checks of a bank's
-layout and of its folder (:func:`check_layout`, :func:`check_bank_dir`);
-the atomic swap of a finished bank into place (:func:`install_bank`);
-and the small file helpers the writer and the reader share.
+writing a ``.npy`` file piece by piece (:class:`NpyStreamWriter`); the
+atomic ``.npz`` files of a build (:func:`save_npz`, :func:`load_npz`); the
+check of a bank's folder (:func:`check_bank_dir`); the atomic swap of a
+finished bank into place (:func:`install_bank`); and the small file
+helpers the writer and the builder share.
 """
 import hashlib
 import io
 import os
 import os.path as osp
 import shutil
-from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from ...utils.atomic_io import fsync_dir, read_json
+from ...utils.atomic_io import fsync_dir
 from .errors import BankCorruptError, BankError
 
 FORMAT_VERSION = 1
@@ -33,24 +32,6 @@ LABEL_DTYPES = ('int64', 'float32')
 # --------------------------------------------------------------------------
 # small file-system helpers
 # --------------------------------------------------------------------------
-def read_json_object(path: str) -> Optional[dict]:
-    """Read the JSON object (a ``dict``) stored at ``path``.
-
-    Unlike :func:`~cgankd_plugin.utils.atomic_io.read_json`, valid JSON
-    that is not an object (a list, a number, ...) counts as damaged too:
-    every caller goes on to look keys up in the result.
-
-    Args:
-        path (str): The JSON file.
-
-    Returns:
-        dict, optional: The parsed object, or None if the file is missing,
-        unreadable, not JSON or not a JSON object.
-    """
-    data = read_json(path)
-    return data if isinstance(data, dict) else None
-
-
 def remove_path(path: str) -> None:
     """Delete a file or a directory tree if it exists.
 
@@ -84,10 +65,6 @@ def make_writable_dir(path: str) -> None:
             f'cannot create or write the synthetic bank directory '
             f'{path!r}: {exc}. Point the bank to a writable location.'
         ) from exc
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise BankError(
-            f'the synthetic bank directory {path!r} is not writable. '
-            'Point the bank to a writable location.')
 
 
 def save_npz(path: str, arrays: Dict[str, np.ndarray]) -> None:
@@ -139,47 +116,6 @@ def load_npz(path: str,
             f for f in fields if f in data.files
         ]
         return {name: data[name] for name in names}
-
-
-# --------------------------------------------------------------------------
-# .npy files
-# --------------------------------------------------------------------------
-def read_npy_header(path: str) -> Tuple[Tuple[int, ...], np.dtype, int]:
-    """Shape, dtype and data offset of a C-ordered ``.npy`` file.
-
-    Args:
-        path (str): The ``.npy`` file; only its header is read.
-
-    Returns:
-        tuple: The array's shape (tuple of int), its dtype
-        (:class:`numpy.dtype`) and the offset (int) of its data in the
-        file.
-
-    Raises:
-        OSError: if the file cannot be read.
-        ValueError: if it is not a ``.npy`` file, holds Python objects or
-            Fortran-ordered data, or is shorter than its header says.
-    """
-    with open(path, 'rb') as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            header = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            header = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ValueError(f'unsupported .npy format version {version}')
-        shape, fortran_order, dtype = header
-        offset = f.tell()
-        size = os.fstat(f.fileno()).st_size
-    if dtype.hasobject:
-        raise ValueError('the array holds Python objects')
-    if fortran_order and len(shape) > 1:
-        raise ValueError('the array is stored in Fortran order')
-    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if size < needed:
-        raise ValueError(f'the file holds {size} bytes, its header needs '
-                         f'{needed}')
-    return tuple(shape), dtype, offset
 
 
 class NpyStreamWriter:
@@ -240,38 +176,8 @@ class NpyStreamWriter:
 
 
 # --------------------------------------------------------------------------
-# layout and folder checks, installation
+# folder check, installation
 # --------------------------------------------------------------------------
-def check_layout(key: str, num_samples: int, image_shape: Sequence[int],
-                 label_dtype: str, num_soft_classes: Optional[int]) -> None:
-    """Validate the layout a :class:`BankWriter` is created with.
-
-    Args:
-        key (str): The build's key; must be a non-empty string.
-        num_samples (int): Number of samples; must be positive.
-        image_shape (Sequence[int]): ``(C, H, W)``, each positive.
-        label_dtype (str): One of :data:`LABEL_DTYPES`.
-        num_soft_classes (int, optional): Positive, or None.
-
-    Raises:
-        ValueError: naming the first invalid argument.
-    """
-    if not isinstance(key, str) or not key:
-        raise ValueError(f'key must be a non-empty string, got {key!r}')
-    if int(num_samples) != num_samples or num_samples <= 0:
-        raise ValueError(
-            f'num_samples must be a positive integer, got {num_samples!r}')
-    if len(image_shape) != 3 or any(int(s) <= 0 for s in image_shape):
-        raise ValueError(
-            f'image_shape must be (C, H, W) > 0, got {image_shape!r}')
-    if np.dtype(label_dtype).name not in LABEL_DTYPES:
-        raise ValueError(f'label_dtype must be one of {LABEL_DTYPES}, got '
-                         f'{label_dtype!r}')
-    if num_soft_classes is not None and int(num_soft_classes) <= 0:
-        raise ValueError(f'num_soft_classes must be positive or None, got '
-                         f'{num_soft_classes!r}')
-
-
 def check_bank_dir(bank_dir: str, field: str = 'bank_dir') -> None:
     """Refuse a ``bank_dir`` whose replacement would destroy user data.
 

@@ -10,10 +10,10 @@ import json
 import os.path as osp
 from typing import Any, Dict, List, Mapping, Optional
 
-from ...utils.atomic_io import json_default
+from ...utils.atomic_io import json_default, read_json
 from .array import BankArray
 from .errors import BankCorruptError, BankNotFoundError, BankStaleError
-from .format import ARRAY_NAMES, BUILD_SUFFIX, META_FILE, read_json_object
+from .format import ARRAY_NAMES, BUILD_SUFFIX, META_FILE
 from .key import file_sha256
 
 _BUILT_BY = 'Banks are built by CGANHook or tools/build_bank.py.'
@@ -86,7 +86,7 @@ class SyntheticBank:
 
         Only ``meta.json`` is read; checksums are not verified.
         """
-        meta = read_json_object(osp.join(bank_dir, META_FILE))
+        meta = read_json(osp.join(bank_dir, META_FILE))
         if meta is None or 'key' not in meta:
             return False
         return key is None or meta['key'] == key
@@ -161,7 +161,7 @@ class SyntheticBank:
         hint = f'Delete the directory {self.path!r} to rebuild the bank.'
         try:
             array = BankArray.from_npy(path)
-        except (OSError, ValueError) as exc:
+        except (OSError, EOFError, ValueError) as exc:
             raise BankCorruptError(
                 f'cannot read synthetic bank file {path!r}: {exc}. {hint}'
             ) from exc
@@ -185,7 +185,7 @@ def _load_meta(path: str) -> Dict[str, Any]:
         raise BankNotFoundError(
             f'no synthetic bank at {path!r} ({META_FILE} not found).{note} '
             f'{_BUILT_BY}')
-    meta = read_json_object(meta_path)
+    meta = read_json(meta_path)
     if meta is None or 'key' not in meta or 'num_samples' not in meta:
         raise BankCorruptError(
             f'{meta_path!r} is unreadable or incomplete. Delete the '

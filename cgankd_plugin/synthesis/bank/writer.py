@@ -16,14 +16,10 @@ import numpy as np
 
 from ...utils.atomic_io import atomic_write_json
 from .errors import BankError
-from .format import (ARRAY_NAMES, FORMAT_VERSION, META_FILE, PARTIAL_SUFFIX,
-                     NpyStreamWriter, check_bank_dir, check_layout,
+from .format import (ARRAY_NAMES, FORMAT_VERSION, LABEL_DTYPES, META_FILE,
+                     PARTIAL_SUFFIX, NpyStreamWriter, check_bank_dir,
                      install_bank, make_writable_dir, remove_path)
 from .reader import SyntheticBank
-
-_RESERVED_META_KEYS = frozenset(
-    ('format_version', 'key', 'num_samples', 'image_shape', 'label_dtype',
-     'num_soft_classes', 'files', 'settings', 'created'))
 
 
 class BankWriter:
@@ -44,7 +40,7 @@ class BankWriter:
             ``meta.json`` (used to explain a stale bank).
 
     Raises:
-        ValueError: on invalid arguments.
+        ValueError: on an unsupported ``label_dtype``.
         BankError: if ``bank_dir`` holds other data, or the partial
             directory cannot be created or written.
     """
@@ -57,8 +53,9 @@ class BankWriter:
                  label_dtype: str = 'int64',
                  num_soft_classes: Optional[int] = None,
                  settings: Optional[dict] = None) -> None:
-        check_layout(key, num_samples, image_shape, label_dtype,
-                     num_soft_classes)
+        if np.dtype(label_dtype).name not in LABEL_DTYPES:
+            raise ValueError(f'label_dtype must be one of {LABEL_DTYPES}, '
+                             f'got {label_dtype!r}')
         check_bank_dir(bank_dir)
         self.bank_dir = osp.normpath(bank_dir)
         self.partial_dir = self.bank_dir + PARTIAL_SUFFIX
@@ -203,8 +200,8 @@ class BankWriter:
 
         Args:
             meta (Mapping, optional): Extra JSON-able entries for
-                ``meta.json``; they may not override the writer's own
-                entries (e.g. ``key``).
+                ``meta.json``; the writer's own entries (e.g. ``key``)
+                take precedence over them.
 
         Returns:
             SyntheticBank: The finished bank, opened.
@@ -212,7 +209,6 @@ class BankWriter:
         Raises:
             BankError: if fewer than ``num_samples`` samples were appended,
                 or the writer was already finalized.
-            ValueError: if ``meta`` uses a reserved key.
         """
         if self._finalized:
             raise BankError(f'the bank at {self.bank_dir!r} was already '
@@ -222,16 +218,13 @@ class BankWriter:
                 f'cannot finalize the bank at {self.bank_dir!r}: only '
                 f'{self.num_committed}/{self.num_samples} samples are '
                 'appended')
-        meta = dict(meta or {})
-        clash = _RESERVED_META_KEYS.intersection(meta)
-        if clash:
-            raise ValueError(f'meta may not override {sorted(clash)}')
         files = {
             name: dict(sha256=out.close(), shape=list(self._shape(name)),
                        dtype=self._dtype(name).name)
             for name, out in self._outputs.items()
         }
         record = dict(
+            meta or {},
             key=self.key,
             num_samples=self.num_samples,
             image_shape=list(self.image_shape),
@@ -241,7 +234,6 @@ class BankWriter:
             files=files,
             settings=self.settings,
             created=datetime.datetime.now().astimezone().isoformat())
-        record.update(meta)
         atomic_write_json(osp.join(self.partial_dir, META_FILE), record)
         install_bank(self.partial_dir, self.bank_dir)
         self._finalized = True

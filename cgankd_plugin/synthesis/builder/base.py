@@ -44,13 +44,12 @@ import torch
 from mmengine.dist import barrier
 
 from ...structures import RealImages
-from ...utils.atomic_io import atomic_write_json, json_default
+from ...utils.atomic_io import atomic_write_json, json_default, read_json
 from ...utils.fault_injection import fault_point
 from ...utils.progress import ProgressLog
 from ..bank import (ARRAY_NAMES, BUILD_SUFFIX, BankCorruptError, BankError,
                     BankWriter, SyntheticBank, check_bank_dir)
-from ..bank.format import (load_npz, make_writable_dir, read_json_object,
-                           remove_path, save_npz)
+from ..bank.format import load_npz, make_writable_dir, remove_path, save_npz
 from ..density_ratio import estimate_max_ratios
 from ..layout import condition_quotas
 from ..teacher_adapter import TeacherAdapter
@@ -239,7 +238,7 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
         if self.rank != 0:
             return
         path = osp.join(self.build_dir, RECORD_FILE)
-        if read_json_object(path) != self._record():
+        if read_json(path) != self._record():
             remove_path(self.build_dir)
             make_writable_dir(self.build_dir)
             atomic_write_json(path, self._record())
@@ -255,7 +254,7 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
             BankError: if the build folder is not the one rank 0 prepared.
         """
         record = self._expect(osp.join(self.build_dir, RECORD_FILE))
-        if read_json_object(record) != self._record():
+        if read_json(record) != self._record():
             raise BankError(
                 f'rank {self.rank} builds the bank with other settings than '
                 f'rank 0 recorded in {record!r}')
