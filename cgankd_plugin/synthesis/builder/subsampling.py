@@ -8,7 +8,6 @@ and data) if given, else ``dre.pth`` in the build folder (a resumed
 build). After a barrier the other ranks load that file, so every rank
 rejects with the same model.
 """
-import os
 import os.path as osp
 from typing import Iterable, Optional
 
@@ -62,14 +61,15 @@ class SubsamplingMixin:
     """The cDR-RS part of :class:`BaseBankBuilder`.
 
     It reads the builder's ``gan``, ``teacher``, ``gan_labels``,
-    ``subsample``, ``batch_size``, ``seed``, ``log``, ``dre_cache`` and
-    ``build_dir``, and sets ``dre`` (None: cDR-RS off).
-    The task supplies :meth:`_dre_num_classes` and :meth:`_dre_fake_labels`.
+    ``is_regression``, ``num_conditions``, ``subsample``, ``batch_size``,
+    ``seed``, ``log``, ``dre_cache`` and ``build_dir``, and sets ``dre``
+    (None: cDR-RS off). The task supplies :meth:`_dre_fake_labels`.
     """
 
+    @property
     def _dre_num_classes(self) -> Optional[int]:
         """The classes cDR-RS conditions on (None: a continuous label)."""
-        raise NotImplementedError
+        return None if self.is_regression else self.num_conditions
 
     def _dre_fake_labels(self, real_labels: torch.Tensor, num_train: int,
                          rng: torch.Generator) -> torch.Tensor:
@@ -116,7 +116,7 @@ class SubsamplingMixin:
                  f'real and {num_train} fake feature vectors')
         self.dre = fit_density_ratio(
             real_feats, real_labels, fake_feats, fake_labels,
-            self._dre_num_classes(), rng=rng, log_fn=self.log, **cfg)
+            self._dre_num_classes, rng=rng, log_fn=self.log, **cfg)
 
     def _features(self, batches: Iterable[torch.Tensor], total: int,
                   what: str) -> torch.Tensor:
@@ -152,7 +152,7 @@ class SubsamplingMixin:
     def _dre_arch(self, feat_dim: int) -> dict:
         cfg = self.subsample or {}
         arch = dict(
-            feat_dim=int(feat_dim), num_classes=self._dre_num_classes())
+            feat_dim=int(feat_dim), num_classes=self._dre_num_classes)
         for name in ('hidden_dims', 'dropout'):
             if name in cfg:
                 arch[name] = cfg[name]
@@ -177,7 +177,6 @@ class SubsamplingMixin:
         self._save_dre(path)
 
     def _save_dre(self, path: str) -> None:
-        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         atomic_torch_save(
             dict(arch=self._dre_arch(self.dre.feat_dim),
                  state_dict=self.dre.state_dict()), path)
