@@ -17,8 +17,8 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from ...utils.atomic_io import fsync_dir
-from .errors import BankCorruptError, BankError
+from ...utils.atomic_io import atomic_write, fsync_dir
+from .errors import BankError
 
 FORMAT_VERSION = 1
 META_FILE = 'meta.json'
@@ -82,21 +82,14 @@ def save_npz(path: str, arrays: Dict[str, np.ndarray]) -> None:
         BankError: naming the file if it cannot be written (e.g. the disk
             is full); the files written before it are kept.
     """
-    tmp = f'{path}.tmp{os.getpid()}'
     try:
-        with open(tmp, 'wb') as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        atomic_write(path, lambda f: np.savez(f, **arrays))
     except OSError as err:
-        remove_path(tmp)
         folder = osp.dirname(path)
         raise BankError(
             f'bank: writing {path!r} failed ({err}). The files written '
             f'before it are kept in {folder!r}: free space there (or fix '
             'the folder) and run again to resume.') from err
-    fsync_dir(osp.dirname(path))
 
 
 def load_npz(path: str,
@@ -121,8 +114,9 @@ def load_npz(path: str,
 class NpyStreamWriter:
     """Writes one ``.npy`` file piece by piece, hashing it on the way.
 
-    Only the piece being written is ever in memory; the file is byte for
-    byte what ``np.save`` writes for the whole array.
+    Only the piece being written is ever in memory; once ``shape[0]`` rows
+    are written (the caller, :class:`BankWriter`, counts and checks them),
+    the file is byte for byte what ``np.save`` writes for the whole array.
 
     Args:
         path (str): The ``.npy`` file to create (truncated if it exists).
@@ -132,10 +126,7 @@ class NpyStreamWriter:
 
     def __init__(self, path: str, dtype: np.dtype, shape: Tuple[int,
                                                                 ...]) -> None:
-        self.path = path
         self.dtype = np.dtype(dtype)
-        self.row_shape = tuple(shape[1:])
-        self.rows_left = shape[0]
         self.digest = hashlib.sha256()
         self.file = open(path, 'wb')
         header = io.BytesIO()
@@ -152,27 +143,15 @@ class NpyStreamWriter:
 
     def write(self, values: np.ndarray) -> None:
         """Append rows ``values`` (converted to the file's dtype)."""
-        if values.shape[1:] != self.row_shape or len(values) > self.rows_left:
-            raise BankCorruptError(
-                f'cannot append {values.shape} to {self.path!r}')
         rows = np.ascontiguousarray(values, dtype=self.dtype)
         self._write_bytes(rows.reshape(-1).view(np.uint8).data)
-        self.rows_left -= len(rows)
 
     def close(self) -> str:
         """Flush and fsync the file; return its sha256."""
-        if self.rows_left:
-            raise BankCorruptError(f'{self.path!r} is missing '
-                                   f'{self.rows_left} rows')
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
         return self.digest.hexdigest()
-
-    def abort(self) -> None:
-        """Close the file if still open (after an error)."""
-        if not self.file.closed:
-            self.file.close()
 
 
 # --------------------------------------------------------------------------

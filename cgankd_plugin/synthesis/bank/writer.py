@@ -143,53 +143,28 @@ class BankWriter:
             teacher_labels: np.ndarray,
             teacher_probs: Optional[np.ndarray]) -> Dict[str, np.ndarray]:
         """Check and convert the arrays of a block; return them by name."""
-        images = np.asarray(images)
-        if images.dtype != np.uint8:
-            raise ValueError(f'images must be uint8, got dtype {images.dtype}')
-        if images.ndim != 4 or images.shape[1:] != self.image_shape:
-            raise ValueError(f'images must have shape (n, *{self.image_shape})'
-                             f', got {images.shape}')
-        n = images.shape[0]
-        arrays = dict(images=images,
-                      cond_labels=self._as_labels('cond_labels', cond_labels,
-                                                  n),
-                      teacher_labels=self._as_labels('teacher_labels',
-                                                     teacher_labels, n))
-        probs = self._as_probs(teacher_probs, n)
-        if probs is not None:
-            arrays['teacher_probs'] = probs
-        return arrays
-
-    def _as_labels(self, name: str, labels: np.ndarray, n: int) -> np.ndarray:
-        labels = np.asarray(labels)
-        if labels.shape != (n, ):
-            raise ValueError(
-                f'{name} must have shape ({n},), got {labels.shape}')
-        if not np.can_cast(labels.dtype, self.label_dtype, 'same_kind'):
-            raise ValueError(f'{name} has dtype {labels.dtype}, which cannot '
-                             f'be stored as {self.label_dtype}')
-        return labels.astype(self.label_dtype, copy=False)
-
-    def _as_probs(self, probs: Optional[np.ndarray],
-                  n: int) -> Optional[np.ndarray]:
-        k = self.num_soft_classes
-        if probs is None:
-            if k is not None:
+        given = dict(images=images, cond_labels=cond_labels,
+                     teacher_labels=teacher_labels,
+                     teacher_probs=teacher_probs)
+        n = len(images)
+        arrays = {}
+        for name in ARRAY_NAMES:
+            value, dtype = given[name], self._dtype(name)
+            if (value is None) != (name not in self._outputs):
                 raise ValueError(
-                    f'teacher_probs of shape ({n}, {k}) is required: the '
-                    f'writer was created with num_soft_classes={k}')
-            return None
-        if k is None:
-            raise ValueError('teacher_probs was given but the writer was '
-                             'created with num_soft_classes=None')
-        probs = np.asarray(probs)
-        if probs.shape != (n, k):
-            raise ValueError(f'teacher_probs must have shape ({n}, {k}), '
-                             f'got {probs.shape}')
-        if not np.issubdtype(probs.dtype, np.floating):
-            raise ValueError(f'teacher_probs must be floating point, got '
-                             f'dtype {probs.dtype}')
-        return probs.astype(np.float32, copy=False)
+                    f'{name} must be given iff the writer was created with '
+                    f'num_soft_classes (it is {self.num_soft_classes})')
+            if value is None:
+                continue
+            value, shape = np.asarray(value), (n, ) + self._shape(name)[1:]
+            # images must be uint8 already: a cast would wrap their values
+            cast = (value.dtype == dtype if name == 'images' else
+                    np.can_cast(value.dtype, dtype, 'same_kind'))
+            if value.shape != shape or not cast:
+                raise ValueError(f'{name} must be {dtype} of shape {shape}, '
+                                 f'got {value.dtype} {value.shape}')
+            arrays[name] = value.astype(dtype, copy=False)
+        return arrays
 
     # ------------------------------------------------------------- finalize
     def finalize(self, meta: Optional[Mapping] = None) -> SyntheticBank:
