@@ -57,11 +57,6 @@ class RealImages:
     def __len__(self) -> int:
         return len(self.labels)
 
-    @property
-    def shape(self) -> tuple:
-        """``(N, C, S, S)``: the shape the whole set would have."""
-        return (len(self), self.channels, self.img_size, self.img_size)
-
     def read(self, indices: Indices) -> torch.Tensor:
         """The images at ``indices``.
 

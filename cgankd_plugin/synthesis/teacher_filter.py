@@ -118,7 +118,6 @@ def cutoffs_from_burn_in(statistic: np.ndarray,
     Returns:
         np.ndarray: float64 cut-offs, one per condition (inf: keep all).
     """
-    check_filter_settings(quantile, threshold)
     if threshold is not None:
         return np.full(num_conditions, float(threshold))
     if quantile is None or quantile >= 1:

@@ -42,11 +42,8 @@ def _compose(transforms) -> Compose:
 
 
 def _transforms_of(pipeline) -> list:
-    if isinstance(pipeline, Compose) or hasattr(pipeline, 'transforms'):
-        return list(pipeline.transforms)
-    if pipeline is None:
-        return []
-    return list(pipeline)
+    """The transforms of a ``Compose``, or a list of them (None: none)."""
+    return list(getattr(pipeline, 'transforms', pipeline) or [])
 
 
 def _sample_of(image: np.ndarray) -> dict:

@@ -62,9 +62,6 @@ def test_threshold_and_keep_all():
 def test_quantile_outside_range_names_the_field(quantile):
     with pytest.raises(ValueError, match=r'filter\.quantile'):
         check_filter_settings(quantile, None)
-    with pytest.raises(ValueError, match=r'filter\.quantile'):
-        cutoffs_from_burn_in(np.ones(4), np.zeros(4, int), 1, quantile,
-                             None, True)
 
 
 def test_negative_threshold_names_the_field():

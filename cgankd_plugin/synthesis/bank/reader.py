@@ -5,10 +5,11 @@ Opening a bank reads its ``meta.json`` and the ``.npy`` headers (and, with
 ``verify``, hashes the files); a bank with another key than expected is
 refused with a message naming the settings that differ.
 """
+import functools
 import hashlib
 import json
 import os.path as osp
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from ...utils.atomic_io import json_default, read_json
 from .array import BankArray
@@ -194,27 +195,23 @@ def _load_meta(path: str) -> Dict[str, Any]:
 
 
 def _stale_message(path: str, meta: Mapping, expected_key: str,
-                   expected_settings: Optional[Mapping]) -> str:
-    """Explain why the bank at ``path`` is stale."""
+                   expected: Optional[Mapping]) -> str:
+    """Explain why the bank at ``path`` is stale.
+
+    The settings whose JSON form differs from ``expected`` are named.
+    """
     message = (f'the synthetic bank at {path!r} was built with key '
                f'{meta["key"]!r}, but key {expected_key!r} is expected')
     recorded = meta.get('settings')
-    if expected_settings is not None and isinstance(recorded, dict):
-        differ = _differing_settings(recorded, expected_settings)
+    if expected is not None and isinstance(recorded, dict):
+        norm = functools.partial(
+            json.dumps, sort_keys=True, default=json_default)
+        differ = [
+            str(name) for name in sorted({*recorded, *expected}, key=str)
+            if name not in recorded or name not in expected
+            or norm(recorded[name]) != norm(expected[name])
+        ]
         if differ:
             message += f'; settings that differ: {", ".join(differ)}'
     return message + (f'. Delete {path!r} (or rebuild) to use the current '
                       'settings.')
-
-
-def _differing_settings(recorded: Mapping, expected: Mapping) -> List[str]:
-    """Names of the settings whose JSON form differs between the two."""
-
-    def norm(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, default=json_default)
-
-    names = sorted(set(recorded) | set(expected), key=str)
-    return [
-        str(name) for name in names if name not in recorded
-        or name not in expected or norm(recorded[name]) != norm(expected[name])
-    ]

@@ -74,34 +74,26 @@ class BankWriter:
             raise BankError(f'cannot remove the unfinished bank '
                             f'{self.partial_dir!r}: {exc}') from exc
         make_writable_dir(self.partial_dir)
-        names = list(ARRAY_NAMES[:3])
+        # dtype and shape of each file
+        self._layout = dict(
+            images=(np.dtype(np.uint8),
+                    (self.num_samples, ) + self.image_shape),
+            cond_labels=(self.label_dtype, (self.num_samples, )),
+            teacher_labels=(self.label_dtype, (self.num_samples, )))
         if self.num_soft_classes is not None:
-            names.append('teacher_probs')
+            self._layout['teacher_probs'] = (np.dtype(np.float32),
+                                             (self.num_samples,
+                                              self.num_soft_classes))
         self._outputs = {
             name: NpyStreamWriter(
-                osp.join(self.partial_dir, name + '.npy'),
-                self._dtype(name), self._shape(name))
-            for name in names
+                osp.join(self.partial_dir, name + '.npy'), dtype, shape)
+            for name, (dtype, shape) in self._layout.items()
         }
 
     @property
     def is_full(self) -> bool:
         """bool: Whether ``num_samples`` samples have been appended."""
         return self.num_committed >= self.num_samples
-
-    def _dtype(self, name: str) -> np.dtype:
-        if name == 'images':
-            return np.dtype(np.uint8)
-        if name == 'teacher_probs':
-            return np.dtype(np.float32)
-        return self.label_dtype
-
-    def _shape(self, name: str) -> Tuple[int, ...]:
-        if name == 'images':
-            return (self.num_samples, ) + self.image_shape
-        if name == 'teacher_probs':
-            return (self.num_samples, self.num_soft_classes)
-        return (self.num_samples, )
 
     # --------------------------------------------------------------- append
     def append_chunk(self,
@@ -149,14 +141,15 @@ class BankWriter:
         n = len(images)
         arrays = {}
         for name in ARRAY_NAMES:
-            value, dtype = given[name], self._dtype(name)
-            if (value is None) != (name not in self._outputs):
+            value = given[name]
+            if (value is None) != (name not in self._layout):
                 raise ValueError(
                     f'{name} must be given iff the writer was created with '
                     f'num_soft_classes (it is {self.num_soft_classes})')
             if value is None:
                 continue
-            value, shape = np.asarray(value), (n, ) + self._shape(name)[1:]
+            dtype, (_, *row) = self._layout[name]
+            value, shape = np.asarray(value), (n, *row)
             # images must be uint8 already: a cast would wrap their values
             cast = (value.dtype == dtype if name == 'images' else
                     np.can_cast(value.dtype, dtype, 'same_kind'))
@@ -194,8 +187,9 @@ class BankWriter:
                 f'{self.num_committed}/{self.num_samples} samples are '
                 'appended')
         files = {
-            name: dict(sha256=out.close(), shape=list(self._shape(name)),
-                       dtype=self._dtype(name).name)
+            name: dict(sha256=out.close(),
+                       shape=list(self._layout[name][1]),
+                       dtype=self._layout[name][0].name)
             for name, out in self._outputs.items()
         }
         record = dict(

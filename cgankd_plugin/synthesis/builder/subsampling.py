@@ -149,15 +149,6 @@ class SubsamplingMixin:
             progress.update(done)
         return feats
 
-    def _dre_arch(self, feat_dim: int) -> dict:
-        cfg = self.subsample or {}
-        arch = dict(
-            feat_dim=int(feat_dim), num_classes=self._dre_num_classes)
-        for name in ('hidden_dims', 'dropout'):
-            if name in cfg:
-                arch[name] = cfg[name]
-        return arch
-
     def _dre_file(self) -> str:
         """Where rank 0 saves the model and the other ranks load it."""
         return self.dre_cache or osp.join(self.build_dir, DRE_FILE)
@@ -177,9 +168,13 @@ class SubsamplingMixin:
         self._save_dre(path)
 
     def _save_dre(self, path: str) -> None:
-        atomic_torch_save(
-            dict(arch=self._dre_arch(self.dre.feat_dim),
-                 state_dict=self.dre.state_dict()), path)
+        cfg = self.subsample or {}
+        arch = dict(feat_dim=self.dre.feat_dim,
+                    num_classes=self._dre_num_classes)
+        arch.update(
+            (k, cfg[k]) for k in ('hidden_dims', 'dropout') if k in cfg)
+        atomic_torch_save(dict(arch=arch, state_dict=self.dre.state_dict()),
+                          path)
 
     def _load_dre(self, path: str) -> None:
         saved = torch.load(path, map_location='cpu', weights_only=True)
