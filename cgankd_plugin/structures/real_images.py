@@ -124,8 +124,7 @@ class TensorImages(RealImages):
         self.img_size = int(images.size(2))
 
     def read(self, indices: Indices) -> torch.Tensor:
-        index = torch.as_tensor(list(indices) if isinstance(
-            indices, range) else indices, dtype=torch.long)
+        index = torch.as_tensor(indices, dtype=torch.long)
         return self.images[index.to(self.images.device)].cpu()
 
 

@@ -68,11 +68,7 @@ class BankWriter:
         self.settings = dict(settings or {})
         self.num_committed = 0
         self._finalized = False
-        try:
-            remove_path(self.partial_dir)
-        except OSError as exc:
-            raise BankError(f'cannot remove the unfinished bank '
-                            f'{self.partial_dir!r}: {exc}') from exc
+        remove_path(self.partial_dir)  # what a killed writer left
         make_writable_dir(self.partial_dir)
         # dtype and shape of each file
         self._layout = dict(

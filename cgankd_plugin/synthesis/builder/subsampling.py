@@ -124,9 +124,8 @@ class SubsamplingMixin:
 
         They fill one tensor allocated at the first batch: hundreds of
         small per-batch tensors kept between the network's large, freed
-        activations fragment the heap, which then grows with the number
-        of images (about 17 kB an image with a ``resnet8`` teacher at 32
-        px, 64-d features; ``benchmarks/cgan_stage_memory.py``).
+        activations would fragment the heap, which then grows with the
+        number of images (``benchmarks/cgan_stage_memory.py``).
 
         Args:
             batches (Iterable[torch.Tensor]): uint8 image batches.
