@@ -57,11 +57,6 @@ class RealImages:
     def __len__(self) -> int:
         return len(self.labels)
 
-    @property
-    def shape(self) -> tuple:
-        """``(N, C, S, S)``: the shape the whole set would have."""
-        return (len(self), self.channels, self.img_size, self.img_size)
-
     def read(self, indices: Indices) -> torch.Tensor:
         """The images at ``indices``.
 
@@ -129,8 +124,7 @@ class TensorImages(RealImages):
         self.img_size = int(images.size(2))
 
     def read(self, indices: Indices) -> torch.Tensor:
-        index = torch.as_tensor(list(indices) if isinstance(
-            indices, range) else indices, dtype=torch.long)
+        index = torch.as_tensor(indices, dtype=torch.long)
         return self.images[index.to(self.images.device)].cpu()
 
 

@@ -41,9 +41,6 @@ class BankConditions:
         """Whether the conditions are label values (not classes)."""
         return self.label_range is not None
 
-    def __len__(self) -> int:
-        return len(self.gan_labels)
-
     def gan_label(self, info: Mapping) -> float:
         """The cGAN's label of a real sample (a dataset's data info).
 

@@ -32,10 +32,9 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     """Frechet distance between Gaussians fitted to two feature sets.
 
     ``tr sqrtm(A B)`` is taken as the sum of the square roots of the
-    eigenvalues of ``A^1/2 B A^1/2`` (similar to ``A B``, but symmetric):
-    no ``scipy.linalg.sqrtm``, whose ``disp`` argument SciPy 1.18 removed
-    and whose result can turn complex or non-finite on singular
-    covariances (few samples, wide features).
+    eigenvalues of ``A^1/2 B A^1/2`` (similar to ``A B``, but symmetric),
+    which stays real and finite on singular covariances (few samples,
+    wide features).
 
     Raises:
         ValueError: If the features are not finite.

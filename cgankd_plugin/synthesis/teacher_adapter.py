@@ -44,10 +44,6 @@ class TeacherAdapter:
         mean = getattr(self.data_preprocessor, 'mean', None)
         self.channels = None if mean is None else mean.numel()
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
     @torch.no_grad()
     def __call__(self,
                  images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -65,7 +61,7 @@ class TeacherAdapter:
         try:
             if self.view is not None:
                 images = self.view(images)
-            x = images.to(self.device)
+            x = images.to(next(self.model.parameters()).device)
             if x.shape[1] == 1 and self.channels == 3:
                 x = x.expand(-1, 3, -1, -1)
             x = self.data_preprocessor(

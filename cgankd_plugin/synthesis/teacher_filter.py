@@ -118,7 +118,6 @@ def cutoffs_from_burn_in(statistic: np.ndarray,
     Returns:
         np.ndarray: float64 cut-offs, one per condition (inf: keep all).
     """
-    check_filter_settings(quantile, threshold)
     if threshold is not None:
         return np.full(num_conditions, float(threshold))
     if quantile is None or quantile >= 1:
@@ -137,26 +136,3 @@ def cutoffs_from_burn_in(statistic: np.ndarray,
         cutoffs[c] = np.quantile(values, quantile)
     return cutoffs
 
-
-def condition_cutoff(statistic: np.ndarray, quantile: Optional[float],
-                     threshold: Optional[float]) -> float:
-    """The cut-off of one condition from its own burn-in draw.
-
-    The same number as the condition's entry of
-    :func:`cutoffs_from_burn_in` with ``per_condition=True``, computed
-    without the other conditions' draws (so the process that owns a class
-    in a distributed build needs only that class's burn-in).
-
-    Args:
-        statistic (np.ndarray): The filter statistic of the condition's
-            burn-in samples.
-        quantile (float, optional): Keep samples at or below this quantile.
-        threshold (float, optional): An absolute cut-off instead.
-
-    Returns:
-        float: The cut-off (inf: keep all).
-    """
-    statistic = np.asarray(statistic)
-    return float(
-        cutoffs_from_burn_in(statistic, np.zeros(len(statistic), np.int64),
-                             1, quantile, threshold, per_condition=True)[0])

@@ -35,20 +35,6 @@ def _looks(transform) -> bool:
     return not (name in _SKIPPED or name.startswith(_SKIPPED_PREFIXES))
 
 
-def _compose(transforms) -> Compose:
-    return Compose([
-        TRANSFORMS.build(t) if isinstance(t, dict) else t for t in transforms
-    ])
-
-
-def _transforms_of(pipeline) -> list:
-    if isinstance(pipeline, Compose) or hasattr(pipeline, 'transforms'):
-        return list(pipeline.transforms)
-    if pipeline is None:
-        return []
-    return list(pipeline)
-
-
 def _sample_of(image: np.ndarray) -> dict:
     """A CHW uint8 image as the raw sample the data set would give."""
     hwc = np.ascontiguousarray(image.transpose(1, 2, 0))
@@ -78,10 +64,16 @@ class TeacherView:
     def __init__(self,
                  pipeline,
                  source: str = 'CGANHook.teacher_view') -> None:
-        transforms = [t for t in _transforms_of(pipeline) if _looks(t)]
+        transforms = [
+            t for t in getattr(pipeline, 'transforms', pipeline) or []
+            if _looks(t)
+        ]
         self.names: List[str] = [_name(t) for t in transforms]
         self.source = source
-        self._compose = _compose(transforms)
+        self._compose = Compose([
+            TRANSFORMS.build(t) if isinstance(t, dict) else t
+            for t in transforms
+        ])
 
     @property
     def is_identity(self) -> bool:
@@ -162,9 +154,8 @@ def check_view_sizes(view: TeacherView, fake_shape: Sequence[int],
             'images\' size, or add a Resize to the pipeline so both reach '
             'the same size.')
     if train_pipeline is not None:
-        augment = _compose(
-            [t for t in _transforms_of(train_pipeline) if _looks(t)])
-        student = augment(_sample_of(np.ascontiguousarray(real_chw)))
+        student = TeacherView(train_pipeline)._compose(
+            _sample_of(np.ascontiguousarray(real_chw)))
         if student is not None:
             size = tuple(np.asarray(student['img']).shape[:2])
             if size != tuple(real.shape[-2:]):

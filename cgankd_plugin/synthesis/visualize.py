@@ -6,6 +6,8 @@ from typing import Sequence, Tuple
 
 import numpy as np
 
+from ..utils.atomic_io import atomic_write
+
 
 def sample_grid(images: np.ndarray,
                 conditions: np.ndarray,
@@ -43,10 +45,7 @@ def sample_grid(images: np.ndarray,
 def save_png(image: np.ndarray, path: str) -> str:
     """Write an HWC uint8 image as PNG (atomically) and return the path."""
     from PIL import Image
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    tmp = path + '.tmp.png'
-    Image.fromarray(image).save(tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: Image.fromarray(image).save(f, 'PNG'))
     return path
 
 

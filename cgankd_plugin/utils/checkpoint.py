@@ -16,22 +16,6 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, unsafe or does not fit its model."""
 
 
-def _read(path: str, what: str) -> object:
-    if not path or not os.path.isfile(path):
-        raise CheckpointError(f'{what}: checkpoint file {path!r} does not '
-                              'exist.')
-    try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f'{what}: {path!r} holds objects other than tensors and plain '
-            'data, so it is refused (loading it could run code). If you '
-            'trust the file, convert it once with '
-            "torch.save(torch.load(path, weights_only=False)['state_dict'], "
-            f'new_path) and point the config to new_path. Detail: {err}'
-        ) from None
-
-
 def load_state_dict_file(path: str,
                          what: str = 'checkpoint',
                          prefix: Optional[str] = None) -> Dict[str, object]:
@@ -51,7 +35,19 @@ def load_state_dict_file(path: str,
     Returns:
         dict: name -> tensor.
     """
-    ckpt = _read(path, what)
+    if not path or not os.path.isfile(path):
+        raise CheckpointError(f'{what}: checkpoint file {path!r} does not '
+                              'exist.')
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f'{what}: {path!r} holds objects other than tensors and plain '
+            'data, so it is refused (loading it could run code). If you '
+            'trust the file, convert it once with '
+            "torch.save(torch.load(path, weights_only=False)['state_dict'], "
+            f'new_path) and point the config to new_path. Detail: {err}'
+        ) from None
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise CheckpointError(f'{what}: {path!r} holds no state dict.')

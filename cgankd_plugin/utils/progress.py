@@ -6,12 +6,10 @@ from typing import Callable, Optional
 
 def format_duration(seconds: float) -> str:
     """``h:mm:ss`` (or ``m:ss`` under an hour)."""
-    seconds = max(0, int(round(seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f'{hours}:{minutes:02d}:{secs:02d}'
-    return f'{minutes}:{secs:02d}'
+    minutes, secs = divmod(max(0, int(round(seconds))), 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f'{hours}:{minutes:02d}:{secs:02d}'
+            if hours else f'{minutes}:{secs:02d}')
 
 
 class ProgressLog:

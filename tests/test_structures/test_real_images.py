@@ -40,7 +40,7 @@ def test_only_the_images_read_are_decoded():
     raw = grey_set()
     real = DatasetImages(raw, 12, lambda info: info['gt_label'])
     assert raw.image_reads == 1  # the first image, for its channels
-    assert real.shape == (10, 1, 12, 12)
+    assert (len(real), real.channels, real.img_size) == (10, 1, 12)
     assert torch.equal(real.labels, torch.arange(10) % 3)
     batch = real.read(torch.tensor([7, 2]))
     assert raw.image_reads == 3

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from cgankd_plugin.synthesis.teacher_filter import (
-    check_filter_settings, classification_statistic, condition_cutoff,
-    cutoffs_from_burn_in, regression_statistic)
+    check_filter_settings, classification_statistic, cutoffs_from_burn_in,
+    regression_statistic)
 
 
 def _two_classes():
@@ -62,9 +62,6 @@ def test_threshold_and_keep_all():
 def test_quantile_outside_range_names_the_field(quantile):
     with pytest.raises(ValueError, match=r'filter\.quantile'):
         check_filter_settings(quantile, None)
-    with pytest.raises(ValueError, match=r'filter\.quantile'):
-        cutoffs_from_burn_in(np.ones(4), np.zeros(4, int), 1, quantile,
-                             None, True)
 
 
 def test_negative_threshold_names_the_field():
@@ -99,17 +96,3 @@ def test_statistics():
                                torch.tensor([3.0, 4.5]))
     np.testing.assert_allclose(err, [2.0, 0.5])
 
-
-def test_one_conditions_cutoff_equals_its_entry_of_all_cutoffs():
-    """A rank that owns a class computes its cut-off from that class's
-    burn-in alone: the same number, bit for bit."""
-    stat, conds = _two_classes()
-    for quantile, threshold in ((0.9, None), (0.37, None), (None, 2.5),
-                                (1.0, None)):
-        every = cutoffs_from_burn_in(stat, conds, 2, quantile, threshold,
-                                     per_condition=True)
-        for c in (0, 1):
-            assert condition_cutoff(stat[conds == c], quantile,
-                                    threshold) == every[c]
-    with pytest.raises(ValueError, match=r'filter\.quantile'):
-        condition_cutoff(stat, 1.5, None)

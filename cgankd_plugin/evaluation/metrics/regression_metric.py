@@ -10,11 +10,17 @@ from cgankd_plugin.registry import METRICS
 from cgankd_plugin.utils.atomic_io import atomic_write_json
 
 
+def _as_float64(values: Union[torch.Tensor, np.ndarray, Sequence, float]
+                ) -> np.ndarray:
+    """Values of a tensor, array, sequence or number as flat float64."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
 def _to_float(value: Union[torch.Tensor, np.ndarray, float]) -> float:
     """Turn a one-element tensor / array / number into a Python float."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    array = np.asarray(value, dtype=np.float64).reshape(-1)
+    array = _as_float64(value)
     if array.size != 1:
         raise ValueError(f'expected a single value, got shape {array.shape}')
     return float(array[0])
@@ -100,13 +106,8 @@ class RegressionMetric(BaseMetric):
         Returns:
             dict[str, float]: ``mae`` and ``rmse``.
         """
-        if isinstance(predictions, torch.Tensor):
-            predictions = predictions.detach().cpu().numpy()
-        if isinstance(ground_truths, torch.Tensor):
-            ground_truths = ground_truths.detach().cpu().numpy()
-        predictions = np.asarray(predictions, dtype=np.float64).reshape(-1)
-        ground_truths = np.asarray(
-            ground_truths, dtype=np.float64).reshape(-1)
+        predictions = _as_float64(predictions)
+        ground_truths = _as_float64(ground_truths)
         if predictions.shape != ground_truths.shape:
             raise ValueError(f'{predictions.size} predictions but '
                              f'{ground_truths.size} ground truths')

@@ -6,7 +6,6 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import BankCorruptError
-from .format import read_npy_header
 
 
 class BankArray:
@@ -48,31 +47,31 @@ class BankArray:
 
     @classmethod
     def from_npy(cls, path: str) -> 'BankArray':
-        """Open a C-ordered ``.npy`` file; only its header is read.
+        """Open a C-ordered ``.npy`` file; none of its data is read.
 
         Raises:
             OSError: if the file cannot be read.
-            ValueError: if it is not a usable ``.npy`` file (see
-                :func:`read_npy_header`).
+            EOFError: if it is empty.
+            ValueError: if it is not a ``.npy`` file, holds Python objects
+                or Fortran-ordered data, or is shorter than its header
+                says.
         """
-        shape, dtype, offset = read_npy_header(path)
-        return cls(path, offset, dtype, shape)
+        mapped = np.load(path, mmap_mode='r', allow_pickle=False)
+        if not isinstance(mapped, np.memmap):
+            raise ValueError('not a .npy file')
+        if mapped.ndim > 1 and not mapped.flags.c_contiguous:
+            raise ValueError('the array is stored in Fortran order')
+        return cls(path, mapped.offset, mapped.dtype, mapped.shape)
 
-    # ------------------------------------------------------- array facts
     @property
     def ndim(self) -> int:
         """Number of dimensions."""
         return len(self.shape)
 
     @property
-    def size(self) -> int:
-        """Number of elements."""
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    @property
     def nbytes(self) -> int:
         """Bytes of data (the file less its header)."""
-        return self.size * self.dtype.itemsize
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -81,7 +80,6 @@ class BankArray:
         return (f'{type(self).__name__}({self.filename!r}, '
                 f'dtype={self.dtype}, shape={self.shape})')
 
-    # ------------------------------------------------------------ reading
     def __getitem__(self, key: Any) -> Any:
         rest: Tuple = ()
         if (isinstance(key, tuple) and key
@@ -104,10 +102,6 @@ class BankArray:
         if rows is None:  # anything else: through a memory map
             return np.asarray(self)[key if not rest else (key, ) + rest]
         return rows[(slice(None), ) + rest] if rest else rows
-
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
 
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None):
         array = self.memmap().view(np.ndarray)
@@ -173,7 +167,6 @@ class BankArray:
         rows.flags.writeable = False
         return rows
 
-    # --------------------------------------------------------- lifetime
     def close(self) -> None:
         """Close this process's file descriptor, if open."""
         fd, self._fd = self._fd, None

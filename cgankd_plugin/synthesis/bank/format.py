@@ -2,24 +2,23 @@
 """The on-disk format of a synthetic bank and the file work around it.
 
 The format's constants (file names, suffixes, array names, label dtypes);
-reading a ``.npy`` header (:func:`read_npy_header`) and writing a ``.npy``
-file piece by piece (:class:`NpyStreamWriter`); the atomic ``.npz`` files
-of a build (:func:`save_npz`, :func:`load_npz`); the checks of a bank's
-layout and of its folder (:func:`check_layout`, :func:`check_bank_dir`);
-the atomic swap of a finished bank into place (:func:`install_bank`);
-and the small file helpers the writer and the reader share.
+writing a ``.npy`` file piece by piece (:class:`NpyStreamWriter`); the
+atomic ``.npz`` files of a build (:func:`save_npz`, :func:`load_npz`); the
+check of a bank's folder (:func:`check_bank_dir`); the atomic swap of a
+finished bank into place (:func:`install_bank`); and the small file
+helpers the writer and the builder share.
 """
 import hashlib
 import io
 import os
 import os.path as osp
 import shutil
-from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from ...utils.atomic_io import fsync_dir, read_json
-from .errors import BankCorruptError, BankError
+from ...utils.atomic_io import atomic_write, fsync_dir
+from .errors import BankError
 
 FORMAT_VERSION = 1
 META_FILE = 'meta.json'
@@ -33,24 +32,6 @@ LABEL_DTYPES = ('int64', 'float32')
 # --------------------------------------------------------------------------
 # small file-system helpers
 # --------------------------------------------------------------------------
-def read_json_object(path: str) -> Optional[dict]:
-    """Read the JSON object (a ``dict``) stored at ``path``.
-
-    Unlike :func:`~cgankd_plugin.utils.atomic_io.read_json`, valid JSON
-    that is not an object (a list, a number, ...) counts as damaged too:
-    every caller goes on to look keys up in the result.
-
-    Args:
-        path (str): The JSON file.
-
-    Returns:
-        dict, optional: The parsed object, or None if the file is missing,
-        unreadable, not JSON or not a JSON object.
-    """
-    data = read_json(path)
-    return data if isinstance(data, dict) else None
-
-
 def remove_path(path: str) -> None:
     """Delete a file or a directory tree if it exists.
 
@@ -84,10 +65,6 @@ def make_writable_dir(path: str) -> None:
             f'cannot create or write the synthetic bank directory '
             f'{path!r}: {exc}. Point the bank to a writable location.'
         ) from exc
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise BankError(
-            f'the synthetic bank directory {path!r} is not writable. '
-            'Point the bank to a writable location.')
 
 
 def save_npz(path: str, arrays: Dict[str, np.ndarray]) -> None:
@@ -105,21 +82,14 @@ def save_npz(path: str, arrays: Dict[str, np.ndarray]) -> None:
         BankError: naming the file if it cannot be written (e.g. the disk
             is full); the files written before it are kept.
     """
-    tmp = f'{path}.tmp{os.getpid()}'
     try:
-        with open(tmp, 'wb') as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        atomic_write(path, lambda f: np.savez(f, **arrays))
     except OSError as err:
-        remove_path(tmp)
         folder = osp.dirname(path)
         raise BankError(
             f'bank: writing {path!r} failed ({err}). The files written '
             f'before it are kept in {folder!r}: free space there (or fix '
             'the folder) and run again to resume.') from err
-    fsync_dir(osp.dirname(path))
 
 
 def load_npz(path: str,
@@ -141,52 +111,12 @@ def load_npz(path: str,
         return {name: data[name] for name in names}
 
 
-# --------------------------------------------------------------------------
-# .npy files
-# --------------------------------------------------------------------------
-def read_npy_header(path: str) -> Tuple[Tuple[int, ...], np.dtype, int]:
-    """Shape, dtype and data offset of a C-ordered ``.npy`` file.
-
-    Args:
-        path (str): The ``.npy`` file; only its header is read.
-
-    Returns:
-        tuple: The array's shape (tuple of int), its dtype
-        (:class:`numpy.dtype`) and the offset (int) of its data in the
-        file.
-
-    Raises:
-        OSError: if the file cannot be read.
-        ValueError: if it is not a ``.npy`` file, holds Python objects or
-            Fortran-ordered data, or is shorter than its header says.
-    """
-    with open(path, 'rb') as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            header = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            header = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ValueError(f'unsupported .npy format version {version}')
-        shape, fortran_order, dtype = header
-        offset = f.tell()
-        size = os.fstat(f.fileno()).st_size
-    if dtype.hasobject:
-        raise ValueError('the array holds Python objects')
-    if fortran_order and len(shape) > 1:
-        raise ValueError('the array is stored in Fortran order')
-    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if size < needed:
-        raise ValueError(f'the file holds {size} bytes, its header needs '
-                         f'{needed}')
-    return tuple(shape), dtype, offset
-
-
 class NpyStreamWriter:
     """Writes one ``.npy`` file piece by piece, hashing it on the way.
 
-    Only the piece being written is ever in memory; the file is byte for
-    byte what ``np.save`` writes for the whole array.
+    Only the piece being written is ever in memory; once ``shape[0]`` rows
+    are written (the caller, :class:`BankWriter`, counts and checks them),
+    the file is byte for byte what ``np.save`` writes for the whole array.
 
     Args:
         path (str): The ``.npy`` file to create (truncated if it exists).
@@ -196,10 +126,7 @@ class NpyStreamWriter:
 
     def __init__(self, path: str, dtype: np.dtype, shape: Tuple[int,
                                                                 ...]) -> None:
-        self.path = path
         self.dtype = np.dtype(dtype)
-        self.row_shape = tuple(shape[1:])
-        self.rows_left = shape[0]
         self.digest = hashlib.sha256()
         self.file = open(path, 'wb')
         header = io.BytesIO()
@@ -216,62 +143,20 @@ class NpyStreamWriter:
 
     def write(self, values: np.ndarray) -> None:
         """Append rows ``values`` (converted to the file's dtype)."""
-        if values.shape[1:] != self.row_shape or len(values) > self.rows_left:
-            raise BankCorruptError(
-                f'cannot append {values.shape} to {self.path!r}')
         rows = np.ascontiguousarray(values, dtype=self.dtype)
         self._write_bytes(rows.reshape(-1).view(np.uint8).data)
-        self.rows_left -= len(rows)
 
     def close(self) -> str:
         """Flush and fsync the file; return its sha256."""
-        if self.rows_left:
-            raise BankCorruptError(f'{self.path!r} is missing '
-                                   f'{self.rows_left} rows')
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
         return self.digest.hexdigest()
 
-    def abort(self) -> None:
-        """Close the file if still open (after an error)."""
-        if not self.file.closed:
-            self.file.close()
-
 
 # --------------------------------------------------------------------------
-# layout and folder checks, installation
+# folder check, installation
 # --------------------------------------------------------------------------
-def check_layout(key: str, num_samples: int, image_shape: Sequence[int],
-                 label_dtype: str, num_soft_classes: Optional[int]) -> None:
-    """Validate the layout a :class:`BankWriter` is created with.
-
-    Args:
-        key (str): The build's key; must be a non-empty string.
-        num_samples (int): Number of samples; must be positive.
-        image_shape (Sequence[int]): ``(C, H, W)``, each positive.
-        label_dtype (str): One of :data:`LABEL_DTYPES`.
-        num_soft_classes (int, optional): Positive, or None.
-
-    Raises:
-        ValueError: naming the first invalid argument.
-    """
-    if not isinstance(key, str) or not key:
-        raise ValueError(f'key must be a non-empty string, got {key!r}')
-    if int(num_samples) != num_samples or num_samples <= 0:
-        raise ValueError(
-            f'num_samples must be a positive integer, got {num_samples!r}')
-    if len(image_shape) != 3 or any(int(s) <= 0 for s in image_shape):
-        raise ValueError(
-            f'image_shape must be (C, H, W) > 0, got {image_shape!r}')
-    if np.dtype(label_dtype).name not in LABEL_DTYPES:
-        raise ValueError(f'label_dtype must be one of {LABEL_DTYPES}, got '
-                         f'{label_dtype!r}')
-    if num_soft_classes is not None and int(num_soft_classes) <= 0:
-        raise ValueError(f'num_soft_classes must be positive or None, got '
-                         f'{num_soft_classes!r}')
-
-
 def check_bank_dir(bank_dir: str, field: str = 'bank_dir') -> None:
     """Refuse a ``bank_dir`` whose replacement would destroy user data.
 

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Mapping
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-_HASH_BLOCK = 1 << 20
-
 
 def _tensor_bytes(tensor: 'torch.Tensor') -> bytes:
     """Return the raw bytes of ``tensor`` (cpu, contiguous, any dtype)."""
@@ -65,13 +63,6 @@ def hash_settings(settings: Mapping) -> str:
 
 
 def file_sha256(path: str) -> str:
-    """Return the sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    buffer = memoryview(bytearray(_HASH_BLOCK))
-    with open(path, 'rb', buffering=0) as f:
-        while True:
-            size = f.readinto(buffer)
-            if not size:
-                break
-            digest.update(buffer[:size])
-    return digest.hexdigest()
+    """Return the sha256 of a file, read in blocks."""
+    with open(path, 'rb') as f:
+        return hashlib.file_digest(f, 'sha256').hexdigest()

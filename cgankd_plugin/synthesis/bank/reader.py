@@ -5,15 +5,16 @@ Opening a bank reads its ``meta.json`` and the ``.npy`` headers (and, with
 ``verify``, hashes the files); a bank with another key than expected is
 refused with a message naming the settings that differ.
 """
+import functools
 import hashlib
 import json
 import os.path as osp
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
-from ...utils.atomic_io import json_default
+from ...utils.atomic_io import json_default, read_json
 from .array import BankArray
 from .errors import BankCorruptError, BankNotFoundError, BankStaleError
-from .format import ARRAY_NAMES, BUILD_SUFFIX, META_FILE, read_json_object
+from .format import ARRAY_NAMES, BUILD_SUFFIX, META_FILE
 from .key import file_sha256
 
 _BUILT_BY = 'Banks are built by CGANHook or tools/build_bank.py.'
@@ -86,7 +87,7 @@ class SyntheticBank:
 
         Only ``meta.json`` is read; checksums are not verified.
         """
-        meta = read_json_object(osp.join(bank_dir, META_FILE))
+        meta = read_json(osp.join(bank_dir, META_FILE))
         if meta is None or 'key' not in meta:
             return False
         return key is None or meta['key'] == key
@@ -161,7 +162,7 @@ class SyntheticBank:
         hint = f'Delete the directory {self.path!r} to rebuild the bank.'
         try:
             array = BankArray.from_npy(path)
-        except (OSError, ValueError) as exc:
+        except (OSError, EOFError, ValueError) as exc:
             raise BankCorruptError(
                 f'cannot read synthetic bank file {path!r}: {exc}. {hint}'
             ) from exc
@@ -185,7 +186,7 @@ def _load_meta(path: str) -> Dict[str, Any]:
         raise BankNotFoundError(
             f'no synthetic bank at {path!r} ({META_FILE} not found).{note} '
             f'{_BUILT_BY}')
-    meta = read_json_object(meta_path)
+    meta = read_json(meta_path)
     if meta is None or 'key' not in meta or 'num_samples' not in meta:
         raise BankCorruptError(
             f'{meta_path!r} is unreadable or incomplete. Delete the '
@@ -194,27 +195,23 @@ def _load_meta(path: str) -> Dict[str, Any]:
 
 
 def _stale_message(path: str, meta: Mapping, expected_key: str,
-                   expected_settings: Optional[Mapping]) -> str:
-    """Explain why the bank at ``path`` is stale."""
+                   expected: Optional[Mapping]) -> str:
+    """Explain why the bank at ``path`` is stale.
+
+    The settings whose JSON form differs from ``expected`` are named.
+    """
     message = (f'the synthetic bank at {path!r} was built with key '
                f'{meta["key"]!r}, but key {expected_key!r} is expected')
     recorded = meta.get('settings')
-    if expected_settings is not None and isinstance(recorded, dict):
-        differ = _differing_settings(recorded, expected_settings)
+    if expected is not None and isinstance(recorded, dict):
+        norm = functools.partial(
+            json.dumps, sort_keys=True, default=json_default)
+        differ = [
+            str(name) for name in sorted({*recorded, *expected}, key=str)
+            if name not in recorded or name not in expected
+            or norm(recorded[name]) != norm(expected[name])
+        ]
         if differ:
             message += f'; settings that differ: {", ".join(differ)}'
     return message + (f'. Delete {path!r} (or rebuild) to use the current '
                       'settings.')
-
-
-def _differing_settings(recorded: Mapping, expected: Mapping) -> List[str]:
-    """Names of the settings whose JSON form differs between the two."""
-
-    def norm(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, default=json_default)
-
-    names = sorted(set(recorded) | set(expected), key=str)
-    return [
-        str(name) for name in names if name not in recorded
-        or name not in expected or norm(recorded[name]) != norm(expected[name])
-    ]

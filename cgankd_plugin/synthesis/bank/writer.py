@@ -16,14 +16,10 @@ import numpy as np
 
 from ...utils.atomic_io import atomic_write_json
 from .errors import BankError
-from .format import (ARRAY_NAMES, FORMAT_VERSION, META_FILE, PARTIAL_SUFFIX,
-                     NpyStreamWriter, check_bank_dir, check_layout,
+from .format import (ARRAY_NAMES, FORMAT_VERSION, LABEL_DTYPES, META_FILE,
+                     PARTIAL_SUFFIX, NpyStreamWriter, check_bank_dir,
                      install_bank, make_writable_dir, remove_path)
 from .reader import SyntheticBank
-
-_RESERVED_META_KEYS = frozenset(
-    ('format_version', 'key', 'num_samples', 'image_shape', 'label_dtype',
-     'num_soft_classes', 'files', 'settings', 'created'))
 
 
 class BankWriter:
@@ -44,7 +40,7 @@ class BankWriter:
             ``meta.json`` (used to explain a stale bank).
 
     Raises:
-        ValueError: on invalid arguments.
+        ValueError: on an unsupported ``label_dtype``.
         BankError: if ``bank_dir`` holds other data, or the partial
             directory cannot be created or written.
     """
@@ -57,8 +53,9 @@ class BankWriter:
                  label_dtype: str = 'int64',
                  num_soft_classes: Optional[int] = None,
                  settings: Optional[dict] = None) -> None:
-        check_layout(key, num_samples, image_shape, label_dtype,
-                     num_soft_classes)
+        if np.dtype(label_dtype).name not in LABEL_DTYPES:
+            raise ValueError(f'label_dtype must be one of {LABEL_DTYPES}, '
+                             f'got {label_dtype!r}')
         check_bank_dir(bank_dir)
         self.bank_dir = osp.normpath(bank_dir)
         self.partial_dir = self.bank_dir + PARTIAL_SUFFIX
@@ -71,40 +68,28 @@ class BankWriter:
         self.settings = dict(settings or {})
         self.num_committed = 0
         self._finalized = False
-        try:
-            remove_path(self.partial_dir)
-        except OSError as exc:
-            raise BankError(f'cannot remove the unfinished bank '
-                            f'{self.partial_dir!r}: {exc}') from exc
+        remove_path(self.partial_dir)  # what a killed writer left
         make_writable_dir(self.partial_dir)
-        names = list(ARRAY_NAMES[:3])
+        # dtype and shape of each file
+        self._layout = dict(
+            images=(np.dtype(np.uint8),
+                    (self.num_samples, ) + self.image_shape),
+            cond_labels=(self.label_dtype, (self.num_samples, )),
+            teacher_labels=(self.label_dtype, (self.num_samples, )))
         if self.num_soft_classes is not None:
-            names.append('teacher_probs')
+            self._layout['teacher_probs'] = (np.dtype(np.float32),
+                                             (self.num_samples,
+                                              self.num_soft_classes))
         self._outputs = {
             name: NpyStreamWriter(
-                osp.join(self.partial_dir, name + '.npy'),
-                self._dtype(name), self._shape(name))
-            for name in names
+                osp.join(self.partial_dir, name + '.npy'), dtype, shape)
+            for name, (dtype, shape) in self._layout.items()
         }
 
     @property
     def is_full(self) -> bool:
         """bool: Whether ``num_samples`` samples have been appended."""
         return self.num_committed >= self.num_samples
-
-    def _dtype(self, name: str) -> np.dtype:
-        if name == 'images':
-            return np.dtype(np.uint8)
-        if name == 'teacher_probs':
-            return np.dtype(np.float32)
-        return self.label_dtype
-
-    def _shape(self, name: str) -> Tuple[int, ...]:
-        if name == 'images':
-            return (self.num_samples, ) + self.image_shape
-        if name == 'teacher_probs':
-            return (self.num_samples, self.num_soft_classes)
-        return (self.num_samples, )
 
     # --------------------------------------------------------------- append
     def append_chunk(self,
@@ -146,53 +131,29 @@ class BankWriter:
             teacher_labels: np.ndarray,
             teacher_probs: Optional[np.ndarray]) -> Dict[str, np.ndarray]:
         """Check and convert the arrays of a block; return them by name."""
-        images = np.asarray(images)
-        if images.dtype != np.uint8:
-            raise ValueError(f'images must be uint8, got dtype {images.dtype}')
-        if images.ndim != 4 or images.shape[1:] != self.image_shape:
-            raise ValueError(f'images must have shape (n, *{self.image_shape})'
-                             f', got {images.shape}')
-        n = images.shape[0]
-        arrays = dict(images=images,
-                      cond_labels=self._as_labels('cond_labels', cond_labels,
-                                                  n),
-                      teacher_labels=self._as_labels('teacher_labels',
-                                                     teacher_labels, n))
-        probs = self._as_probs(teacher_probs, n)
-        if probs is not None:
-            arrays['teacher_probs'] = probs
-        return arrays
-
-    def _as_labels(self, name: str, labels: np.ndarray, n: int) -> np.ndarray:
-        labels = np.asarray(labels)
-        if labels.shape != (n, ):
-            raise ValueError(
-                f'{name} must have shape ({n},), got {labels.shape}')
-        if not np.can_cast(labels.dtype, self.label_dtype, 'same_kind'):
-            raise ValueError(f'{name} has dtype {labels.dtype}, which cannot '
-                             f'be stored as {self.label_dtype}')
-        return labels.astype(self.label_dtype, copy=False)
-
-    def _as_probs(self, probs: Optional[np.ndarray],
-                  n: int) -> Optional[np.ndarray]:
-        k = self.num_soft_classes
-        if probs is None:
-            if k is not None:
+        given = dict(images=images, cond_labels=cond_labels,
+                     teacher_labels=teacher_labels,
+                     teacher_probs=teacher_probs)
+        n = len(images)
+        arrays = {}
+        for name in ARRAY_NAMES:
+            value = given[name]
+            if (value is None) != (name not in self._layout):
                 raise ValueError(
-                    f'teacher_probs of shape ({n}, {k}) is required: the '
-                    f'writer was created with num_soft_classes={k}')
-            return None
-        if k is None:
-            raise ValueError('teacher_probs was given but the writer was '
-                             'created with num_soft_classes=None')
-        probs = np.asarray(probs)
-        if probs.shape != (n, k):
-            raise ValueError(f'teacher_probs must have shape ({n}, {k}), '
-                             f'got {probs.shape}')
-        if not np.issubdtype(probs.dtype, np.floating):
-            raise ValueError(f'teacher_probs must be floating point, got '
-                             f'dtype {probs.dtype}')
-        return probs.astype(np.float32, copy=False)
+                    f'{name} must be given iff the writer was created with '
+                    f'num_soft_classes (it is {self.num_soft_classes})')
+            if value is None:
+                continue
+            dtype, (_, *row) = self._layout[name]
+            value, shape = np.asarray(value), (n, *row)
+            # images must be uint8 already: a cast would wrap their values
+            cast = (value.dtype == dtype if name == 'images' else
+                    np.can_cast(value.dtype, dtype, 'same_kind'))
+            if value.shape != shape or not cast:
+                raise ValueError(f'{name} must be {dtype} of shape {shape}, '
+                                 f'got {value.dtype} {value.shape}')
+            arrays[name] = value.astype(dtype, copy=False)
+        return arrays
 
     # ------------------------------------------------------------- finalize
     def finalize(self, meta: Optional[Mapping] = None) -> SyntheticBank:
@@ -203,8 +164,8 @@ class BankWriter:
 
         Args:
             meta (Mapping, optional): Extra JSON-able entries for
-                ``meta.json``; they may not override the writer's own
-                entries (e.g. ``key``).
+                ``meta.json``; the writer's own entries (e.g. ``key``)
+                take precedence over them.
 
         Returns:
             SyntheticBank: The finished bank, opened.
@@ -212,7 +173,6 @@ class BankWriter:
         Raises:
             BankError: if fewer than ``num_samples`` samples were appended,
                 or the writer was already finalized.
-            ValueError: if ``meta`` uses a reserved key.
         """
         if self._finalized:
             raise BankError(f'the bank at {self.bank_dir!r} was already '
@@ -222,16 +182,14 @@ class BankWriter:
                 f'cannot finalize the bank at {self.bank_dir!r}: only '
                 f'{self.num_committed}/{self.num_samples} samples are '
                 'appended')
-        meta = dict(meta or {})
-        clash = _RESERVED_META_KEYS.intersection(meta)
-        if clash:
-            raise ValueError(f'meta may not override {sorted(clash)}')
         files = {
-            name: dict(sha256=out.close(), shape=list(self._shape(name)),
-                       dtype=self._dtype(name).name)
+            name: dict(sha256=out.close(),
+                       shape=list(self._layout[name][1]),
+                       dtype=self._layout[name][0].name)
             for name, out in self._outputs.items()
         }
         record = dict(
+            meta or {},
             key=self.key,
             num_samples=self.num_samples,
             image_shape=list(self.image_shape),
@@ -241,7 +199,6 @@ class BankWriter:
             files=files,
             settings=self.settings,
             created=datetime.datetime.now().astimezone().isoformat())
-        record.update(meta)
         atomic_write_json(osp.join(self.partial_dir, META_FILE), record)
         install_bank(self.partial_dir, self.bank_dir)
         self._finalized = True

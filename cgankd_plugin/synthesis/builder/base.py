@@ -7,25 +7,13 @@ samples (:func:`~cgankd_plugin.synthesis.layout.condition_quotas`). Rank
 ``r`` of ``W`` owns the conditions ``c`` with ``c % W == r``.
 :meth:`BaseBankBuilder.build` runs four phases in the build folder
 ``<bank_dir>.build``, with ``mmengine.dist.barrier()`` between them (a
-no-op in one process):
-
-1. :meth:`~BaseBankBuilder.prepare`: rank 0 keeps the build folder if it
-   holds a build of the same key and settings (a killed build resumes),
-   else makes it afresh; it fits the cDR-RS model, or loads it, and saves
-   it where the other ranks load it (:class:`SubsamplingMixin`).
-2. :meth:`~BaseBankBuilder.draw_burn_in`: each rank draws the burn-in of
-   its conditions into ``burn_in_<c>.npz`` (images, teacher outputs,
-   filter statistic and density ratios).
-3. :meth:`~BaseBankBuilder.fill`: each rank reads the burn-in statistic of
-   every condition and sets the same cut-offs (per class; pooled over the
-   label grid for regression) and cDR-RS bounds ``M`` (per condition);
-   then it fills the quota of each of its conditions into
-   ``shard_<c>.npz``: the burn-in's candidates that pass the filter (and
-   cDR-RS), then rounds of candidates sized on what the condition still
-   needs (:mod:`.sampling`).
-4. :meth:`~BaseBankBuilder.assemble`: rank 0 streams the shards, in
-   condition order, into the bank (:class:`BankWriter`) with its meta,
-   and removes the build folder.
+no-op in one process): :meth:`~BaseBankBuilder.prepare` (rank 0: the
+folder and the cDR-RS model), :meth:`~BaseBankBuilder.draw_burn_in`
+(``burn_in_<c>.npz`` of each owned condition),
+:meth:`~BaseBankBuilder.fill` (the cut-offs and bounds ``M`` from every
+burn-in, then ``shard_<c>.npz`` of each owned condition) and
+:meth:`~BaseBankBuilder.assemble` (rank 0: the shards, in condition
+order, into the bank).
 
 Every file is written atomically and a phase skips the files already
 there, so a killed build resumes at its last finished condition. The
@@ -44,13 +32,12 @@ import torch
 from mmengine.dist import barrier
 
 from ...structures import RealImages
-from ...utils.atomic_io import atomic_write_json, json_default
+from ...utils.atomic_io import atomic_write_json, json_default, read_json
 from ...utils.fault_injection import fault_point
 from ...utils.progress import ProgressLog
 from ..bank import (ARRAY_NAMES, BUILD_SUFFIX, BankCorruptError, BankError,
                     BankWriter, SyntheticBank, check_bank_dir)
-from ..bank.format import (load_npz, make_writable_dir, read_json_object,
-                           remove_path, save_npz)
+from ..bank.format import load_npz, make_writable_dir, remove_path, save_npz
 from ..density_ratio import estimate_max_ratios
 from ..layout import condition_quotas
 from ..teacher_adapter import TeacherAdapter
@@ -239,7 +226,7 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
         if self.rank != 0:
             return
         path = osp.join(self.build_dir, RECORD_FILE)
-        if read_json_object(path) != self._record():
+        if read_json(path) != self._record():
             remove_path(self.build_dir)
             make_writable_dir(self.build_dir)
             atomic_write_json(path, self._record())
@@ -255,7 +242,7 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
             BankError: if the build folder is not the one rank 0 prepared.
         """
         record = self._expect(osp.join(self.build_dir, RECORD_FILE))
-        if read_json_object(record) != self._record():
+        if read_json(record) != self._record():
             raise BankError(
                 f'rank {self.rank} builds the bank with other settings than '
                 f'rank 0 recorded in {record!r}')

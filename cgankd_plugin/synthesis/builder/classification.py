@@ -7,7 +7,7 @@ rounds of candidates of class ``c`` follow until its quota is full. The
 stored label is the generating class (``relabel='none'``) or the
 teacher's argmax (``'hard'``), with its probabilities (``'soft'``).
 """
-from typing import Dict, Optional
+from typing import Dict
 
 import numpy as np
 import torch
@@ -42,9 +42,6 @@ class ClassificationBankBuilder(BaseBankBuilder):
         if self.relabel == 'soft':
             chunk['teacher_probs'] = outputs.softmax(1).numpy().astype(
                 np.float32)
-
-    def _dre_num_classes(self) -> Optional[int]:
-        return self.num_conditions
 
     def _dre_fake_labels(self, real_labels: torch.Tensor, num_train: int,
                          rng: torch.Generator) -> torch.Tensor:

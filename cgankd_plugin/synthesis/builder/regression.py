@@ -8,7 +8,7 @@ burn-in. Label value ``c``'s block opens with its burn-in survivors and
 is filled by rounds at that value. The stored target is the teacher's
 value (``relabel='value'``).
 """
-from typing import Dict, Optional
+from typing import Dict
 
 import numpy as np
 import torch
@@ -42,9 +42,6 @@ class RegressionBankBuilder(BaseBankBuilder):
     def _relabel(self, chunk: Dict[str, np.ndarray],
                  outputs: torch.Tensor) -> None:
         chunk['teacher_labels'] = outputs.numpy().astype(np.float32)
-
-    def _dre_num_classes(self) -> Optional[int]:
-        return None
 
     def _dre_fake_labels(self, real_labels: torch.Tensor, num_train: int,
                          rng: torch.Generator) -> torch.Tensor:

@@ -8,7 +8,6 @@ and data) if given, else ``dre.pth`` in the build folder (a resumed
 build). After a barrier the other ranks load that file, so every rank
 rejects with the same model.
 """
-import os
 import os.path as osp
 from typing import Iterable, Optional
 
@@ -62,14 +61,15 @@ class SubsamplingMixin:
     """The cDR-RS part of :class:`BaseBankBuilder`.
 
     It reads the builder's ``gan``, ``teacher``, ``gan_labels``,
-    ``subsample``, ``batch_size``, ``seed``, ``log``, ``dre_cache`` and
-    ``build_dir``, and sets ``dre`` (None: cDR-RS off).
-    The task supplies :meth:`_dre_num_classes` and :meth:`_dre_fake_labels`.
+    ``is_regression``, ``num_conditions``, ``subsample``, ``batch_size``,
+    ``seed``, ``log``, ``dre_cache`` and ``build_dir``, and sets ``dre``
+    (None: cDR-RS off). The task supplies :meth:`_dre_fake_labels`.
     """
 
+    @property
     def _dre_num_classes(self) -> Optional[int]:
         """The classes cDR-RS conditions on (None: a continuous label)."""
-        raise NotImplementedError
+        return None if self.is_regression else self.num_conditions
 
     def _dre_fake_labels(self, real_labels: torch.Tensor, num_train: int,
                          rng: torch.Generator) -> torch.Tensor:
@@ -116,7 +116,7 @@ class SubsamplingMixin:
                  f'real and {num_train} fake feature vectors')
         self.dre = fit_density_ratio(
             real_feats, real_labels, fake_feats, fake_labels,
-            self._dre_num_classes(), rng=rng, log_fn=self.log, **cfg)
+            self._dre_num_classes, rng=rng, log_fn=self.log, **cfg)
 
     def _features(self, batches: Iterable[torch.Tensor], total: int,
                   what: str) -> torch.Tensor:
@@ -124,9 +124,8 @@ class SubsamplingMixin:
 
         They fill one tensor allocated at the first batch: hundreds of
         small per-batch tensors kept between the network's large, freed
-        activations fragment the heap, which then grows with the number
-        of images (about 17 kB an image with a ``resnet8`` teacher at 32
-        px, 64-d features; ``benchmarks/cgan_stage_memory.py``).
+        activations would fragment the heap, which then grows with the
+        number of images (``benchmarks/cgan_stage_memory.py``).
 
         Args:
             batches (Iterable[torch.Tensor]): uint8 image batches.
@@ -149,15 +148,6 @@ class SubsamplingMixin:
             progress.update(done)
         return feats
 
-    def _dre_arch(self, feat_dim: int) -> dict:
-        cfg = self.subsample or {}
-        arch = dict(
-            feat_dim=int(feat_dim), num_classes=self._dre_num_classes())
-        for name in ('hidden_dims', 'dropout'):
-            if name in cfg:
-                arch[name] = cfg[name]
-        return arch
-
     def _dre_file(self) -> str:
         """Where rank 0 saves the model and the other ranks load it."""
         return self.dre_cache or osp.join(self.build_dir, DRE_FILE)
@@ -177,10 +167,13 @@ class SubsamplingMixin:
         self._save_dre(path)
 
     def _save_dre(self, path: str) -> None:
-        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-        atomic_torch_save(
-            dict(arch=self._dre_arch(self.dre.feat_dim),
-                 state_dict=self.dre.state_dict()), path)
+        cfg = self.subsample or {}
+        arch = dict(feat_dim=self.dre.feat_dim,
+                    num_classes=self._dre_num_classes)
+        arch.update(
+            (k, cfg[k]) for k in ('hidden_dims', 'dropout') if k in cfg)
+        atomic_torch_save(dict(arch=arch, state_dict=self.dre.state_dict()),
+                          path)
 
     def _load_dre(self, path: str) -> None:
         saved = torch.load(path, map_location='cpu', weights_only=True)

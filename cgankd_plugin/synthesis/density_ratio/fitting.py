@@ -75,15 +75,17 @@ def fit_density_ratio(
     Returns:
         DensityRatioMLP: The trained model, in eval mode.
     """
-    _check_fit_inputs(real_feats, real_labels, fake_feats, fake_labels,
-                      num_classes, epochs, batch_size)
+    _check_fit_inputs(real_labels, fake_labels, num_classes)
     device = real_feats.device
     real_feats = real_feats.flatten(1).float()
     fake_feats = fake_feats.flatten(1).to(device).float()
     real_labels = real_labels.to(device)
     fake_labels = fake_labels.to(device)
-    seed = _draw_seed(rng)
-    with torch.random.fork_rng(devices=_cuda_devices(device)):
+    # one 62-bit seed from ``rng``; the global RNG states are restored
+    seed = int(torch.randint(2**62, (1, ), generator=rng,
+                             device=rng.device if rng is not None else 'cpu'))
+    with torch.random.fork_rng(
+            devices=[device] if device.type == 'cuda' else []):
         torch.manual_seed(seed)  # weight init and dropout
         model = DensityRatioMLP(real_feats.shape[1], num_classes, hidden_dims,
                                 dropout).to(device)
@@ -97,8 +99,9 @@ def fit_density_ratio(
                                (lambda line: None), unit='epoch',
                                num_lines=10)
         for epoch in range(epochs):
-            _set_lr(optimizer,
-                    _decayed_lr(lr, epoch, lr_decay_epochs, lr_decay_factor))
+            decays = sum(epoch >= e for e in lr_decay_epochs)
+            for group in optimizer.param_groups:
+                group['lr'] = lr * lr_decay_factor**decays
             loss = _train_epoch(model, optimizer, real_feats, real_labels,
                                 fake_feats, sampler, batch_size, penalty,
                                 order_gen)
@@ -108,25 +111,9 @@ def fit_density_ratio(
     return model.eval()
 
 
-def _check_fit_inputs(real_feats: Tensor, real_labels: Tensor,
-                      fake_feats: Tensor, fake_labels: Tensor,
-                      num_classes: Optional[int], epochs: int,
-                      batch_size: int) -> None:
-    if len(real_feats) == 0 or len(fake_feats) == 0:
-        raise ValueError('real_feats and fake_feats must not be empty')
-    if len(real_labels) != len(real_feats):
-        raise ValueError(f'real_labels has {len(real_labels)} entries for '
-                         f'{len(real_feats)} real_feats')
-    if len(fake_labels) != len(fake_feats):
-        raise ValueError(f'fake_labels has {len(fake_labels)} entries for '
-                         f'{len(fake_feats)} fake_feats')
-    if real_feats[0].numel() != fake_feats[0].numel():
-        raise ValueError(
-            f'real and fake features differ in size: '
-            f'{tuple(real_feats.shape)} vs {tuple(fake_feats.shape)}')
-    if epochs < 0 or batch_size <= 0:
-        raise ValueError(f'need epochs >= 0 and batch_size > 0, got '
-                         f'{epochs} and {batch_size}')
+def _check_fit_inputs(real_labels: Tensor, fake_labels: Tensor,
+                      num_classes: Optional[int]) -> None:
+    """Refuse fakes that are not paired with the real samples' labels."""
     if num_classes is not None:
         missing = sorted(
             set(real_labels.long().tolist()) -
@@ -143,31 +130,6 @@ def _check_fit_inputs(real_feats: Tensor, real_labels: Tensor,
             'for a continuous label, fake sample j must be generated at the '
             f'label of real sample j % {num_real} (at least one fake per '
             f'real sample); the {len(fake_labels)} fake labels are not')
-
-
-def _cuda_devices(device: torch.device) -> list:
-    """CUDA device indices whose RNG state ``fork_rng`` must restore."""
-    if device.type != 'cuda':
-        return []
-    index = device.index
-    return [torch.cuda.current_device() if index is None else index]
-
-
-def _draw_seed(rng: Optional[torch.Generator]) -> int:
-    """Draw one 62-bit seed from ``rng`` (or the global RNG)."""
-    device = rng.device if rng is not None else 'cpu'
-    return int(
-        torch.randint(2**62, (1, ), generator=rng, device=device).item())
-
-
-def _decayed_lr(lr: float, epoch: int, decay_epochs: Sequence[int],
-                factor: float) -> float:
-    return lr * factor**sum(epoch >= e for e in decay_epochs)
-
-
-def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    for group in optimizer.param_groups:
-        group['lr'] = lr
 
 
 class _FakeSampler:

@@ -19,7 +19,7 @@ class DensityRatioMLP(nn.Module):
         num_classes (int, optional): Number of classes for a class label; None
             for a continuous label in ``[0, 1]``.
         hidden_dims (Sequence[int]): Width of each hidden layer (multiples of
-            ``num_groups``).
+            ``num_groups``, or ``nn.GroupNorm`` raises).
         dropout (float): Dropout probability after every hidden layer.
         embed_dim (int, optional): Size of the label embedding. Defaults to
             ``num_classes`` for classes (official) and 128 for a continuous
@@ -35,11 +35,18 @@ class DensityRatioMLP(nn.Module):
                  embed_dim: Optional[int] = None,
                  num_groups: int = 8) -> None:
         super().__init__()
-        _check_mlp_args(feat_dim, num_classes, hidden_dims, num_groups)
         self.feat_dim = int(feat_dim)
         self.num_classes = num_classes
-        self.label_embed = _make_label_embedding(num_classes, embed_dim)
-        in_dim = self.feat_dim + self._embed_dim(num_classes, embed_dim)
+        if embed_dim is None:
+            embed_dim = (DEFAULT_CONTINUOUS_EMBED_DIM
+                         if num_classes is None else num_classes)
+        embed_dim = int(embed_dim)
+        if num_classes is not None:
+            self.label_embed = nn.Embedding(num_classes, embed_dim)
+        else:
+            self.label_embed = nn.Sequential(nn.Linear(1, embed_dim),
+                                             nn.ReLU())
+        in_dim = self.feat_dim + embed_dim
         layers = []
         for width in hidden_dims:
             layers += [
@@ -51,15 +58,6 @@ class DensityRatioMLP(nn.Module):
             in_dim = width
         layers += [nn.Linear(in_dim, 1), nn.ReLU()]
         self.main = nn.Sequential(*layers)
-
-    @staticmethod
-    def _embed_dim(num_classes: Optional[int],
-                   embed_dim: Optional[int]) -> int:
-        if embed_dim is not None:
-            return int(embed_dim)
-        if num_classes is not None:
-            return int(num_classes)
-        return DEFAULT_CONTINUOUS_EMBED_DIM
 
     def embed(self, labels: Tensor) -> Tensor:
         """Embed class indices ``(N,)`` or continuous labels ``(N,)``."""
@@ -81,29 +79,6 @@ class DensityRatioMLP(nn.Module):
                              f'got shape {tuple(feats.shape)}')
         x = torch.cat([self.embed(labels).to(feats.dtype), feats], dim=1)
         return self.main(x).view(-1)
-
-
-def _check_mlp_args(feat_dim: int, num_classes: Optional[int],
-                    hidden_dims: Sequence[int], num_groups: int) -> None:
-    if feat_dim <= 0:
-        raise ValueError(f'feat_dim must be positive, got {feat_dim}')
-    if num_classes is not None and num_classes <= 0:
-        raise ValueError(
-            f'num_classes must be positive or None, got {num_classes}')
-    if not hidden_dims:
-        raise ValueError('hidden_dims must not be empty')
-    bad = [w for w in hidden_dims if w <= 0 or w % num_groups]
-    if bad:
-        raise ValueError(f'hidden_dims must be positive multiples of '
-                         f'num_groups={num_groups}, got {list(hidden_dims)}')
-
-
-def _make_label_embedding(num_classes: Optional[int],
-                          embed_dim: Optional[int]) -> nn.Module:
-    dim = DensityRatioMLP._embed_dim(num_classes, embed_dim)
-    if num_classes is not None:
-        return nn.Embedding(num_classes, dim)
-    return nn.Sequential(nn.Linear(1, dim), nn.ReLU())
 
 
 def penalized_softplus_loss(ratio_real: Tensor,

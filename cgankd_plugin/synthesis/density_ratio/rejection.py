@@ -17,19 +17,16 @@ def _as_numpy(values: ArrayLike, name: str) -> np.ndarray:
     return array
 
 
-def estimate_max_ratio(burnin_ratios: ArrayLike,
-                       quantile: float = 1.0) -> float:
+def estimate_max_ratio(burnin_ratios: ArrayLike) -> float:
     """Estimate the bound ``M`` of the ratios from a burn-in draw.
 
-    The official code takes the maximum (``quantile=1``). While sampling it
-    also raises ``M`` to the largest ratio of each new batch, i.e.
+    The official code takes the maximum. While sampling it also raises
+    ``M`` to the largest ratio of each new batch, i.e.
     ``M = max(M, ratios.max())`` before :func:`rejection_sample`.
 
     Args:
         burnin_ratios (ArrayLike): Density ratios of a burn-in draw of fake
             samples.
-        quantile (float): Use this quantile instead of the maximum (< 1 accepts
-            more, at the price of treating the top ratios as equal).
 
     Returns:
         float: ``M > 0``.
@@ -42,9 +39,7 @@ def estimate_max_ratio(burnin_ratios: ArrayLike,
     ratios = _as_numpy(burnin_ratios, 'burnin_ratios')
     if ratios.size == 0:
         raise ValueError('burnin_ratios is empty')
-    if not 0.0 < quantile <= 1.0:
-        raise ValueError(f'quantile must be in (0, 1], got {quantile}')
-    bound = float(np.quantile(ratios, quantile))
+    bound = float(ratios.max())
     if not bound > 0.0:
         raise ValueError(
             f'the density ratios of all {ratios.size} burn-in samples are '
