@@ -1,5 +1,4 @@
 # Copyright (c) cgankd_plugin contributors.
 """``python -m demo.fashion_mnist [--quick | --smoke] ...``."""
 from .run import main
-
 main()

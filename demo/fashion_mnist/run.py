@@ -1,91 +1,226 @@
 # Copyright (c) cgankd_plugin contributors.
-"""``python -m demo.fashion_mnist``: the command line and the report."""
+"""Runs the stages not done yet, then writes the tables and figures."""
 import argparse
+import glob
+import hashlib
+import json
+import os
 import os.path as osp
+import shutil
+import subprocess
+import sys
+import threading
 import time
-from typing import List, Optional
+from concurrent.futures import ThreadPoolExecutor
+from statistics import mean, stdev
+from typing import Dict, List, Optional
 
-from .options import QUICK_GAN_ITERS, QUICK_MIN_GAN_ITERS, QUICK_SCHEDULE
-from .report import write_report
-from .runner import run_all
-from .stages import REPO_ROOT, STAGES_BY_NAME, TASKS
+from cgankd_plugin.utils.atomic_io import (atomic_write_bytes,
+                                           atomic_write_json, read_json)
+from .stages import (BY_NAME, REPO_ROOT, SMOKE_TEST, STAGES, TASKS,
+                     final_checkpoint, load_config, stage_dir, stage_options)
 
-DEFAULT_WORK_DIR = osp.join('work_dirs', 'demo_fashion_mnist')
+FAILED: list = []  # why a stage failed
+# per task: the scalars.json key, its JSON name, the column, the title
+METRICS = dict(classification=('accuracy/top1', 'top1', 'Top-1 (%)',
+                               'Classification (Fashion-MNIST, 10 classes)'),
+               rotation=('regression/mae', 'mae', 'MAE (degrees)',
+                         'Regression: rotation angle in [-45, 45] degrees'))
+# the comparisons the experiment exists for: (row, control)
+COMPARISONS = (('cgankd', 'student'), ('cgankd', 'finetune_real'),
+               ('kd_cgankd', 'finetune_kd'), ('real_bank', 'finetune_real'),
+               ('real_bank', 'cgankd'))
 
-# Apart, so a smoke run never replaces the stages of a real one.
-SMOKE_WORK_DIR = osp.join('work_dirs', 'demo_fashion_mnist_smoke')
 
-QUICK_WORK_DIR = osp.join('work_dirs', 'demo_fashion_mnist_quick')
+def task_results(runs: Dict[int, Dict], task: str) -> Dict:
+    """One task's figures in the ``docs/results/<task>.json`` format."""
+    seeds = sorted(runs)
+    return dict(task=task, metric=METRICS[task][1],
+                higher_is_better=task == 'classification', split='test',
+                seeds=seeds, rows={
+                    s.row: [runs[seed][s.name]['value'] for seed in seeds]
+                    for s in STAGES if s.task == task and s.row})
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """The command line."""
-    parser = argparse.ArgumentParser(
-        description='cGAN-KD on Fashion-MNIST with its controls: teacher, '
-        'converged student, real-only and KD fine-tunes, cGAN-KD, KD + '
-        'cGAN-KD and a bank of real images; classification and rotation-'
-        'angle regression; then the tables and docs/results-style JSON.')
-    parser.add_argument(
-        '--work-dir',
-        help='where the stages train and the tables go (default: '
-        f'{DEFAULT_WORK_DIR}; {QUICK_WORK_DIR} with --quick, '
-        f'{SMOKE_WORK_DIR} with --smoke)')
-    parser.add_argument(
-        '--results-dir',
-        help='where <task>.json goes (default: <work-dir>/results; the '
-        'documented 3-seed run writes docs/results)')
-    parser.add_argument(
-        '--force', action='store_true', help='redo every stage')
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument(
-        '--quick',
-        action='store_true',
-        # (argparse formats help strings: a percent sign is written %%)
-        help=f'every schedule but the students\' alone at '
-        f'{QUICK_SCHEDULE * 100:.0f} %% of its length, the cGANs at '
-        f'{QUICK_GAN_ITERS * 100:.0f} %% of their iterations (at least '
-        f'{QUICK_MIN_GAN_ITERS}), cDR-RS off: '
-        'the experiment in at most half an hour (make demo)')
-    size.add_argument(
-        '--smoke',
-        action='store_true',
-        help='a few iterations per stage on a few images, to check the '
-        'plumbing; the numbers mean nothing')
-    parser.add_argument(
-        '--seeds', type=int, nargs='+', default=[0],
-        help='the seeds of the per-seed stages (the teacher and the cGAN '
-        'are trained once, with the first seed)')
-    parser.add_argument(
-        '--jobs', type=int, default=2,
-        help='stages that train at once, one torch thread each')
-    parser.add_argument(
-        '--tasks', nargs='+', choices=TASKS, default=list(TASKS),
-        help='which tasks to run')
-    parser.add_argument(
-        '--eval-split', choices=('test', 'val'), default='test',
-        help="report on the official test images ('test') or on the "
-        "5,000 held-out training images ('val', for choosing settings)")
-    parser.add_argument(
-        '--stages', nargs='+', choices=sorted(STAGES_BY_NAME),
-        help='run only these stages (and the ones they need)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', default=[], metavar='STAGE:KEY=VALUE',
-        help='extra --cfg-options of one stage, e.g. '
-        'cgankd:train_dataloader.dataset.num_fake=8000')
-    return parser.parse_args(argv)
+def task_tables(runs: Dict[int, Dict], task: str, smoke: bool) -> str:
+    """A task's rows and paired per-seed comparisons (gain vs 2 SE)."""
+    results = task_results(runs, task)
+    seeds, rows, many = results['seeds'], results['rows'], len(runs) > 1
+    over = f', mean +- std over seeds {", ".join(map(str, seeds))}' * many
+    lines = [f'### {METRICS[task][3]}', '', f'| Row | {METRICS[task][2]}, '
+             f'{f"first {SMOKE_TEST}" if smoke else "10,000"} test images'
+             f'{over} | ' + ' | '.join(f'seed {s}' for s in seeds) + ' |',
+             '| --- | ---: |' + ' ---: |' * len(seeds)]
+    for row, values in rows.items():
+        spread = f' +- {stdev(values):.2f}' if many else ''
+        lines.append(f'| {row} | {mean(values):.2f}{spread} | ' +
+                     ' | '.join(f'{v:.2f}' for v in values) + ' |')
+    lines += ['', f'Paired per-seed differences ({METRICS[task][1]}; gain > '
+              '0 means the first row is better):', '', '| Comparison | Gain '
+              '(mean) | SE of the paired difference | Gain > 2 SE |',
+              '| --- | ---: | ---: | :---: |']
+    for better, control in COMPARISONS:
+        if better in rows and control in rows:
+            gains = [(b - c) * (1 if task == 'classification' else -1)
+                     for b, c in zip(rows[better], rows[control])]
+            se = stdev(gains) / len(gains)**0.5 if many else None
+            verdict = '- | -' if se is None else f'{se:.2f} | ' + (
+                'yes' if mean(gains) > 2 * se else 'no')
+            lines.append(f'| {better} vs {control} | {mean(gains):+.2f} | '
+                         f'{verdict} |')
+    return '\n'.join(lines)
+
+
+def plot_errors_against_angle(seed_dir: str, records: Dict) -> None:
+    """``error_vs_angle.png``: each student's MAE per 5-degree bin."""
+    import matplotlib.pyplot as plt  # late: only this picture needs it
+    import numpy as np
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    for name, record in records.items():
+        errors = read_json(f'{seed_dir}/{name}/errors.json')
+        if errors and record['row'] != 'teacher':
+            truth = np.asarray(errors['gt_value'])
+            error = np.abs(np.asarray(errors['pred_value']) - truth)
+            total, edges = np.histogram(truth, 18, (-45, 45), weights=error)
+            ax.plot(edges[:-1] + 2.5, total / np.histogram(
+                truth, 18, (-45, 45))[0], marker='o', label=record['row'])
+    ax.set(xlabel='true angle (degrees)', ylabel='mean absolute error '
+           '(degrees)', title='Rotated Fashion-MNIST: error against label')
+    ax.legend()
+    fig.savefig(f'{seed_dir}/error_vs_angle.png', bbox_inches='tight')
+    plt.close(fig)
+
+
+def write_report(runs: Dict[int, Dict], args, root: str, results_dir: str,
+                 wall_time: float) -> None:
+    """Print the tables; write them, the plot and the JSON."""
+    first = args.seeds[0]
+    cpu_time = sum({id(r): r['cpu_time'] for records in runs.values()
+                    for r in records.values() if r['ran']}.values())
+    quality = [f'- {name}: ' + ', '.join(
+        f'{k} {v:.3f}' for k, v in sorted(r['gan_quality'].items())
+        if isinstance(v, float)) for name, r in runs[first].items()
+               if r['gan_quality']]
+    report = '\n\n'.join(
+        ['# cGAN-KD on Fashion-MNIST' + ' (SMOKE: numbers mean nothing)' *
+         args.smoke + ' (--quick: shorter schedules and cGANs, no cDR-RS)' *
+         args.quick] + [task_tables(runs, t, args.smoke) for t in TASKS] +
+        [f'Seeds {", ".join(map(str, sorted(runs)))}, teachers and cGANs '
+         f'shared; {os.cpu_count()} CPU cores: {wall_time / 60:.1f} min '
+         f'(stages found done count 0), {cpu_time / 60:.1f} CPU min of the '
+         f'stages run. Pictures: seed_{first}/<stage>/cgankd_vis/*.png, '
+         f'seed_{first}/error_vs_angle.png.'] +
+        ['cGAN quality (teacher features; the teacher\'s agreement with the '
+         'generating class, or its MAE against the generating angle):\n' +
+         '\n'.join(quality)] * bool(quality)) + '\n'
+    plot_errors_against_angle(f'{root}/seed_{first}', runs[first])
+    outputs = {f'{results_dir}/{t}.json': task_results(runs, t)
+               for t in TASKS}
+    outputs[f'{root}/results.json'] = runs
+    for path, content in outputs.items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        atomic_write_bytes(json.dumps(content, indent=2).encode() + b'\n',
+                           path)
+    atomic_write_bytes(report.encode(), f'{root}/results.md')
+    print(f'\n{report}\nWritten to {root}/results.md and {results_dir}',
+          flush=True)
+
+
+def run_stage(stage, seed: int, root: str, args, force: bool,
+              slots: threading.Semaphore) -> Dict:
+    """Run a stage (in one of ``slots``) unless ``demo_stage.json`` says
+    it ran with these options and config; its figures."""
+    work_dir = stage_dir(root, stage, seed)
+    options = stage_options(stage, root, args, seed)
+    cfg = load_config(stage.config, options)
+    record = dict(options=options, config_sha256=hashlib.sha256(json.dumps(
+        cfg.to_dict(), sort_keys=True, default=str).encode()).hexdigest())
+    old = read_json(osp.join(work_dir, 'demo_stage.json')) or {}
+    ran = force or not final_checkpoint(work_dir) or any(
+        old.get(k) != v for k, v in record.items())
+    if not ran:
+        record = old
+    else:
+        with slots:
+            if FAILED:  # another stage failed: start none
+                raise SystemExit(FAILED[0])
+            print(f'== {stage.name} (seed {seed}): tools/train.py '
+                  f'{stage.config}', flush=True)
+            shutil.rmtree(work_dir, ignore_errors=True)  # nothing stale
+            os.makedirs(work_dir)
+            # one torch thread, waiting passively (on 2 busy cores spinning
+            # threads made a student 2.8x slower)
+            env = dict(OMP_NUM_THREADS='1', OMP_WAIT_POLICY='PASSIVE')
+            began, log = time.time(), osp.join(work_dir, 'train.log')
+            with open(log, 'w') as out, subprocess.Popen(
+                    [sys.executable, 'tools/train.py', stage.config,
+                     '--work-dir', work_dir, '--cfg-options', *options],
+                    cwd=REPO_ROOT, env={**env, **os.environ}, stdout=out,
+                    stderr=subprocess.STDOUT) as proc:
+                _, status, usage = os.wait4(proc.pid, 0)  # and its CPU time
+                proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            with open(log) as lines:
+                FAILED.append(''.join(list(lines)[-30:]) + f'{stage.name} '
+                              f'(seed {seed}) failed; its log: {log}')
+            raise SystemExit(FAILED[-1])
+        record.update(wall_time_s=time.time() - began,
+                      cpu_time_s=usage.ru_utime + usage.ru_stime)
+        atomic_write_json(osp.join(work_dir, 'demo_stage.json'), record)
+    scalars = sorted(glob.glob(f'{work_dir}/*/vis_data/scalars.json'))
+    with open(scalars[-1] if scalars and stage.row else os.devnull) as f:
+        values = [json.loads(line).get(METRICS[stage.task][0]) for line in f]
+    value = ([None] + [v for v in values if v is not None])[-1]
+    if final_checkpoint(work_dir) is None or (stage.row and value is None):
+        sys.exit(f'{stage.name} left no checkpoint or metric in {work_dir}')
+    print(f'== {stage.name} (seed {seed}): ' + ('trained' if value is None
+          else f'{value:.2f}') + ' (done before)' * (not ran), flush=True)
+    return dict(row=stage.row, value=value, ran=ran,
+                wall_time=record['wall_time_s'], cpu_time=record['cpu_time_s'],
+                gan_quality=read_json(f'{work_dir}/cgan/quality.json'))
+
+
+def run_all(root: str, args: argparse.Namespace) -> Dict[int, Dict]:
+    """Every stage of every seed (a shared one once), each once what it
+    needs is done (and again if that ran); each seed's figures."""
+    first, slots, runs = args.seeds[0], threading.Semaphore(args.jobs), {}
+
+    def key(name: str, seed: int) -> tuple:
+        return name, first if BY_NAME[name].shared else seed
+
+    def run(stage, seed: int) -> Dict:
+        ran = [runs[key(dep, seed)].result()['ran'] and role != 'after'
+               for role, dep in stage.needs.items()]
+        if stage.shared_bank and seed != first:  # the first builds it
+            runs[(stage.name, first)].result()
+        return run_stage(stage, seed, root, args, args.force or any(ran),
+                         slots)
+
+    with ThreadPoolExecutor(len(STAGES) * len(args.seeds)) as pool:
+        for seed in args.seeds:
+            for stage in STAGES:
+                if key(stage.name, seed) not in runs:
+                    runs[key(stage.name, seed)] = pool.submit(run, stage, seed)
+    return {seed: {s.name: runs[key(s.name, seed)].result() for s in STAGES}
+            for seed in args.seeds}
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """Run the stages for every seed, then print and write the results."""
-    args = parse_args(argv)
-    root = args.work_dir or (SMOKE_WORK_DIR if args.smoke else
-                             QUICK_WORK_DIR if args.quick else
-                             DEFAULT_WORK_DIR)
-    root = osp.abspath(osp.join(REPO_ROOT, root))
-    results_dir = osp.abspath(
-        osp.join(REPO_ROOT, args.results_dir or osp.join(root, 'results')))
-    start = time.time()
-    runs = run_all(root, args)
-    total = time.time() - start
-
-    write_report(runs, args, root, results_dir, total)
+    """Run the stages of the command line, then write the report."""
+    parser = argparse.ArgumentParser(prog='python -m demo.fashion_mnist')
+    parser.add_argument('--work-dir', help='work_dirs/demo_fashion_mnist*')
+    parser.add_argument('--results-dir', help='<work-dir>/results')
+    parser.add_argument('--force', action='store_true', help='rerun all')
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument('--quick', action='store_true', help='shorter '
+                      'schedules, no cDR-RS: what make demo runs')
+    size.add_argument('--smoke', action='store_true', help='a few '
+                      'iterations per stage, to check the plumbing')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--jobs', type=int, default=2)
+    args, began = parser.parse_args(argv), time.time()
+    root = osp.abspath(osp.join(REPO_ROOT, args.work_dir or (
+        'work_dirs/demo_fashion_mnist' + '_smoke' * args.smoke +
+        '_quick' * args.quick)))
+    write_report(run_all(root, args), args, root, osp.join(
+        REPO_ROOT, args.results_dir or f'{root}/results'), time.time() - began)

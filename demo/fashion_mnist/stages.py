@@ -1,177 +1,167 @@
 # Copyright (c) cgankd_plugin contributors.
-"""The stages of the Fashion-MNIST experiment and what each task reports.
-
-Each stage is one ``tools/train.py`` (or ``tools/build_bank.py``) run of a
-config in ``configs/fashion_mnist/``; its fields say which stages' outputs
-it starts from.
-"""
+"""The stages, and the ``--cfg-options`` of each one's ``tools/train.py``
+run: all that differs from its config, so it can be run by hand."""
+import argparse
 import os.path as osp
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import find_latest_checkpoint
+
+from cgankd_plugin.engine.runner import cgan_hook_index
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-CONFIG_DIR = osp.join('configs', 'fashion_mnist')
+TASKS = ('classification', 'rotation')
+# --quick: all but the converged students' schedules at 40 %, the cGANs at
+# a third of their iterations but at least 3,000 (at 1,000 the CcGAN's
+# samples were 23.5 degrees off their labels to the teacher)
+QUICK_SCHEDULE, QUICK_GAN_ITERS, QUICK_MIN_GAN_ITERS = 0.4, 1 / 3, 3000
+SMOKE_TEST, SMOKE_TRAIN, SMOKE_GAN = 200, 64, 256  # --smoke's images
+# the option a needed stage's final checkpoint sets, by role ('cgan': the
+# CGANHook's generator_ckpt; 'after': none, it orders the runs)
+NEEDS = dict(teacher='model.teacher_ckpt', init='load_from',
+             cgan='{hook}.generator_ckpt', after=None)
 
 
 class Stage(NamedTuple):
-    """One training run of the experiment.
-
-    Attributes:
-        name (str): Its folder and its tag in the log.
-        task (str): ``'classification'`` or ``'rotation'``.
-        row (str): Its row in ``<task>.json`` (None: not a row).
-        config (str): Its config, relative to the repository root.
-        model (str): How the results table names it.
-        shared (bool): Trained once for all seeds (seed 0's options).
-        tool (str): ``'train'`` or ``'build_bank'`` (cGAN only).
-        teacher (str, optional): The stage whose checkpoint is this one's
-            ``model.teacher_ckpt``.
-        init_from (str, optional): The stage whose checkpoint this one
-            fine-tunes (``load_from``).
-        cgan_from (str, optional): The stage whose trained cGAN this one
-            loads (``custom_hooks.0.generator_ckpt``).
-        shared_bank (bool): Its synthetic bank is built once, by the first
-            seed (bank seed = the first seed), in ``<root>/banks/<name>``,
-            and reused by the other seeds' students, as the teacher and the
-            cGAN are: for banks whose cDR-RS fit costs more than the
-            student (the seeds then vary the students, not the bank). The
-            shared banks keep their cDR-RS models in
-            ``<root>/banks/density_ratio`` (``CGANHook.density_ratio_cache``),
-            so banks that differ only in filtering fit it once.
-        after (str, optional): A stage of the same seed that must finish
-            first, though this one does not use its output (so the second
-            shared bank finds the cDR-RS model the first one fitted).
-    """
+    """A run: folder ``name``, table ``row`` (None: a cGAN), ``needs``
+    (role -> stage); a ``shared`` one runs once (first seed), a
+    ``shared_bank`` is built once (first seed) in ``<root>/banks``."""
     name: str
     task: str
     row: Optional[str]
     config: str
-    model: str
+    needs: Dict[str, str] = {}
     shared: bool = False
-    tool: str = 'train'
-    teacher: Optional[str] = None
-    init_from: Optional[str] = None
-    cgan_from: Optional[str] = None
     shared_bank: bool = False
-    after: Optional[str] = None
-
-    @property
-    def deps(self) -> List[str]:
-        return [d for d in (self.teacher, self.init_from, self.cgan_from) if d]
 
 
-def _config(name: str) -> str:
-    return osp.join(CONFIG_DIR, name)
-
-
-def _task_stages(task: str, suffix: str, configs: Dict[str, str],
-                 teacher: str, student: str,
-                 shared_banks: bool = False) -> Tuple[Stage, ...]:
-    """The stages of one task; ``configs`` maps a row to its config.
-
-    ``shared_banks``: the cGAN-KD stages share one bank across seeds.
-    """
-
-    def name(row):
-        return row + suffix
-
-    stages = [
-        Stage(name('teacher'), task, 'teacher', configs['teacher'],
-              f'{teacher} (teacher)', shared=True),
-        Stage(name('cgan'), task, None, configs['cgankd'],
-              'cGAN (trained on the teacher\'s images)', shared=True,
-              tool='build_bank', teacher=name('teacher')),
-        Stage(name('student'), task, 'student', configs['student'],
-              f'{student} alone, converged'),
-        Stage(name('finetune_real'), task, 'finetune_real',
-              configs['finetune_real'],
-              f'{student} fine-tuned on real only (same steps)',
-              init_from=name('student')),
+def _task(task: str, sfx: str, data: str, cgan: str, kd: bool) -> list:
+    """One task's stages; ``kd``: with the KD rows, the banks shared."""
+    fine = dict(teacher='teacher' + sfx, init='student' + sfx)
+    gan = dict(fine, cgan='cgan' + sfx)
+    rows = dict(teacher=('vgg8', {}), student=('resnet8', {}),
+                finetune_real=('resnet8_finetune', dict(init=fine['init'])),
+                finetune_kd=('kd_logits_vgg8_resnet8', fine),
+                cgankd=('cgankd_vgg8_resnet8', gan),
+                kd_cgankd=('cgankd_kd_logits_vgg8_resnet8',
+                           dict(gan, after='cgankd')),
+                real_bank=('cgankd_realbank_vgg8_resnet8', fine))
+    return [Stage('cgan' + sfx, task, None, f'configs/cgan/{cgan}.py',
+                  shared=True)] + [
+        Stage(row + sfx, task, row, f'configs/fashion_mnist/{config}_1xb128'
+              f'_{data}.py', needs, row == 'teacher', kd and 'cgankd' in row)
+        for row, (config, needs) in rows.items()
+        if kd or row not in ('finetune_kd', 'kd_cgankd')
     ]
-    if 'finetune_kd' in configs:
-        stages.append(
-            Stage(name('finetune_kd'), task, 'finetune_kd',
-                  configs['finetune_kd'], f'{student} fine-tuned with KD',
-                  teacher=name('teacher'), init_from=name('student')))
-    stages.append(
-        Stage(name('cgankd'), task, 'cgankd', configs['cgankd'],
-              f'{student} + cGAN-KD', teacher=name('teacher'),
-              init_from=name('student'), cgan_from=name('cgan'),
-              shared_bank=shared_banks))
-    if 'kd_cgankd' in configs:
-        stages.append(
-            Stage(name('kd_cgankd'), task, 'kd_cgankd', configs['kd_cgankd'],
-                  f'{student} + KD + cGAN-KD', teacher=name('teacher'),
-                  init_from=name('student'), cgan_from=name('cgan'),
-                  shared_bank=shared_banks,
-                  after=name('cgankd') if shared_banks else None))
-    stages.append(
-        Stage(name('real_bank'), task, 'real_bank', configs['real_bank'],
-              f'{student} + bank of unseen real images (upper bound)',
-              teacher=name('teacher'), init_from=name('student')))
-    return tuple(stages)
-
-CLASSIFICATION_CONFIGS = dict(
-    teacher='vgg8_1xb128_fashion_mnist.py',
-    student='resnet8_1xb128_fashion_mnist.py',
-    finetune_real='resnet8_finetune_1xb128_fashion_mnist.py',
-    finetune_kd='kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
-    cgankd='cgankd_vgg8_resnet8_1xb128_fashion_mnist.py',
-    kd_cgankd='cgankd_kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
-    real_bank='cgankd_realbank_vgg8_resnet8_1xb128_fashion_mnist.py')
-ROTATION_CONFIGS = dict(
-    teacher='vgg8_1xb128_rotated_fashion_mnist.py',
-    student='resnet8_1xb128_rotated_fashion_mnist.py',
-    finetune_real='resnet8_finetune_1xb128_rotated_fashion_mnist.py',
-    cgankd='cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py',
-    real_bank='cgankd_realbank_vgg8_resnet8_1xb128_rotated_fashion_mnist.py')
-STAGES = _task_stages(
-    'classification', '',
-    {row: _config(name) for row, name in CLASSIFICATION_CONFIGS.items()},
-    # their banks fit cDR-RS (about 25 CPU minutes each)
-    'vgg8', 'resnet8', shared_banks=True) + _task_stages(
-        'rotation', '_rotation',
-        {row: _config(name) for row, name in ROTATION_CONFIGS.items()},
-        'vgg8', 'resnet8')
-TASKS = ('classification', 'rotation')
-
-STAGES_BY_NAME = {stage.name: stage for stage in STAGES}
-
-# What each task reports, read from the run's scalars.json.
-METRIC_KEYS = dict(classification='accuracy/top1', rotation='regression/mae')
-
-METRIC_NAMES = dict(classification='top1', rotation='mae')
-
-METRIC_TITLES = dict(classification='Top-1 (%)', rotation='MAE (degrees)')
-
-HIGHER_IS_BETTER = dict(classification=True, rotation=False)
-
-TASK_TITLES = dict(
-    classification='Classification (Fashion-MNIST, 10 classes)',
-    rotation='Regression: rotation angle in [-45, 45] degrees')
-
-# The comparisons the experiment exists for: (row, control).
-COMPARISONS = (('cgankd', 'student'), ('cgankd', 'finetune_real'),
-               ('kd_cgankd', 'finetune_kd'), ('real_bank', 'finetune_real'),
-               ('real_bank', 'cgankd'))
 
 
-def needed_stages(names: Optional[Sequence[str]],
-                  tasks: Sequence[str] = TASKS) -> List[Stage]:
-    """The stages to run, in order: ``names`` and those they depend on."""
-    if not names:
-        return [stage for stage in STAGES if stage.task in tasks]
-    wanted = set()
-    todo = list(names)
-    while todo:
-        stage = STAGES_BY_NAME[todo.pop()]
-        if stage.name not in wanted:
-            wanted.add(stage.name)
-            todo += stage.deps
-    return [stage for stage in STAGES if stage.name in wanted]
+STAGES = _task('classification', '', 'fashion_mnist',
+               'dcgan_1xb64_fashion_mnist', True) + _task(
+                   'rotation', '_rotation', 'rotated_fashion_mnist',
+                   'ccgan_1xb64_rotated_fashion_mnist', False)
+BY_NAME = {stage.name: stage for stage in STAGES}
 
 
 def stage_dir(root: str, stage: Stage, seed: int) -> str:
-    """A shared stage's folder is the root's; the others are per seed."""
-    return osp.join(root if stage.shared else osp.join(root, f'seed_{seed}'),
-                    stage.name)
+    """``<root>/<name>`` if shared, else ``<root>/seed_<seed>/<name>``."""
+    return osp.join(root, '' if stage.shared else f'seed_{seed}', stage.name)
+
+
+def final_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint MMEngine's ``last_checkpoint`` names, if there."""
+    path = osp.isfile(osp.join(work_dir, 'last_checkpoint')) and \
+        find_latest_checkpoint(work_dir)
+    return path if path and osp.isfile(path) else None
+
+
+def load_config(config: str, options: Sequence[str] = ()) -> Config:
+    """``config`` merged with ``options`` as ``tools/train.py`` does."""
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config),
+                          import_custom_modules=False)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='*', action=DictAction)
+    cfg.merge_from_dict(
+        parser.parse_args(['--cfg-options', *options]).cfg_options)
+    return cfg
+
+
+def real_set(cfg: Config) -> str:
+    """The option path of the real training set, inside any wrapper."""
+    key, data = 'train_dataloader.dataset', cfg.train_dataloader.dataset
+    while data.get('type') in ('SyntheticMixDataset', 'RepeatDataset',
+                               'VicinalDataset'):
+        key, data = key + '.dataset', data.dataset
+    return key
+
+
+def size_options(stage: Stage, cfg: Config, args) -> List[str]:
+    """Shorter runs: ``--quick`` all but the converged students (every
+    fine-tune's start), ``--smoke`` a few iterations on a few images."""
+    length = 'max_epochs' if cfg.train_cfg.get('by_epoch') else 'max_iters'
+    total, share = cfg.train_cfg[length], QUICK_SCHEDULE
+    if args.smoke:
+        n, images = (1 if length == 'max_epochs' else 3,
+                     SMOKE_TRAIN if stage.row else SMOKE_GAN)
+        return [f'train_cfg.{length}={n}', f'train_cfg.val_interval={n}',
+                f'default_hooks.checkpoint.interval={n}',
+                'default_hooks.logger.interval=1',
+                'train_dataloader.batch_size=16',
+                f'{real_set(cfg)}.indices={images}'] + [
+                    f'val_dataloader.dataset.indices={SMOKE_TEST}'
+                ] * bool(stage.row)
+    if not args.quick or stage.row == 'student':
+        return []
+    if stage.row is None:  # a cGAN
+        n = min(total, max(QUICK_MIN_GAN_ITERS,
+                           round(total * QUICK_GAN_ITERS)))
+        return [f'train_cfg.max_iters={n}', 'default_hooks.checkpoint.'
+                f'interval={min(n, cfg.default_hooks.checkpoint.interval)}']
+    n = round(total * share)
+    options = [f'train_cfg.{length}={n}', f'train_cfg.val_interval={n}',
+               f'default_hooks.checkpoint.interval={n}']
+    one = isinstance(cfg.param_scheduler, dict)  # the same curves, shorter
+    for i, sched in enumerate([cfg.param_scheduler] if one else
+                              cfg.param_scheduler):
+        key = 'param_scheduler' + ('' if one else f'.{i}')
+        options += [f'{key}.{k}={round(sched[k] * share)}'
+                    for k in ('begin', 'end') if k in sched]
+        if 'milestones' in sched:
+            options.append(f'{key}.milestones=' + str(
+                [round(m * share) for m in sched.milestones]).replace(' ', ''))
+    return options
+
+
+def stage_options(stage: Stage, root: str, args: argparse.Namespace,
+                  seed: int) -> List[str]:
+    """The ``--cfg-options`` of one stage (what it needs must be done),
+    its ``CGANHook``'s included."""
+    cfg = load_config(stage.config)
+    options = [f'randomness.seed={seed}'] + size_options(stage, cfg, args)
+    if stage.row and stage.task == 'rotation':
+        options.append('val_evaluator.errors_file=' +
+                       osp.join(stage_dir(root, stage, seed), 'errors.json'))
+    index = cgan_hook_index(cfg.get('custom_hooks'))
+    key = f'custom_hooks.{index}'
+    for role, dep in stage.needs.items():
+        path = final_checkpoint(stage_dir(root, BY_NAME[dep], seed))
+        if path is None:
+            raise FileNotFoundError(f'stage {dep!r} left no checkpoint')
+        if NEEDS[role]:
+            options.append(f'{NEEDS[role].format(hook=key)}={path}')
+    if index is None:
+        return options
+    hook = cfg.custom_hooks[index]
+    options.append(f'{key}.seed=' +
+                   str(args.seeds[0] if stage.shared_bank else seed))
+    if stage.shared_bank:  # built with the first seed, for all seeds
+        options += [f'train_dataloader.dataset.bank_dir={root}/banks/'
+                    f'{stage.name}', f'{key}.density_ratio_cache={root}/'
+                    'banks/density_ratio']
+    if hook.get('subsample') and (args.quick or args.smoke):
+        options.append(f'{key}.subsample=None')
+    if args.smoke:
+        options += [f'{key}.filter.burn_in=4', f'{key}.bank_batch_size=16',
+                    f'{key}.quality_samples={min(32, hook.quality_samples)}',
+                    'train_dataloader.dataset.num_fake=32']
+    return options
