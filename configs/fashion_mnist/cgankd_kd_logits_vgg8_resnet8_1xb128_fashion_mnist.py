@@ -8,7 +8,7 @@
 #       configs/fashion_mnist/cgankd_kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py \
 #       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
 #       load_from=PATH/TO/STUDENT.pth \
-#       custom_hooks.0.generator_ckpt=PATH/TO/cgan/cgan_final.pth
+#       custom_hooks.0.generator_ckpt=PATH/TO/cgan/iter_12000.pth
 _base_ = [
     './kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
     '../_base_/cgankd/fashion_mnist_dcgan.py',
