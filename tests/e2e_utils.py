@@ -8,7 +8,15 @@ import subprocess
 import sys
 from typing import Dict, List, Sequence
 
+import pytest
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FASHION_MNIST = os.path.join(REPO_ROOT, 'data', 'fashion_mnist')
+# `make test` depends on `make data`, so only a bare checkout skips
+NEEDS_FASHION_MNIST = pytest.mark.skipif(
+    not os.path.isfile(os.path.join(FASHION_MNIST,
+                                    'train-images-idx3-ubyte')),
+    reason='Fashion-MNIST not unpacked in data/fashion_mnist (make data)')
 
 
 def cifar_shrink_options(data_root: str,

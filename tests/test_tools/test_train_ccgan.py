@@ -11,22 +11,17 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from e2e_utils import (REPO_ROOT, fashion_mnist_bank_options, run_dist_tool,
-                       run_tool, scalars)
+from e2e_utils import (FASHION_MNIST, NEEDS_FASHION_MNIST, REPO_ROOT,
+                       fashion_mnist_bank_options, run_dist_tool, run_tool,
+                       scalars)
 from mmengine.config import Config
 
 CCGAN = 'configs/cgan/ccgan_1xb64_rotated_fashion_mnist.py'
 CGANKD = ('configs/fashion_mnist/'
           'cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py')
-DATA = osp.join(REPO_ROOT, 'data', 'fashion_mnist')
+DATA = FASHION_MNIST
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not osp.isfile(osp.join(DATA, 'train-images-idx3-ubyte')),
-        reason='Fashion-MNIST not unpacked in data/fashion_mnist '
-        '(run `make data`)'),
-]
+pytestmark = [pytest.mark.slow, NEEDS_FASHION_MNIST]
 
 
 def _options(max_iters):

@@ -10,21 +10,14 @@ import os.path as osp
 
 import pytest
 import torch
-from e2e_utils import REPO_ROOT, run_dist_tool, run_tool, scalars
+from e2e_utils import (NEEDS_FASHION_MNIST, REPO_ROOT,
+                       run_dist_tool, run_tool, scalars)
 from mmengine.config import Config
 
 CGAN = 'configs/cgan/dcgan_1xb64_fashion_mnist.py'
 CGANKD = 'configs/fashion_mnist/cgankd_vgg8_resnet8_1xb128_fashion_mnist.py'
-DATA = osp.join(REPO_ROOT, 'data', 'fashion_mnist')
 
-pytestmark = [
-    pytest.mark.slow,
-    # `make test` depends on `make data`, so only a bare checkout skips.
-    pytest.mark.skipif(
-        not osp.isfile(osp.join(DATA, 'train-images-idx3-ubyte')),
-        reason='Fashion-MNIST not unpacked in data/fashion_mnist '
-        '(run `make data`)'),
-]
+pytestmark = [pytest.mark.slow, NEEDS_FASHION_MNIST]
 
 
 def _options(max_iters, discriminator_steps=1):

@@ -13,21 +13,14 @@ import subprocess
 import sys
 
 import pytest
-from e2e_utils import (REPO_ROOT, as_cli, fashion_mnist_bank_options,
-                       run_tool, scalars)
+from e2e_utils import (NEEDS_FASHION_MNIST, REPO_ROOT, as_cli,
+                       fashion_mnist_bank_options, run_tool, scalars)
 
 from cgankd_plugin.synthesis import SyntheticBank
 
 CGANKD = 'configs/fashion_mnist/cgankd_vgg8_resnet8_1xb128_fashion_mnist.py'
-DATA = osp.join(REPO_ROOT, 'data', 'fashion_mnist')
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not osp.isfile(osp.join(DATA, 'train-images-idx3-ubyte')),
-        reason='Fashion-MNIST not unpacked in data/fashion_mnist '
-        '(run `make data`)'),
-]
+pytestmark = [pytest.mark.slow, NEEDS_FASHION_MNIST]
 
 
 def _options(**cgan) -> list:
