@@ -15,6 +15,7 @@ import json
 import os
 import os.path as osp
 import random
+import uuid
 from typing import Iterator, Optional, Union
 
 import numpy as np
@@ -202,9 +203,12 @@ def train_cgan(recipe: Config, work_dir: str, launcher: str, env_cfg: dict,
         atomic_write_json(
             path, dict(recipe=content, max_iters=max_iters, finished=False))
     cfg = copy.deepcopy(recipe)
+    # its own instance names (MMEngine names a dict config's logger and
+    # message hub by the second it starts: another Runner of that second
+    # would share them)
     cfg.merge_from_dict(
         dict(work_dir=work_dir, launcher=launcher, resume=True,
-             load_from=None))
+             load_from=None, experiment_name=f'cgan_{uuid.uuid4().hex}'))
     cfg.env_cfg = copy.deepcopy(env_cfg)
     with outer_runner_state():
         runner = Runner.from_cfg(cfg)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from cgankd_plugin.synthesis.layout import (condition_of_positions,
-                                            condition_quotas)
+                                            condition_quotas,
+                                            quotas_by_acceptance)
 
 
 @pytest.mark.parametrize('num_fake,num_conditions', [(100, 10), (103, 10),
@@ -45,3 +46,13 @@ def test_bad_arguments():
         condition_quotas(10, 0)
     with pytest.raises(ValueError, match='num_fake'):
         condition_quotas(-1, 3)
+
+
+def test_regression_quotas_follow_the_burn_in_acceptance():
+    quotas = quotas_by_acceptance(10, np.array([0, 3, 1, 0, 6]))
+    assert quotas.tolist() == [0, 3, 1, 0, 6]
+    # largest remainders, ties to the lower value; never a rejected value
+    quotas = quotas_by_acceptance(7, np.array([1, 1, 0, 1]))
+    assert quotas.tolist() == [3, 2, 0, 2] and quotas.sum() == 7
+    with pytest.raises(ValueError, match='filter.quantile'):
+        quotas_by_acceptance(5, np.zeros(3))

@@ -23,7 +23,7 @@ from cgankd_plugin.synthesis.builder.rng import (BURN_IN_STREAM,
                                                  to_uint8)
 from cgankd_plugin.synthesis.conditions import (label_grid_range,
                                                 normalisation_range)
-from cgankd_plugin.synthesis.layout import condition_quotas
+from cgankd_plugin.synthesis.layout import quotas_by_acceptance
 from cgankd_plugin.structures import TensorImages
 
 AGES = np.linspace(1.0, 60.0, 4).astype(np.float32)  # 1, 20.67, 40.33, 60
@@ -102,13 +102,17 @@ def test_every_kept_sample_is_within_the_cut_off(built):
 
 
 def test_labels_are_original_units_on_the_grid(built):
-    _, bank = built
+    builder, bank = built
     cond = np.asarray(bank.cond_labels)
     assert cond.dtype == np.float32
     assert bank.teacher_labels.dtype == np.float32
-    # in years, from the grid, one block per label value
+    # in years, from the grid, one block per label value, its size in
+    # proportion to the value's burn-in candidates within the cut-off
+    passed = builder.burn_in_statistic <= builder.cutoffs[0]
+    accepted = np.bincount(builder.burn_in_conditions[passed],
+                           minlength=len(AGES))
     np.testing.assert_array_equal(
-        cond, np.repeat(AGES, condition_quotas(NUM_FAKE, len(AGES))))
+        cond, np.repeat(AGES, quotas_by_acceptance(NUM_FAKE, accepted)))
     assert cond.min() >= LABEL_RANGE[0] and cond.max() <= LABEL_RANGE[1]
     assert np.all(np.isfinite(bank.teacher_labels))
 
@@ -186,12 +190,18 @@ def test_a_round_keeps_exactly_the_samples_under_the_cut_off(built, teacher):
         images[keep[:got]].numpy())
 
 
-def test_a_small_bank_still_spans_the_grid(gan, teacher, tmp_path):
+def test_a_small_bank_spans_the_values_the_filter_passes(gan, teacher,
+                                                        tmp_path):
     builder = make_builder(gan, teacher, num_fake=10)
     bank = builder.build(str(tmp_path / 'bank'), 'key', dict(test=True))
     assert len(bank) == 10
-    np.testing.assert_array_equal(bank.cond_labels,
-                                  np.repeat(AGES, [3, 3, 2, 2]))
+    passed = builder.burn_in_statistic <= builder.cutoffs[0]
+    accepted = np.bincount(builder.burn_in_conditions[passed],
+                           minlength=len(AGES))
+    assert (accepted > 0).sum() >= 2  # the case is not degenerate
+    np.testing.assert_array_equal(
+        bank.cond_labels,
+        np.repeat(AGES, quotas_by_acceptance(10, accepted)))
 
 
 SUBSAMPLE = dict(epochs=1, batch_size=8, hidden_dims=(16, 8), dropout=0.0,

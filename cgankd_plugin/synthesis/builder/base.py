@@ -3,7 +3,9 @@
 
 The bank holds ``num_fake`` samples in blocks, one per condition (a class,
 or a value of the label grid): condition ``c``'s block holds ``quotas[c]``
-samples (:func:`~cgankd_plugin.synthesis.layout.condition_quotas`). Rank
+samples (:func:`~cgankd_plugin.synthesis.layout.condition_quotas`; for
+regression in proportion to each value's burn-in acceptance,
+:func:`~cgankd_plugin.synthesis.layout.quotas_by_acceptance`). Rank
 ``r`` of ``W`` owns the conditions ``c`` with ``c % W == r``.
 :meth:`BaseBankBuilder.build` runs four phases in the build folder
 ``<bank_dir>.build``, with ``mmengine.dist.barrier()`` between them (a
@@ -39,7 +41,7 @@ from ..bank import (ARRAY_NAMES, BUILD_SUFFIX, BankCorruptError, BankError,
                     BankWriter, SyntheticBank, check_bank_dir)
 from ..bank.format import load_npz, make_writable_dir, remove_path, save_npz
 from ..density_ratio import estimate_max_ratios
-from ..layout import condition_quotas
+from ..layout import condition_quotas, quotas_by_acceptance
 from ..teacher_adapter import TeacherAdapter
 from ..teacher_filter import check_filter_settings, cutoffs_from_burn_in
 from .rng import BURN_IN_STREAM, seeded
@@ -284,6 +286,13 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
             per_condition=not self.is_regression)
         if self.dre is not None:
             self.max_ratios = estimate_max_ratios(ratios)
+        if self.is_regression:
+            passed = self.burn_in_statistic <= self.cutoffs[
+                self.burn_in_conditions]
+            self.quotas = quotas_by_acceptance(
+                self.num_fake,
+                np.bincount(self.burn_in_conditions[passed],
+                            minlength=self.num_conditions))
         mine = [c for c in self.owned() if self.quotas[c]]
         todo = [c for c in mine if not osp.isfile(self._file('shard', c))]
         total = int(sum(self.quotas[c] for c in mine))
