@@ -34,13 +34,9 @@ def reuse_complete_bank(runner, bank_dir: str, key: str,
                         overwrite: bool) -> bool:
     """Whether a complete bank with ``key`` is already at ``bank_dir``.
 
-    A complete bank with another key inside the run's work dir is
-    rebuilt; outside it (it may serve another run) only with
-    ``overwrite``.
-
-    Raises:
-        BankStaleError: A stale bank outside the work dir, not to be
-            overwritten.
+    A stale complete bank inside the run's work dir is rebuilt; outside
+    it (it may serve another run) only with ``overwrite``, else this
+    raises a ``BankStaleError``.
     """
     if not SyntheticBank.is_complete(bank_dir):
         return False

@@ -89,19 +89,17 @@ def check_before_cgan(runner, mix, recipe: Config, relabel: str,
         TeacherView: How the teacher sees bank images.
     """
     cfg = runner.cfg
-    if relabel != 'none':
-        names = [
-            str(t['type'] if isinstance(t, dict) else type(t).__name__)
-            for t in (mix.pipeline.transforms if hasattr(
-                mix.pipeline, 'transforms') else mix.pipeline or [])
-        ]
-        if not any(n.split('.')[-1] == 'TeacherRelabel' for n in names):
-            raise ValueError(
-                f"CGANHook.relabel={relabel!r} but the pipeline of "
-                'train_dataloader.dataset has no TeacherRelabel: the fake '
-                "samples would train on their generating labels. Add "
-                "dict(type='mmrazor.TeacherRelabel') before the packing "
-                "transform, or set CGANHook.relabel='none'.")
+    transforms = getattr(mix.pipeline, 'transforms', mix.pipeline) or []
+    names = {(t['type'] if isinstance(t, dict) else type(t).__name__)
+             for t in transforms}
+    if relabel != 'none' and not any(
+            str(n).split('.')[-1] == 'TeacherRelabel' for n in names):
+        raise ValueError(
+            f"CGANHook.relabel={relabel!r} but the pipeline of "
+            'train_dataloader.dataset has no TeacherRelabel: the fake '
+            "samples would train on their generating labels. Add "
+            "dict(type='mmrazor.TeacherRelabel') before the packing "
+            "transform, or set CGANHook.relabel='none'.")
     check_bank_dir(mix.bank_dir, 'train_dataloader.dataset.bank_dir')
     load_from = cfg.get('load_from')
     if load_from and not cfg.get('resume') and not osp.isfile(load_from):

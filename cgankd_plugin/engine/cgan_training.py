@@ -1,13 +1,11 @@
 # Copyright (c) cgankd_plugin contributors.
 """Train a cGAN recipe (a ``configs/cgan/`` config) by a nested Runner.
 
-The recipe is an ordinary MMEngine config (``model``, ``train_dataloader``,
-``optim_wrapper``, ``train_cfg``, ...): ``tools/train.py`` trains it alone,
-and :class:`~cgankd_plugin.engine.hooks.CGANHook` trains it here, in
-``<work_dir>/cgan``, on every rank, with the student's launcher and
-``env_cfg``. A record (``recipe.json``) there says which recipe and
-length the folder holds, so a finished cGAN is reused only for the same
-recipe, a longer ``max_iters`` resumes it, and anything else stops.
+The recipe is an ordinary MMEngine config that ``tools/train.py`` also
+trains alone; ``CGANHook`` trains it in ``<work_dir>/cgan`` on every rank.
+``recipe.json`` there records the recipe and its length: a finished cGAN
+is reused for the same recipe, resumed to a longer ``max_iters``, and
+anything else stops the run.
 """
 import contextlib
 import copy
@@ -22,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.dist import barrier, get_rank
+from mmengine.dist import barrier, broadcast, get_rank
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
@@ -136,20 +134,17 @@ def _check_record(record: dict, content: dict, max_iters: int,
 def outer_runner_state() -> Iterator[None]:
     """Keep MMEngine's current instances and the random states.
 
-    A Runner built inside another one makes its logger, message hub,
-    visualizer and scope the current instances and reseeds every random
-    generator. Afterwards the instances it made are dropped (a logger's
-    files closed) and the outer run finds all of the others, and the
-    random states, as they were.
+    A Runner built inside another makes its logger, message hub,
+    visualizer and scope current and reseeds every generator: afterwards
+    its instances are dropped and the outer run finds all as they were.
     """
     managers = (MMLogger, MessageHub, Visualizer, DefaultScope)
     order = {m: list(m._instance_dict) for m in managers}
-    states = (random.getstate(), np.random.get_state(),
-              torch.random.get_rng_state())
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() \
-        else None
+    python_state, numpy_state = random.getstate(), np.random.get_state()
     try:
-        yield
+        with torch.random.fork_rng(
+                devices=range(torch.cuda.device_count())):
+            yield
     finally:
         for manager, names in order.items():
             instances = manager._instance_dict
@@ -159,11 +154,8 @@ def outer_runner_state() -> Iterator[None]:
                 del instances[name]
             for name in names:
                 instances.move_to_end(name)
-        random.setstate(states[0])
-        np.random.set_state(states[1])
-        torch.random.set_rng_state(states[2])
-        if cuda is not None:
-            torch.cuda.set_rng_state_all(cuda)
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def train_cgan(recipe: Config, work_dir: str, launcher: str, env_cfg: dict,
@@ -203,13 +195,14 @@ def train_cgan(recipe: Config, work_dir: str, launcher: str, env_cfg: dict,
         atomic_write_json(
             path, dict(recipe=content, max_iters=max_iters, finished=False))
     cfg = copy.deepcopy(recipe)
-    # its own instance names (MMEngine names a dict config's logger and
-    # message hub by the second it starts: another Runner of that second
-    # would share them)
+    # its own instance names (a dict config's are its start second, which
+    # another Runner may share); on CPU, DDP takes no device ids
     cfg.merge_from_dict(
         dict(work_dir=work_dir, launcher=launcher, resume=True,
              load_from=None, experiment_name=f'cgan_{uuid.uuid4().hex}'))
     cfg.env_cfg = copy.deepcopy(env_cfg)
+    if not torch.cuda.is_available() and cfg.get('model_wrapper_cfg'):
+        cfg.model_wrapper_cfg['device_ids'] = None
     with outer_runner_state():
         runner = Runner.from_cfg(cfg)
         runner.train()
@@ -217,6 +210,9 @@ def train_cgan(recipe: Config, work_dir: str, launcher: str, env_cfg: dict,
             runner.model) else runner.model
         checkpoint = find_latest_checkpoint(work_dir)
         del runner
+    # DDP keeps each rank's buffers (BatchNorm statistics): all take rank 0's
+    for tensor in gan.state_dict().values():
+        broadcast(tensor, 0)
     if get_rank() == 0:
         atomic_write_json(
             path,

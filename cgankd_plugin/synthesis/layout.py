@@ -40,10 +40,8 @@ def condition_of_positions(num_fake: int, num_conditions: int) -> np.ndarray:
 def quotas_by_acceptance(num_fake: int, accepted: np.ndarray) -> np.ndarray:
     """Samples per condition in proportion to its burn-in acceptance.
 
-    Largest remainders (ties to the lower condition), so the quotas sum to
-    ``num_fake`` and a condition the filter never passes gets none: a
-    regression bank's labels follow what the teacher accepts, as one
-    stream over the label grid would give them.
+    Largest remainders (ties to the lower condition): the quotas sum to
+    ``num_fake``, a condition the filter never passes gets none.
 
     Args:
         num_fake (int): Total number of fake samples.

@@ -14,7 +14,8 @@ import sys
 
 import pytest
 from e2e_utils import (NEEDS_FASHION_MNIST, REPO_ROOT, as_cli,
-                       fashion_mnist_bank_options, run_tool, scalars)
+                       fashion_mnist_bank_options, run_dist_tool, run_tool,
+                       scalars)
 
 from cgankd_plugin.synthesis import SyntheticBank
 
@@ -69,3 +70,20 @@ def test_a_nonsense_cgan_length_stops_before_any_training(tmp_path, length):
     log = _failing_run(work, _options(**{'train_cfg.max_iters': length}))
     assert 'CGANHook.cgan: train_cfg.max_iters' in log, log[-3000:]
     assert not osp.exists(osp.join(work, 'cgan'))
+
+
+def test_two_ranks_train_the_cgan_recipe_then_the_bank_and_student(
+        tmp_path):
+    """``tools/dist_train.sh`` with 2 gloo ranks: every rank trains the
+    recipe in the nested Runner (each network in its own DDP wrapper, so a
+    finished run is one both ranks computed), then draws its share of the
+    bank; the student trains on it."""
+    work = str(tmp_path / 'run')
+    run_dist_tool('dist_train',
+                  [osp.join(REPO_ROOT, CGANKD), '2', '--work-dir', work],
+                  _options())
+    records = [r for r in scalars(osp.join(work, 'cgan')) if 'loss_disc' in r]
+    assert [r['iter'] for r in records] == [1, 2, 3, 4]
+    bank = SyntheticBank.open(osp.join(work, 'synthetic_bank'), verify=True)
+    assert len(bank) == 100 and bank.meta['world_size'] == 2
+    assert osp.isfile(osp.join(work, 'epoch_1.pth'))
