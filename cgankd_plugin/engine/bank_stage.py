@@ -1,7 +1,7 @@
 # Copyright (c) cgankd_plugin contributors.
 """The steps around a bank build: its key, reuse, quality and pictures."""
 import os.path as osp
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -31,20 +31,20 @@ def bank_key(settings: dict, gan, teacher) -> Tuple[str, str, str]:
 
 
 def reuse_complete_bank(runner, bank_dir: str, key: str,
-                        overwrite: bool) -> bool:
-    """Whether a complete bank with ``key`` is already at ``bank_dir``.
+                        overwrite: bool) -> Optional[SyntheticBank]:
+    """The complete bank with ``key`` at ``bank_dir`` (None: none there).
 
     A stale complete bank inside the run's work dir is rebuilt; outside
     it (it may serve another run) only with ``overwrite``, else this
     raises a ``BankStaleError``.
     """
     if not SyntheticBank.is_complete(bank_dir):
-        return False
+        return None
     try:
-        SyntheticBank.open(bank_dir, expected_key=key, verify=True)
+        bank = SyntheticBank.open(bank_dir, expected_key=key, verify=True)
         runner.logger.info(f'CGANHook: the bank at {bank_dir} is complete '
                            'and matches; reusing it')
-        return True
+        return bank
     except BankStaleError as err:
         work_dir = osp.realpath(runner.work_dir)
         inside = osp.commonpath([work_dir, osp.realpath(bank_dir)
@@ -57,7 +57,7 @@ def reuse_complete_bank(runner, bank_dir: str, key: str,
                 'point train_dataloader.dataset.bank_dir elsewhere, remove '
                 'the old bank, or set CGANHook.overwrite_bank=True.')
         runner.logger.warning(f'CGANHook: rebuilding the bank: {err}')
-        return False
+        return None
 
 
 def log_cgan_quality(runner, generator_hash: str, gan, teacher, real,
@@ -81,10 +81,8 @@ def log_cgan_quality(runner, generator_hash: str, gan, teacher, real,
     path = osp.join(runner.work_dir, 'cgan', 'quality.json')
     quality = cached_gan_quality(path, generator_hash, gan, teacher, real,
                                  **kwargs)
-    figures = {
-        k: v
-        for k, v in quality.items() if k not in ('generator', 'version')
-    }
+    figures = {k: v for k, v in quality.items()
+               if k not in ('generator', 'version')}
     runner.logger.info('CGANHook: cGAN quality (teacher features, not '
                        'Inception): ' +
                        ', '.join(f'{k}={v:.4f}' for k, v in figures.items()))

@@ -30,6 +30,7 @@ from mmengine.visualization import Visualizer
 from ..registry import MODELS
 from ..utils.atomic_io import atomic_write_json, read_json
 from ..utils.checkpoint import load_weights_strictly
+from .cpu_distributed import use_cpu_model_wrapper
 
 RECORD = 'recipe.json'
 PLUGIN_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -196,13 +197,13 @@ def train_cgan(recipe: Config, work_dir: str, launcher: str, env_cfg: dict,
             path, dict(recipe=content, max_iters=max_iters, finished=False))
     cfg = copy.deepcopy(recipe)
     # its own instance names (a dict config's are its start second, which
-    # another Runner may share); on CPU, DDP takes no device ids
+    # another Runner may share)
     cfg.merge_from_dict(
         dict(work_dir=work_dir, launcher=launcher, resume=True,
              load_from=None, experiment_name=f'cgan_{uuid.uuid4().hex}'))
     cfg.env_cfg = copy.deepcopy(env_cfg)
-    if not torch.cuda.is_available() and cfg.get('model_wrapper_cfg'):
-        cfg.model_wrapper_cfg['device_ids'] = None
+    if launcher != 'none':
+        use_cpu_model_wrapper(cfg)
     with outer_runner_state():
         runner = Runner.from_cfg(cfg)
         runner.train()

@@ -1,5 +1,7 @@
 # Copyright (c) cgankd_plugin contributors.
 """Let ``--launcher pytorch`` run on machines without a GPU."""
+import torch
+import torch.distributed as dist
 from mmengine.config import Config
 
 
@@ -8,30 +10,30 @@ def setup_cpu_distributed(cfg: Config) -> None:
 
     MMEngine's launcher calls ``torch.cuda.set_device`` and its DDP wrapper
     passes a GPU id; on CPU the process group starts here with gloo
-    (MMEngine then finds it running) and DDP gets no device ids. Used by
-    ``tools/train.py`` and ``tools/test.py``; does nothing with a GPU or a
-    process group already running.
+    (MMEngine then finds it running) and DDP gets no device ids
+    (:func:`use_cpu_model_wrapper`). Does nothing with a GPU or a process
+    group already running.
 
     Args:
-        cfg (Config): The run's config: ``model_wrapper_cfg`` is set
-            (MMEngine's DDP wrapper) unless given, and a given one gets
-            ``device_ids=None``.
+        cfg (Config): The run's config (its ``model_wrapper_cfg``).
     """
-    import torch
-    import torch.distributed as dist
     if torch.cuda.is_available() or dist.is_initialized():
         return
     dist.init_process_group(backend='gloo')
-    if cfg.get('model_wrapper_cfg') is not None:
-        # the config's wrapper (e.g. MMSeparateDistributedDataParallel for
-        # a GAN), with no GPU ids: CPU modules take none
-        cfg.model_wrapper_cfg['device_ids'] = None
+    use_cpu_model_wrapper(cfg)
+
+
+def use_cpu_model_wrapper(cfg: Config) -> None:
+    """Without a GPU, the config's DDP wrapper (MMEngine's by default)
+    with no device ids (CPU modules take none)."""
+    if torch.cuda.is_available():
         return
-    cfg.model_wrapper_cfg = dict(
-        type='MMDistributedDataParallel',
-        device_ids=None,
-        broadcast_buffers=False,
-        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg['device_ids'] = None
 
 
 def finish_distributed() -> None:
@@ -41,7 +43,6 @@ def finish_distributed() -> None:
     can abort ("terminate called without an active exception") while its
     peer is already gone; the tools call this after their work instead.
     """
-    import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()

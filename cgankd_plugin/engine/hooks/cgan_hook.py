@@ -167,8 +167,9 @@ class CGANHook(Hook):
                 runner, gen_hash, gan, teacher, real,
                 num_samples=self.quality_samples, batch_size=batch,
                 seed=seed, label_range=conditions.label_range or (0.0, 1.0))
-        if not reuse_complete_bank(runner, mix.bank_dir, key,
-                                   self.overwrite_bank):
+        self.bank = reuse_complete_bank(runner, mix.bank_dir, key,
+                                        self.overwrite_bank)
+        if self.bank is None:
             builder = make_bank_builder(
                 gan, teacher, mix.num_fake, conditions.gan_labels.to(device),
                 conditions.bank_labels, **self.build_settings,
@@ -177,12 +178,11 @@ class CGANHook(Hook):
                     self.density_ratio_cache, gen_hash, filter_hash,
                     view.settings(), real, subsample, seed, batch)
                 if self.density_ratio_cache and subsample else None)
-            bank = builder.build(mix.bank_dir, key, settings, real)
-            runner.logger.info(f'CGANHook: bank of {len(bank)} samples '
+            self.bank = builder.build(mix.bank_dir, key, settings, real)
+            runner.logger.info(f'CGANHook: bank of {len(self.bank)} samples '
                                f'written to {mix.bank_dir}')
             if rank == 0:
-                show_bank(runner, bank, builder, gan.is_continuous)
-        self.bank = SyntheticBank.open(mix.bank_dir, verify=False)
+                show_bank(runner, self.bank, builder, gan.is_continuous)
         return self.bank
 
     def before_train(self, runner) -> None:
