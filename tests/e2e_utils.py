@@ -209,7 +209,7 @@ def cgankd_kd_tiny_options(data_root: str, num_fake: int = 100) -> List[str]:
     """Shrink the cGAN-KD + KD CIFAR-100 config.
 
     The config: ``configs/cgankd/`` +
-    ``cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py``.
+    ``cgankd_kd_logits_resnet32x4_resnet8x4_1xb128_cifar100.py``.
     Tiny teacher and student (resnet8), a width-4 cGAN trained a few
     iterations (its recipe through ``cgan_cfg_options``), a bank of
     ``num_fake`` samples built in rounds of 4.
@@ -218,6 +218,7 @@ def cgankd_kd_tiny_options(data_root: str, num_fake: int = 100) -> List[str]:
         data_root, batch_size=16,
         train_dataset='train_dataloader.dataset.dataset') + [
             'model.teacher_ckpt=None',
+            'load_from=None',
             'model.teacher.backbone.arch=resnet8',
             'model.teacher.head.in_channels=64',
             'model.architecture.backbone.arch=resnet8',

@@ -1,6 +1,7 @@
 # Copyright (c) cgankd_plugin contributors.
 """What ``CGANHook`` checks before any expensive stage, and its real set."""
 import copy
+import glob
 import inspect
 import os.path as osp
 from typing import Optional
@@ -25,6 +26,58 @@ def check_at_least(**settings) -> None:
                 value, int) or value < least:
             raise ValueError(f'CGANHook.{name} must be an integer >= '
                              f'{least}, got {value!r}')
+
+
+def _config_that_writes(path: str) -> Optional[str]:
+    """The config whose default work dir holds ``path``, if one exists.
+
+    ``tools/train.py CONFIG`` writes to ``work_dirs/<config name>/``, so
+    ``work_dirs/resnet8x4_cifar100/epoch_240.pth`` is written by a config
+    named ``resnet8x4_cifar100.py``; it is looked for in ``configs/`` (not
+    in ``_base_/``) of the working directory, then of the plugin's
+    checkout.
+    """
+    parts = osp.normpath(path).split(osp.sep)
+    if 'work_dirs' not in parts[:-2]:
+        return None
+    name = parts[parts.index('work_dirs') + 1] + '.py'
+    plugin_root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+        __file__))))
+    for root in ('.', plugin_root):
+        found = sorted(
+            path for path in glob.glob(
+                osp.join(root, 'configs', '**', name), recursive=True)
+            if '_base_' not in path.split(osp.sep))
+        if found:
+            return osp.relpath(found[0], root)
+    return None
+
+
+def check_load_from(cfg: Config) -> None:
+    """Refuse a ``load_from`` that does not exist, naming what writes it.
+
+    A cGAN-KD fine-tune starts from the converged no-KD student. Called by
+    ``CGANKDRunner.from_cfg``, before the model (and the teacher) is
+    built, so a missing student stops the run at once. ``load_from=None``
+    trains from scratch; with ``resume`` the check is left to the resume.
+
+    Args:
+        cfg (Config): The student's config.
+
+    Raises:
+        FileNotFoundError: ``load_from`` names no file.
+    """
+    load_from = cfg.get('load_from')
+    if not load_from or cfg.get('resume') or osp.isfile(load_from):
+        return
+    maker = _config_that_writes(load_from)
+    how = (f'train it first with `python tools/train.py {maker}`, which '
+           'writes it there, or pass' if maker else 'pass')
+    raise FileNotFoundError(
+        f'load_from: {load_from!r} does not exist. cGAN-KD fine-tunes the '
+        f'converged no-KD student: {how} --cfg-options load_from=<its '
+        'checkpoint>, or load_from=None to train the student from '
+        'scratch.')
 
 
 def _dataset_pipeline(dataset: dict):
@@ -101,12 +154,6 @@ def check_before_cgan(runner, mix, recipe: Config, relabel: str,
             "dict(type='mmrazor.TeacherRelabel') before the packing "
             "transform, or set CGANHook.relabel='none'.")
     check_bank_dir(mix.bank_dir, 'train_dataloader.dataset.bank_dir')
-    load_from = cfg.get('load_from')
-    if load_from and not cfg.get('resume') and not osp.isfile(load_from):
-        raise FileNotFoundError(
-            f'load_from: {load_from!r} does not exist (the student the '
-            'cGAN-KD fine-tune starts from); set load_from=None to train '
-            'from scratch.')
     if generator_ckpt and not osp.isfile(generator_ckpt):
         raise FileNotFoundError(f'CGANHook.generator_ckpt: '
                                 f'{generator_ckpt!r} does not exist')

@@ -67,7 +67,8 @@ def load_config(args: argparse.Namespace) -> Config:
     """The config file merged with the command line.
 
     ``--cfg-options`` over the file; the work dir is ``--work-dir``, else
-    the config's ``work_dir``, else ``./work_dirs/<config name>``.
+    the config's ``work_dir``, else ``./work_dirs/<config name>``. On a
+    machine with a GPU the dataloaders pin memory (:func:`pin_memory`).
 
     Args:
         args (argparse.Namespace): From :func:`parse_config_arguments`.
@@ -84,7 +85,27 @@ def load_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    pin_memory(cfg)
     return cfg
+
+
+def pin_memory(cfg: Config) -> None:
+    """Pinned host memory for every dataloader, when a GPU is there.
+
+    Batches then go to the GPU by asynchronous copies. A dataloader whose
+    config sets ``pin_memory`` itself is left alone; on a machine without
+    CUDA nothing changes (torch would only warn and ignore it).
+
+    Args:
+        cfg (Config): The run's config, changed in place.
+    """
+    import torch
+    if not torch.cuda.is_available():
+        return
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if isinstance(loader, dict):
+            loader.setdefault('pin_memory', True)
 
 
 def enable_amp(cfg: Config) -> None:

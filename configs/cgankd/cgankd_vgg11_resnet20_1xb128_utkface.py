@@ -3,13 +3,7 @@
 # teacher filtered (|teacher - age| under the pooled 0.7 quantile) and
 # relabelled with its predicted age. Paper: ResNet-20 MAE 6.87 -> 4.92 years.
 #   python tools/train.py \
-#       configs/cgankd/cgankd_vgg11_resnet20_1xb128_utkface.py \
-#       --cfg-options model.teacher_ckpt=<vgg11 ckpt> \
-#       load_from=<no-KD resnet20 ckpt>
-# The official students are fine-tuned from their no-KD checkpoint
-# (UTKFace/scripts/run_cnn_fake.sh --finetune; the no-KD student is
-# configs/teachers/resnet20_utkface.py): `load_from` takes a student-alone
-# checkpoint.
+#       configs/cgankd/cgankd_vgg11_resnet20_1xb128_utkface.py
 _base_ = [
     '../_base_/distill/vgg11_resnet20_utkface.py',
     '../_base_/cgankd/utkface_ccgan.py',
@@ -24,7 +18,12 @@ train_dataloader = dict(
 # knobs: --cfg-options custom_hooks.0.cgan_cfg_options.train_cfg.max_iters=...
 custom_hooks = [_base_.cgan_hook]
 
-# The fine-tuning schedule of UTKFace/scripts/run_cnn_fake.sh: 240 epochs,
-# SGD lr 0.01, lr x0.1 at epochs 150, 180, 210, weight decay 5e-4, batch 128.
+# The official student protocol (UBCDingXin/cGAN-KD, UTKFace/scripts/
+# run_cnn_fake.sh --finetune): start from the converged no-KD ResNet-20
+# (configs/teachers/resnet20_utkface.py writes it; load_from=None trains
+# from scratch) and train 240 epochs over real + 60k fake images, SGD lr
+# 0.01, batch 128, x0.1 at epochs 150, 180, 210, weight decay 5e-4; the
+# bank of utkface_ccgan.py (q 0.7, relabelled: --filter --adjust).
+load_from = 'work_dirs/resnet20_utkface/epoch_350.pth'
 param_scheduler = dict(milestones=[150, 180, 210])
 train_cfg = dict(max_epochs=240)

@@ -1,6 +1,8 @@
 # CRD (Tian et al., 2020) resnet32x4 -> resnet8x4 on CIFAR-100 with the
-# RepDistiller settings: feat_dim 128, nce_k 16384, nce_t 0.07, nce_m 0.5,
-# CRD weight 0.8, CE weight 1.
+# RepDistiller settings: feat_dim 128, nce_k 16384, nce_t 0.07, nce_m 0.5.
+# Loss: CE + KL (T 4) + 0.8 CRD, as cGAN-KD's official CRD runs
+# (CIFAR-100/RepDistiller/scripts/distill/run_distill.sh and
+# run_distill_fake.sh: --distill crd -a 1 -b 0.8).
 # The memory bank holds one entry per training sample: CRDMemorySizeHook
 # sizes it from the training set, so changing the data needs no second edit.
 _base_ = ['../_base_/distill/resnet32x4_resnet8x4_cifar100.py']
@@ -11,10 +13,17 @@ model = dict(
         type='ConfigurableDistiller',
         student_recorders=dict(
             feat=dict(type='ModuleOutputs', source='neck.gap'),
+            logits=dict(type='ModuleOutputs', source='head.fc'),
             data_samples=dict(type='ModuleInputs', source='')),
         teacher_recorders=dict(
-            feat=dict(type='ModuleOutputs', source='neck.gap')),
+            feat=dict(type='ModuleOutputs', source='neck.gap'),
+            logits=dict(type='ModuleOutputs', source='head.fc')),
         distill_losses=dict(
+            loss_kd=dict(
+                type='KLDivergence',
+                tau=4,
+                loss_weight=1.0,
+                reduction='batchmean'),
             loss_crd=dict(
                 # mmrazor's CRDLoss ignores its loss_weight; this applies it
                 type='WeightedCRDLoss',
@@ -27,6 +36,9 @@ model = dict(
             loss_crd_stu=dict(type='CRDConnector', dim_in=256, dim_out=128),
             loss_crd_tea=dict(type='CRDConnector', dim_in=256, dim_out=128)),
         loss_forward_mappings=dict(
+            loss_kd=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')),
             loss_crd=dict(
                 s_feats=dict(
                     from_student=True,

@@ -1,6 +1,7 @@
 # KD VGG-19 -> VGG-8 on ImageNet-100 at 128x128 (the paper's pair), with
 # the KD settings of the CIFAR configs: T = 4, loss = 0.1 CE + 0.9 KL.
 _base_ = [
+    '../_base_/models/vgg8_imagenet100.py',
     '../_base_/models/vgg19_imagenet100.py',
     '../_base_/datasets/imagenet100_bs128.py',
     '../_base_/schedules/cifar100_sgd_240e.py',
@@ -11,14 +12,9 @@ model = dict(
     _scope_='mmrazor',
     type='StrictTeacherDistill',
     architecture=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(type='mmrazor.VGGCIFAR', arch='vgg8'),
-        neck=dict(type='GlobalAveragePooling'),
+        _base_.vgg8_imagenet100,
         head=dict(
-            type='LinearClsHead',
-            num_classes=100,
-            in_channels=512,
+            _base_.vgg8_imagenet100.head,
             loss=dict(type='CrossEntropyLoss', loss_weight=0.1))),
     teacher=_base_.vgg19_imagenet100,
     # from configs/teachers/vgg19_imagenet100.py

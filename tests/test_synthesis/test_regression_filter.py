@@ -129,6 +129,17 @@ def test_teacher_labels_are_the_teachers_predictions(built, teacher):
         atol=1e-3)
 
 
+def test_relabel_none_keeps_the_generating_value(gan, teacher, tmp_path):
+    # the official Steering Angle bank: filtered, not relabelled
+    builder = make_builder(gan, teacher, num_fake=24, relabel='none')
+    builder.build(str(tmp_path), 'key', dict(test=True))
+    bank = SyntheticBank.open(str(tmp_path), verify=True)
+    np.testing.assert_array_equal(
+        np.asarray(bank.teacher_labels),
+        np.asarray(bank.cond_labels).astype(np.float32))
+    assert builder.relabel == 'none'
+
+
 def _burn_in_by_hand(gan, teacher):
     """Every label's burn-in draw, the teacher's values and the cut-off."""
     images, values, targets = [], [], []

@@ -12,7 +12,7 @@ from e2e_utils import (REPO_ROOT, cgankd_kd_tiny_options, run_dist_tool,
 from cgankd_plugin.synthesis import SyntheticBank
 
 CONFIG = ('configs/cgankd/'
-          'cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py')
+          'cgankd_kd_logits_resnet32x4_resnet8x4_1xb128_cifar100.py')
 
 
 def _top1(stdout: str):

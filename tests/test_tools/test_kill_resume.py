@@ -23,7 +23,7 @@ from cgankd_plugin.engine.hooks.atomic_checkpoint_hook import \
 from cgankd_plugin.synthesis import SyntheticBank
 
 CONFIG = ('configs/cgankd/'
-          'cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py')
+          'cgankd_kd_logits_resnet32x4_resnet8x4_1xb128_cifar100.py')
 
 
 def _options(root):

@@ -13,7 +13,7 @@ from e2e_utils import REPO_ROOT, run_tool, scalars
 from mmengine.config import Config
 
 CGAN = 'configs/cgan/biggan_1xb512_cifar100.py'
-CGANKD = 'configs/cgankd/cgankd_resnet32x4_resnet8x4_1xb64_cifar100.py'
+CGANKD = 'configs/cgankd/cgankd_resnet32x4_resnet8x4_1xb128_cifar100.py'
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,7 @@ from e2e_utils import (REPO_ROOT, cifar_cgan_options, cifar_shrink_options,
 from cgankd_plugin.synthesis import SyntheticBank
 
 CRD = 'configs/cgankd/crd_resnet_cifar100.py'
-KD = 'configs/cgankd/cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py'
+KD = 'configs/cgankd/cgankd_kd_logits_resnet32x4_resnet8x4_1xb128_cifar100.py'
 NUM_REAL = 100
 NUM_FAKE = 100
 BATCH = 16
@@ -39,6 +39,7 @@ def _tiny(root: str, real_set: str, mix: str) -> list:
         root, batch_size=BATCH, train_dataset=real_set) + [
             'train_cfg.val_begin=1000',  # no validation
             'model.teacher_ckpt=None',
+            'load_from=None',
             'model.teacher.backbone.arch=resnet8',
             'model.teacher.head.in_channels=64',
             'model.architecture.backbone.arch=resnet8',

@@ -104,6 +104,7 @@ def _distill_options(data_root: str, teacher_ckpt: str,
     return _options(
         data_root, 'train_dataloader.dataset.dataset', val=val) + [
             f'model.teacher_ckpt={teacher_ckpt}',
+            'load_from=None',
             *_tiny_nets('model.architecture.', 'resnet8'),
             *_tiny_nets('model.teacher.', 'vgg8'),
             f'train_dataloader.dataset.num_fake={NUM_FAKE}',

@@ -68,3 +68,17 @@ def test_amp_without_an_accelerator_says_so(monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     with pytest.raises(SystemExit, match='--amp.*GPU'):
         enable_amp(load_config(parse(CONFIG)))
+
+
+def test_dataloaders_pin_memory_only_where_a_gpu_is(monkeypatch):
+    import torch
+    options = ('--cfg-options', 'val_dataloader.pin_memory=False')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = load_config(parse(CONFIG, *options))
+    assert 'pin_memory' not in cfg.train_dataloader
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    cfg = load_config(parse(CONFIG, *options))
+    assert cfg.train_dataloader.pin_memory is True
+    assert cfg.test_dataloader.pin_memory is True
+    # a config's own choice stands
+    assert cfg.val_dataloader.pin_memory is False

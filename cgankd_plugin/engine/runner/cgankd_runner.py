@@ -2,11 +2,13 @@
 """A Runner that builds cGAN-KD's bank before the training dataloader."""
 from typing import Dict, Optional, Sequence, Union
 
+from mmengine.config import Config
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from ...datasets.synthetic_mix_dataset import find_mix_config
 from ...registry import HOOKS, RUNNERS
+from ..cgan_stage_checks import check_load_from
 from ..hooks.cgan_hook import CGANHook
 
 
@@ -50,9 +52,26 @@ class CGANKDRunner(Runner):
     and its workers are made once, with the bank in place. A dataloader
     without a ``SyntheticMixDataset`` is built as by ``Runner``.
 
+    A ``load_from`` that names no file is refused before anything is
+    built (the cGAN-KD fine-tune's student; see
+    :func:`~cgankd_plugin.engine.cgan_stage_checks.check_load_from`).
+
     Configs select it with ``runner_type = 'CGANKDRunner'`` (the
     ``configs/_base_/cgankd/*`` files set it).
     """
+
+    @classmethod
+    def from_cfg(cls, cfg: Config) -> 'CGANKDRunner':
+        """Build the runner; a missing ``load_from`` stops it at once.
+
+        Args:
+            cfg (Config): The config.
+
+        Returns:
+            CGANKDRunner: The runner.
+        """
+        check_load_from(cfg)
+        return super().from_cfg(cfg)
 
     def cgan_hook(self) -> Optional[CGANHook]:
         """The config's ``CGANHook`` (None when it has none)."""

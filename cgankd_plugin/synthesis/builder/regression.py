@@ -6,7 +6,7 @@ is pooled into one cut-off for the whole grid (the official regression
 filter); with cDR-RS each value has its own bound ``M`` from its own
 burn-in. Label value ``c``'s block opens with its burn-in survivors and
 is filled by rounds at that value. The stored target is the teacher's
-value (``relabel='value'``).
+value, or with ``relabel='none'`` the generating value.
 """
 from typing import Dict
 
@@ -21,9 +21,11 @@ class RegressionBankBuilder(BaseBankBuilder):
     """Build the bank of a ``ContinuousConditionalGAN`` over a label grid.
 
     The filter's statistic is the teacher's absolute error at the
-    generating label; the ``relabel`` argument is checked but the bank
-    always stores the teacher's value (``self.relabel == 'value'``). Takes
-    the arguments of :class:`BaseBankBuilder`.
+    generating label. The bank stores the teacher's value
+    (``self.relabel == 'value'``, for ``relabel`` ``'hard'`` or
+    ``'soft'``), or the generating value with ``relabel='none'`` (the
+    official Steering Angle bank). Takes the arguments of
+    :class:`BaseBankBuilder`.
     """
 
     is_regression = True
@@ -31,7 +33,8 @@ class RegressionBankBuilder(BaseBankBuilder):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.relabel = 'value'
+        if self.relabel != 'none':
+            self.relabel = 'value'
 
     def _statistic(self, outputs: torch.Tensor,
                    conditions: np.ndarray) -> np.ndarray:
@@ -41,7 +44,10 @@ class RegressionBankBuilder(BaseBankBuilder):
 
     def _relabel(self, chunk: Dict[str, np.ndarray],
                  outputs: torch.Tensor) -> None:
-        chunk['teacher_labels'] = outputs.numpy().astype(np.float32)
+        if self.relabel == 'none':
+            chunk['teacher_labels'] = chunk['cond_labels'].astype(np.float32)
+        else:
+            chunk['teacher_labels'] = outputs.numpy().astype(np.float32)
 
     def _dre_fake_labels(self, real_labels: torch.Tensor, num_train: int,
                          rng: torch.Generator) -> torch.Tensor:

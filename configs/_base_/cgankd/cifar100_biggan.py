@@ -1,6 +1,9 @@
 # The cGAN-KD parts for CIFAR-100, shared by configs/cgankd/*_cifar100.py.
 # They read `cgankd_train_dataset` and `cgan_hook` from here. Defaults follow
-# the paper and its official code (a comment names each source).
+# the paper and its official code (a comment names each source). The
+# student's protocol (load_from, lr, batch) is set in each config: these
+# keys also come from its other base, and MMEngine refuses a key that two
+# bases both set.
 
 # Fake samples the student sees on top of the 50k real images. The paper
 # trains on 100k fake (1,000 per class, drawn from banks of 5,000 accepted
@@ -10,7 +13,8 @@ num_fake = 100000
 cgankd_train_pipeline = [
     dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
-    # fake samples take the teacher's labels stored in the bank
+    # fake samples take the labels stored in the bank (the teacher's with
+    # relabel='hard', their generating class with relabel='none')
     dict(type='mmrazor.TeacherRelabel'),
     dict(type='mmpretrain.PackInputs'),
 ]
@@ -41,12 +45,14 @@ cgan_hook = dict(
     # cDR-RS on the teacher's penultimate features (MLP-5, penalty 0.01,
     # Adam lr 1e-4 as cDR-RS); None switches subsampling off
     subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),
-    # per class, drop samples whose teacher cross-entropy is above the 0.9
-    # quantile of a burn-in draw (paper: q = 0.9); add
-    # filter_model=dict(model=..., checkpoint=...) to filter with a
-    # stronger net than the teacher (the paper uses DenseNet-121)
-    filter=dict(quantile=0.9, burn_in=500),
-    # replace the generating class by the teacher's argmax
-    relabel='hard',
+    # per class, drop samples whose teacher cross-entropy is above the
+    # q-quantile of a burn-in draw; add filter_model=dict(model=...,
+    # checkpoint=...) to filter with a stronger net than the teacher (the
+    # paper uses DenseNet-121). The official bank of every KD-stacked run
+    # (RepDistiller/scripts/distill/run_distill_fake.sh: ..._perc_0.80_
+    # adjust_False_...): q 0.8, the generating class kept as the label.
+    # cGAN-KD alone overrides both (q 0.9, the teacher's argmax).
+    filter=dict(quantile=0.8, burn_in=500),
+    relabel='none',
     bank_batch_size=500,
     seed=0)

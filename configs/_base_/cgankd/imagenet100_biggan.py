@@ -7,6 +7,8 @@ cgankd_train_pipeline = [
     dict(type='mmrazor.LoadImageUnlessGiven'),
     dict(type='mmpretrain.RandomResizedCrop', scale=128),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
+    # fake samples take the labels stored in the bank (their generating
+    # class with relabel='none')
     dict(type='mmrazor.TeacherRelabel'),
     dict(type='mmpretrain.PackInputs'),
 ]
@@ -31,7 +33,10 @@ cgan_hook = dict(
     cgan_cfg_options=dict(),
     generator_ckpt=None,
     subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),
+    # the official bank of every ImageNet-100 run, cGAN-KD alone and stacked
+    # (ImageNet-100/RepDistiller/scripts/*/run_*_fake.sh: ..._perc_0.90_
+    # adjust_False_...): q 0.9, the generating class kept as the label
     filter=dict(quantile=0.9, burn_in=500),
-    relabel='hard',
+    relabel='none',
     bank_batch_size=500,
     seed=0)

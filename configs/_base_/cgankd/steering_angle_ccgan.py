@@ -11,7 +11,8 @@ num_fake = 50000
 
 cgankd_train_pipeline = [
     # no flip: it would turn the angle's sign (see steering_angle_bs128.py)
-    # fake samples take the teacher's value stored in the bank
+    # fake samples take the value stored in the bank (their generating
+    # angle, as relabel='none' below)
     dict(type='mmrazor.TeacherRelabel'),
     dict(type='mmrazor.PackRegressionInputs'),
 ]
@@ -31,9 +32,13 @@ cgankd_train_dataset = dict(
 runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     cgan='configs/cgan/ccgan_1xb512_steering_angle.py',
-    # burn-in 10 per grid angle: 20,000 draws pooled (the official code
-    # draws 500 per label for cDR-RS's M)
-    filter=dict(burn_in=10),
+    # the official Steering Angle bank (SteeringAngle/scripts/
+    # run_cnn_fake.sh: ..._filter_vgg19_perc_0.90_adjust_False_...): drop
+    # samples whose |teacher - angle| is above the pooled 0.9 quantile,
+    # and keep each sample's generating angle as its label; burn-in 10 per
+    # grid angle: 20,000 draws pooled
+    filter=dict(quantile=0.9, burn_in=10),
+    relabel='none',
     # 2,000 angles evenly spread over [-88.13, 97.92] degrees
     # (--samp_num_fake_labels 2000)
     num_label_values=2000,

@@ -50,6 +50,9 @@ cgan_hook = dict(
     # filter_model=dict(model=..., checkpoint=...) to filter with another
     # net than the teacher
     filter=dict(quantile=0.7, burn_in=100),
+    # a regression bank stores the teacher's predicted value for 'hard'
+    # (--adjust), the generating value for 'none'
+    relabel='hard',
     # the ages 1, 2, ..., 60 (the grid spans the dataset's label_range), as
     # the official bank is generated at the training ages; every kept
     # sample is relabelled with the teacher's prediction (--adjust)
