@@ -176,7 +176,9 @@ def test_crd_cgankd_trains_on_real_and_fake(runs):
     assert len(bank) == NUM_FAKE
     assert bank.images.shape == (NUM_FAKE, 3, 32, 32)
     np.testing.assert_array_equal(bank.cond_labels, np.arange(NUM_FAKE))
-    assert bank.meta['relabel'] == 'hard'
+    # the official bank of a KD-stacked run: not relabelled
+    assert bank.meta['relabel'] == 'none'
+    np.testing.assert_array_equal(bank.teacher_labels, bank.cond_labels)
     assert not osp.exists(osp.join(crd_dir, 'synthetic_bank.partial'))
     for name in ('bank_samples.png', 'filter_histogram.png'):
         path = osp.join(crd_dir, 'cgankd_vis', name)
