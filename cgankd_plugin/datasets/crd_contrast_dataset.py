@@ -154,12 +154,13 @@ class CRDContrastDataset(CRDDataset):
             idx (int): The sample's index.
 
         Returns:
-            dict: ``data`` with ``contrast_sample_idxs`` (int64, length
-            ``neg_num + 1``).
+            dict: ``data`` with ``contrast_sample_idxs`` (length ``neg_num +
+            1``; int32 below 2**31 samples, half the bytes a loader worker
+            sends).
         """
         rng = self._generator()
         cls = self.gt_labels[idx]
-        out = np.empty(self.neg_num + 1, dtype=np.int64)
+        out = np.empty(self.neg_num + 1, dtype=self._pool.dtype)
         if self.sample_mode == 'exact':
             out[0] = idx
         else:

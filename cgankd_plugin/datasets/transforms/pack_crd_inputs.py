@@ -14,7 +14,11 @@ class PackCRDInputs(PackInputs):
     A port of mmrazor's ``PackCRDClsInputs``, which is an mmcls placeholder
     beside mmpretrain. ``sample_idx`` is dropped from the meta keys (a meta
     key cannot also be a data field) and set as a 0-d long tensor, and
-    ``contrast_sample_idxs`` (added by ``CRDDataset``) as a 1-d long tensor.
+    ``contrast_sample_idxs`` (added by ``CRDDataset``) as a 1-d integer
+    tensor. That one keeps an int32 dtype it is given (``CRDContrastDataset``
+    below 2**31 samples): ``CRDLoss`` only reads it through
+    ``index_select``, and its 16,385 indices a sample are what loader
+    workers send most (``benchmarks/crd_loader.py --packed``).
     """
 
     def __init__(self, **kwargs) -> None:
@@ -34,8 +38,8 @@ class PackCRDInputs(PackInputs):
         data_sample.set_field(
             torch.tensor(int(results['sample_idx']), dtype=torch.long),
             'sample_idx')
-        data_sample.set_field(
-            torch.from_numpy(
-                np.asarray(results['contrast_sample_idxs'], dtype=np.int64)),
-            'contrast_sample_idxs')
+        idxs = np.asarray(results['contrast_sample_idxs'])
+        if idxs.dtype != np.int32:
+            idxs = idxs.astype(np.int64)
+        data_sample.set_field(torch.from_numpy(idxs), 'contrast_sample_idxs')
         return packed

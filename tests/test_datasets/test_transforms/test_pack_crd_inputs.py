@@ -33,6 +33,15 @@ def test_packs_indices_as_long_tensors():
     assert packed['inputs'].shape == (3, 32, 32)
 
 
+def test_int32_contrast_indices_stay_int32():
+    pack = TRANSFORMS.build(dict(type='PackCRDInputs'))
+    idxs = np.array([5, 1, 2], dtype=np.int32)
+    sample = pack(_results(sample_idx=5,
+                           contrast_sample_idxs=idxs))['data_samples']
+    assert sample.contrast_sample_idxs.dtype == torch.int32
+    assert sample.contrast_sample_idxs.tolist() == [5, 1, 2]
+
+
 @pytest.mark.parametrize('missing', ['sample_idx', 'contrast_sample_idxs'])
 def test_missing_field_is_a_clear_key_error(missing):
     results = _results(sample_idx=0, contrast_sample_idxs=np.arange(3))

@@ -9,7 +9,7 @@ from cgankd_plugin.registry import MODELS
 DIM, NEG, N, BATCH = 8, 4, 16, 3
 
 
-def _samples() -> list:
+def _samples(dtype=torch.long) -> list:
     gen = torch.Generator().manual_seed(1)
     samples = []
     for idx in (2, 9, 15):
@@ -17,13 +17,14 @@ def _samples() -> list:
         sample.set_field(torch.tensor(idx), 'sample_idx')
         negatives = torch.randint(0, N, (NEG, ), generator=gen)
         sample.set_field(
-            torch.cat([torch.tensor([idx]), negatives]),
+            torch.cat([torch.tensor([idx]), negatives]).to(dtype),
             'contrast_sample_idxs')
         samples.append(sample)
     return samples
 
 
-def _loss(type_: str, loss_weight: float) -> torch.Tensor:
+def _loss(type_: str, loss_weight: float,
+          dtype=torch.long) -> torch.Tensor:
     torch.manual_seed(0)  # the memory bank starts random
     loss = MODELS.build(
         dict(
@@ -37,7 +38,7 @@ def _loss(type_: str, loss_weight: float) -> torch.Tensor:
         torch.randn(BATCH, DIM, generator=gen), dim=1)
     t_feats = torch.nn.functional.normalize(
         torch.randn(BATCH, DIM, generator=gen), dim=1)
-    return loss(s_feats, t_feats, _samples())
+    return loss(s_feats, t_feats, _samples(dtype))
 
 
 def test_loss_weight_scales_the_loss():
@@ -52,3 +53,10 @@ def test_loss_weight_scales_the_loss():
 def test_mmrazor_crd_loss_still_ignores_its_weight():
     """Why the subclass exists; if this fails, mmrazor fixed it upstream."""
     torch.testing.assert_close(_loss('CRDLoss', 0.8), _loss('CRDLoss', 1.0))
+
+
+def test_int32_contrast_indices_give_the_same_loss():
+    # CRDContrastDataset sends int32 indices (half the bytes)
+    assert torch.equal(
+        _loss('WeightedCRDLoss', 0.8, torch.int32),
+        _loss('WeightedCRDLoss', 0.8, torch.long))
