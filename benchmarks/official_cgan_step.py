@@ -7,7 +7,7 @@ Usage::
     .venv/bin/python benchmarks/official_cgan_step.py \\
         --official /tmp/cgankd_official [--width N] [--batch-size N]
         [--d-steps N] [--repeats N] [--small] [--official-unshared]
-        [--no-flops]
+        [--no-flops] [--device cpu|cuda] [--json FILE]
 
 ``--official`` is the root of a checkout of ``UBCDingXin/cGAN-KD`` (or
 its ``CIFAR-100/BigGAN`` folder). Nothing of it lives in this
@@ -77,7 +77,15 @@ Differences that remain:
   step); the official step gets floats in [-1, 1] (its DataLoader
   normalises them). Loading itself is left out of both; the batches are
   built once before timing and reused;
-* the script's ``--parallel`` (``nn.DataParallel``) is left out: CPU.
+* the script's ``--parallel`` (``nn.DataParallel``) is left out.
+
+``--device cuda`` runs both sides on the GPU (the official networks are
+moved there before its EMA is set up, as its ``train.py`` does; its
+batch is put there once before timing, ours goes there inside each step
+as a Runner's does); each timed step ends with
+``torch.cuda.synchronize()``, and the peak GPU memory of the process
+(both sides) is printed. ``--json FILE`` also writes the figures there
+(``benchmarks/gpu_check.py`` reads them).
 
 Both EMAs are still in their copy phase (start at iteration 1000), as
 at the start of a run. One torch thread. The two sides alternate (ours,
@@ -96,6 +104,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import io
+import json
 import os.path as osp
 import sys
 import time
@@ -230,17 +239,19 @@ class OursSide:
         d_steps (int): ``discriminator_steps``.
         images (torch.Tensor): (d_steps * B, 3, 32, 32) uint8 images.
         labels (torch.Tensor): their (d_steps * B,) classes.
+        device (str): Where the cGAN runs (the batches stay on the CPU,
+            as a dataloader hands them over).
     """
 
     def __init__(self, width: int, d_steps: int, images: torch.Tensor,
-                 labels: torch.Tensor) -> None:
+                 labels: torch.Tensor, device: str = 'cpu') -> None:
         recipe = Config.fromfile(GAN_CONFIG)
         cfg = recipe.model.to_dict()
         cfg['generator']['base_channels'] = width
         cfg['discriminator']['base_channels'] = width
         cfg['discriminator_steps'] = d_steps
         torch.manual_seed(0)
-        self.gan = MODELS.build(cfg)
+        self.gan = MODELS.build(cfg).to(device)
         self.wrappers = OptimWrapperDict(**{
             name: build_optim_wrapper(
                 getattr(self.gan, name),
@@ -280,20 +291,23 @@ class OfficialSide:
         config (dict): from :func:`official_config`.
         images (torch.Tensor): (d_steps * B, 3, 32, 32) uint8 images.
         labels (torch.Tensor): their (d_steps * B,) classes.
+        device (str): Where the networks and the batch go.
     """
 
     def __init__(self, official: types.SimpleNamespace, config: dict,
-                 images: torch.Tensor, labels: torch.Tensor) -> None:
+                 images: torch.Tensor, labels: torch.Tensor,
+                 device: str = 'cpu') -> None:
         model, utils = official.BigGAN, official.utils
         torch.manual_seed(0)
         log = io.StringIO()
         with contextlib.redirect_stdout(log):
-            self.G = model.Generator(**config)
-            self.D = model.Discriminator(**config)
+            # on the device before the EMA reads their state dicts
+            self.G = model.Generator(**config).to(device)
+            self.D = model.Discriminator(**config).to(device)
             self.G_ema = model.Generator(**{
                 **config, 'skip_init': True,
                 'no_optim': True
-            })
+            }).to(device)
             ema = utils.ema(self.G, self.G_ema, config['ema_decay'],
                             config['ema_start'])
             pair = model.G_D(
@@ -305,13 +319,13 @@ class OfficialSide:
                 print(f'  [official] {line.strip()}')
         g_batch = max(config['G_batch_size'], config['batch_size'])
         z_, y_ = utils.prepare_z_y(
-            g_batch, self.G.dim_z, config['n_classes'], device='cpu')
+            g_batch, self.G.dim_z, config['n_classes'], device=device)
         self.noise_type = type(z_)
         self.state = dict(itr=0, epoch=0, config=config)
         self.train = official.train_fns.GAN_training_function(
             self.G, self.D, pair, z_, y_, ema, self.state, config)
-        self.images = images.float() / 127.5 - 1.0
-        self.labels = labels.long()
+        self.images = (images.float() / 127.5 - 1.0).to(device)
+        self.labels = labels.long().to(device)
 
     @property
     def networks(self) -> Dict[str, torch.nn.Module]:
@@ -362,9 +376,17 @@ def count_params(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def synchronize() -> None:
+    """Wait for the GPU's queued work (nothing on the CPU)."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
 def timed(step: Callable[[], None]) -> float:
+    synchronize()
     start = time.perf_counter()
     step()
+    synchronize()
     return time.perf_counter() - start
 
 
@@ -423,6 +445,12 @@ def parse_args() -> argparse.Namespace:
         '--no-flops',
         action='store_true',
         help='skip the FLOP count of the warm-up step')
+    parser.add_argument(
+        '--device',
+        default='cpu',
+        help='where both sides run: cpu (default) or cuda')
+    parser.add_argument(
+        '--json', help='also write the figures to this JSON file')
     args = parser.parse_args()
     defaults = SMALL if args.small else FULL
     for name, value in defaults.items():
@@ -431,6 +459,8 @@ def parse_args() -> argparse.Namespace:
     if min(args.width, args.batch_size, args.d_steps, args.repeats) < 1:
         parser.error('--width, --batch-size, --d-steps and --repeats must '
                      'be >= 1')
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: no CUDA device here')
     return args
 
 
@@ -443,7 +473,8 @@ def main() -> None:
     official = import_official(directory)
     print(bu.host_summary())
     print(f'official code: {directory}')
-    print(f'setting: width {args.width}, batch {args.batch_size}, '
+    print(f'setting: device {args.device}, width {args.width}, batch '
+          f'{args.batch_size}, '
           f'{args.d_steps} D steps per G step, {args.repeats} repeats, '
           f'official G shared embedding '
           f'{"off" if args.official_unshared else "on"}')
@@ -453,12 +484,12 @@ def main() -> None:
     images = torch.randint(
         0, 256, (count, 3, 32, 32), dtype=torch.uint8, generator=gen)
     labels = torch.randint(0, NUM_CLASSES, (count, ), generator=gen)
-    ours = OursSide(args.width, args.d_steps, images, labels)
+    ours = OursSide(args.width, args.d_steps, images, labels, args.device)
     config = official_config(official, args.width, args.batch_size,
                              args.d_steps,
                              ours.gan.generator.shared_embedding.embedding_dim,
                              not args.official_unshared)
-    theirs = OfficialSide(official, config, images, labels)
+    theirs = OfficialSide(official, config, images, labels, args.device)
     sides = dict(ours=ours, official=theirs)
 
     rows = []
@@ -505,6 +536,27 @@ def main() -> None:
     print(f'ratio of medians ours / official = {medians:.3f}')
     print(f'RATIO ours / official (pairwise median) = {pairwise:.3f} '
           f'({bu.verdict(pairwise, TARGET)})')
+    peak = None
+    if args.device.startswith('cuda'):
+        peak = torch.cuda.max_memory_allocated() / 2**20
+        print(f'peak GPU memory allocated (both sides, one process): '
+              f'{peak:.0f} MiB')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(
+                dict(
+                    device=args.device,
+                    width=args.width,
+                    batch_size=args.batch_size,
+                    d_steps=args.d_steps,
+                    repeats=args.repeats,
+                    seconds_per_step=times,
+                    flops_per_step=flops,
+                    ratio_pairwise=pairwise,
+                    ratio_of_medians=medians,
+                    peak_memory_mib=peak),
+                f,
+                indent=1)
 
 
 if __name__ == '__main__':
