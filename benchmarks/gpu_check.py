@@ -26,7 +26,7 @@ each:
   official code (``UBCDingXin/cGAN-KD``) on this GPU, and their ratio.
   Only with ``--official PATH`` (a checkout: the device cannot download).
 * ``bank`` (c, d): ``tools/build_bank.py`` on
-  ``configs/cgankd/cgankd_resnet32x4_resnet8x4_1xb64_cifar100.py`` with
+  ``configs/cgankd/cgankd_resnet32x4_resnet8x4_1xb128_cifar100.py`` with
   ``num_fake`` 10,000 (the recipe's 100,000 / 10), the configured burn-in
   (500 a class) and batch (500), cDR-RS for 2 epochs, the generator of
   (a) and a resnet32x4 teacher of random weights (a checkpoint written
@@ -80,7 +80,7 @@ import _bench_utils as bu  # noqa: I100 (adds the repo to sys.path)
 import torch
 
 CGAN_CONFIG = 'configs/cgan/biggan_1xb512_cifar100.py'
-CGANKD_CONFIG = 'configs/cgankd/cgankd_resnet32x4_resnet8x4_1xb64_cifar100.py'
+CGANKD_CONFIG = 'configs/cgankd/cgankd_resnet32x4_resnet8x4_1xb128_cifar100.py'
 CRD_CONFIG = 'configs/distill/crd_neck_resnet32x4_resnet8x4_1xb64_cifar100.py'
 OFFICIAL_SCRIPT = osp.join(bu.REPO_ROOT, 'benchmarks', 'official_cgan_step.py')
 STAGES = ('cgan', 'cgan_amp', 'official', 'bank', 'crd')

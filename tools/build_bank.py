@@ -41,6 +41,8 @@ def main() -> None:
     cfg = load_config(args)
     if args.launcher == 'pytorch':
         setup_cpu_distributed(cfg)
+    # no student is trained here: its starting checkpoint is not needed
+    cfg.load_from = None
     runner = build_runner(cfg)
     hook = runner.cgan_hook() if isinstance(runner, CGANKDRunner) else None
     if hook is None:

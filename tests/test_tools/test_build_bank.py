@@ -25,7 +25,9 @@ def _out(proc) -> str:
 @pytest.mark.slow
 def test_build_reuse_rebuild_refuse_and_browse(tiny_cifar100, tmp_path):
     work = str(tmp_path / 'work')
-    opts = cgankd_kd_tiny_options(tiny_cifar100, num_fake=100)
+    # the config's no-KD student (load_from) is not needed for a bank
+    opts = [o for o in cgankd_kd_tiny_options(tiny_cifar100, num_fake=100)
+            if o != 'load_from=None']
     args = ['--work-dir', work]
     bank_dir = osp.join(work, 'synthetic_bank')
 
