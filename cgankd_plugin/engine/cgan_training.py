@@ -39,6 +39,16 @@ _LOADER_KNOBS = ('num_workers', 'persistent_workers', 'pin_memory',
                  'prefetch_factor')
 _RECIPE_KEYS = ('model', 'optim_wrapper', 'param_scheduler', 'randomness',
                 'train_dataloader')
+# What ``--amp`` makes of each optimiser wrapper of a cGAN recipe:
+# bfloat16 autocast without a loss scale. float16 is unstable with
+# spectral norm: its power iteration (run in half precision by CUDA
+# autocast) overflows, and sigma and the u / v vectors underflow (the
+# networks' Float32SpectralNorm keeps that part in float32 anyway). And
+# float16 needs a loss scale, whose overflow check reads the device at
+# every step. bfloat16 has float32's range, so it needs neither.
+CGAN_AMP = dict(
+    type='AmpOptimWrapper', dtype='bfloat16', loss_scale=dict(enabled=False))
+_NETWORKS = ('generator', 'discriminator')
 
 
 def load_cgan_recipe(cgan: Union[str, dict],
@@ -91,6 +101,34 @@ def load_cgan_recipe(cgan: Union[str, dict],
     return recipe
 
 
+def use_amp(recipe: Config) -> None:
+    """Make a cGAN recipe's optimiser wrappers :data:`CGAN_AMP` ones.
+
+    Args:
+        recipe (Config): A ``configs/cgan/`` config, changed in place.
+    """
+    for name in _NETWORKS:
+        recipe.optim_wrapper[name].update(copy.deepcopy(CGAN_AMP))
+
+
+def amp_options(cfg_options: Optional[dict]) -> dict:
+    """``CGANHook.cgan_cfg_options`` that also make the recipe use AMP.
+
+    Args:
+        cfg_options (dict, optional): The hook's options.
+
+    Returns:
+        dict: A copy with :data:`CGAN_AMP` for both networks, as dotted
+        keys after the others, so they are merged last.
+    """
+    options = copy.deepcopy(dict(cfg_options or {}))
+    for name in _NETWORKS:
+        for key, value in CGAN_AMP.items():
+            options.pop(f'optim_wrapper.{name}.{key}', None)
+            options[f'optim_wrapper.{name}.{key}'] = copy.deepcopy(value)
+    return options
+
+
 def is_trainable(recipe: Config) -> bool:
     """Whether the recipe's model trains (a ``RealImagePool`` does not)."""
     return getattr(MODELS.get(recipe.model['type']), 'trainable', True)
@@ -136,12 +174,14 @@ def outer_runner_state() -> Iterator[None]:
     """Keep MMEngine's current instances and the random states.
 
     A Runner built inside another makes its logger, message hub,
-    visualizer and scope current and reseeds every generator: afterwards
-    its instances are dropped and the outer run finds all as they were.
+    visualizer and scope current, reseeds every generator and may switch
+    cuDNN's benchmark mode on: afterwards its instances are dropped and
+    the outer run finds all as they were.
     """
     managers = (MMLogger, MessageHub, Visualizer, DefaultScope)
     order = {m: list(m._instance_dict) for m in managers}
     python_state, numpy_state = random.getstate(), np.random.get_state()
+    benchmark = torch.backends.cudnn.benchmark
     try:
         with torch.random.fork_rng(
                 devices=range(torch.cuda.device_count())):
@@ -157,6 +197,7 @@ def outer_runner_state() -> Iterator[None]:
                 instances.move_to_end(name)
         random.setstate(python_state)
         np.random.set_state(numpy_state)
+        torch.backends.cudnn.benchmark = benchmark
 
 
 def train_cgan(recipe: Config, work_dir: str, launcher: str, env_cfg: dict,
@@ -170,7 +211,8 @@ def train_cgan(recipe: Config, work_dir: str, launcher: str, env_cfg: dict,
         recipe (Config): From :func:`load_cgan_recipe`.
         work_dir (str): The cGAN's folder (``<work_dir>/cgan``).
         launcher (str): The student's launcher (``'none'``, ``'pytorch'``).
-        env_cfg (dict): The student's ``env_cfg`` (same processes).
+        env_cfg (dict): The student's ``env_cfg`` (same processes), but
+            for ``cudnn_benchmark``, which is the recipe's.
         logger (MMLogger): Where the stage's lines go.
 
     Returns:
@@ -201,7 +243,8 @@ def train_cgan(recipe: Config, work_dir: str, launcher: str, env_cfg: dict,
     cfg.merge_from_dict(
         dict(work_dir=work_dir, launcher=launcher, resume=True,
              load_from=None, experiment_name=f'cgan_{uuid.uuid4().hex}'))
-    cfg.env_cfg = copy.deepcopy(env_cfg)
+    benchmark = (recipe.get('env_cfg') or {}).get('cudnn_benchmark', False)
+    cfg.env_cfg = dict(copy.deepcopy(env_cfg), cudnn_benchmark=benchmark)
     if launcher != 'none':
         use_cpu_model_wrapper(cfg)
     with outer_runner_state():

@@ -109,11 +109,15 @@ def pin_memory(cfg: Config) -> None:
 
 
 def enable_amp(cfg: Config) -> None:
-    """``--amp``: MMEngine's ``AmpOptimWrapper`` (dynamic loss scale).
+    """``--amp``: MMEngine's ``AmpOptimWrapper`` for every stage trained.
 
-    For one optimiser, or for each network's optimiser of a config with
-    one per network (a GAN's ``generator`` / ``discriminator``, built by
-    ``SeparateOptimWrapperConstructor``).
+    A config with one optimiser (a student's) gets MMEngine's default,
+    float16 autocast with a dynamic loss scale. A cGAN recipe (one
+    optimiser per network, ``generator`` / ``discriminator``, built by
+    ``SeparateOptimWrapperConstructor``) gets
+    :data:`~cgankd_plugin.engine.cgan_training.CGAN_AMP` (bfloat16, no
+    loss scale), whether it is the config itself or the ``cgan`` of a
+    ``CGANHook`` (through the hook's ``cgan_cfg_options``).
 
     Args:
         cfg (Config): The run's config, changed in place.
@@ -127,16 +131,19 @@ def enable_amp(cfg: Config) -> None:
         raise SystemExit('--amp: MMEngine\'s AmpOptimWrapper needs a GPU '
                          '(or NPU, MLU, MUSA); this machine has none. Train '
                          'without --amp.')
+    from ..engine.cgan_training import amp_options, use_amp
     optim_wrapper = cfg.optim_wrapper
-    if 'optimizer' in optim_wrapper:
-        wrappers = [optim_wrapper]
-    else:  # one per network
-        wrappers = [w for w in optim_wrapper.values() if isinstance(w, dict)]
-    for wrapper in wrappers:
-        if wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
-            continue
-        wrapper['type'] = 'AmpOptimWrapper'
-        wrapper.setdefault('loss_scale', 'dynamic')
+    if 'optimizer' not in optim_wrapper:  # one per network: a cGAN's
+        use_amp(cfg)
+        return
+    if optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
+        optim_wrapper['type'] = 'AmpOptimWrapper'
+        optim_wrapper.setdefault('loss_scale', 'dynamic')
+    for hook in cfg.get('custom_hooks') or []:
+        kind = hook.get('type')
+        if getattr(kind, '__name__', str(kind)).split('.')[-1] == 'CGANHook':
+            hook['cgan_cfg_options'] = amp_options(
+                hook.get('cgan_cfg_options'))
 
 
 def build_runner(cfg: Config):

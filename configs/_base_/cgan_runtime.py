@@ -8,6 +8,9 @@ model_wrapper_cfg = dict(
     type='MMSeparateDistributedDataParallel',
     broadcast_buffers=False,
     find_unused_parameters=False)
+# cuDNN picks the fastest convolution algorithms for the fixed batch
+# shape, as the official BigGAN does (also when CGANHook trains the recipe)
+env_cfg = dict(cudnn_benchmark=True)
 # a cGAN has no validation set here: its quality figure is CGANHook's
 val_cfg = None
 val_dataloader = None

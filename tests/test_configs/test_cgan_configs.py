@@ -51,3 +51,8 @@ def test_the_recipe_builds_and_draws_with_its_models_vicinity(path):
     else:
         assert 'batch_sampler' not in loader
         assert loader.sampler.type == 'InfiniteSampler'
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_the_recipe_runs_cudnn_in_benchmark_mode(path):
+    assert Config.fromfile(path).env_cfg.cudnn_benchmark is True

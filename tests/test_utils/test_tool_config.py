@@ -1,8 +1,10 @@
 # Copyright (c) cgankd_plugin contributors.
 """The command line the tools share: arguments and the merged config."""
 import argparse
+import importlib.util
 import os
 import os.path as osp
+import sys
 
 import pytest
 
@@ -10,9 +12,15 @@ from cgankd_plugin.utils.tool_config import (add_config_arguments,
                                              load_config,
                                              parse_config_arguments)
 
-CONFIG = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-    'configs', 'fashion_mnist', 'resnet8_1xb128_fashion_mnist.py')
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO_ROOT, 'configs', 'fashion_mnist',
+                  'resnet8_1xb128_fashion_mnist.py')
+GAN = osp.join(REPO_ROOT, 'configs', 'cgan', 'dcgan_1xb64_fashion_mnist.py')
+CGANKD = osp.join(REPO_ROOT, 'configs', 'fashion_mnist',
+                  'cgankd_vgg8_resnet8_1xb128_fashion_mnist.py')
+CGANKD_CIFAR = osp.join(
+    REPO_ROOT, 'configs', 'cgankd',
+    'cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py')
 
 
 def parse(*argv):
@@ -43,22 +51,58 @@ def test_an_unknown_launcher_is_refused():
         parse(CONFIG, '--launcher', 'ssh')
 
 
-def test_amp_wraps_every_optimiser_of_a_gan_config(monkeypatch):
-    import torch
+def _train_tool():
+    """``tools/train.py`` as a module (``parse_args``, ``build_config``)."""
+    spec = importlib.util.spec_from_file_location(
+        'train_tool', osp.join(REPO_ROOT, 'tools', 'train.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    from cgankd_plugin.utils.tool_config import enable_amp
-    gan = osp.join(osp.dirname(CONFIG), '..', 'cgan',
-                   'dcgan_1xb64_fashion_mnist.py')
+
+def _train_config(monkeypatch, *argv):
+    """The config ``tools/train.py ARGV`` trains (an accelerator faked)."""
+    import torch
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
-    cfg = load_config(parse(gan))
-    enable_amp(cfg)
+    monkeypatch.setattr(sys, 'argv', ['train.py', *argv])
+    tool = _train_tool()
+    return tool.build_config(tool.parse_args())
+
+
+def _assert_cgan_amp(optim_wrapper):
     for name in ('generator', 'discriminator'):
-        assert cfg.optim_wrapper[name].type == 'AmpOptimWrapper'
-        assert cfg.optim_wrapper[name].loss_scale == 'dynamic'
-    assert cfg.optim_wrapper.constructor == 'SeparateOptimWrapperConstructor'
-    cfg = load_config(parse(CONFIG))  # one optimiser
-    enable_amp(cfg)
+        wrapper = optim_wrapper[name]
+        assert wrapper.type == 'AmpOptimWrapper'
+        assert wrapper.dtype == 'bfloat16'
+        assert wrapper.loss_scale == dict(enabled=False)
+        assert wrapper.optimizer.type == 'Adam'  # the recipe's, kept
+    assert optim_wrapper.constructor == 'SeparateOptimWrapperConstructor'
+
+
+def test_amp_makes_a_cgan_recipe_bfloat16(monkeypatch):
+    cfg = _train_config(monkeypatch, GAN, '--amp')
+    _assert_cgan_amp(cfg.optim_wrapper)
+    cfg = _train_config(monkeypatch, CONFIG, '--amp')  # one optimiser
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+
+
+@pytest.mark.parametrize('config', [CGANKD, CGANKD_CIFAR], ids=osp.basename)
+def test_amp_reaches_the_cgan_a_cgankd_config_trains(monkeypatch, config):
+    from cgankd_plugin.engine.cgan_training import load_cgan_recipe
+    options = 'custom_hooks.0.cgan_cfg_options.train_cfg.max_iters=8'
+    cfg = _train_config(monkeypatch, config, '--amp', '--cfg-options',
+                        options)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'  # the student's
+    hook = cfg.custom_hooks[0]
+    assert hook.type == 'CGANHook'
+    recipe = load_cgan_recipe(hook.cgan, hook.cgan_cfg_options)
+    _assert_cgan_amp(recipe.optim_wrapper)
+    assert recipe.train_cfg.max_iters == 8  # the other option too
+    plain = _train_config(monkeypatch, config)
+    recipe = load_cgan_recipe(plain.custom_hooks[0].cgan,
+                              plain.custom_hooks[0].cgan_cfg_options)
+    assert recipe.optim_wrapper.generator.type == 'OptimWrapper'
 
 
 def test_amp_without_an_accelerator_says_so(monkeypatch):

@@ -26,7 +26,7 @@ from cgankd_plugin.registry import MODELS
 from .ddp_networks import strip_wrapper_prefixes
 from .diff_augment import check_policy, diff_augment
 from .discriminator_batch import DiscriminatorBatch
-from .ema import build_generator_ema, copy_into_ema, refresh_averaged_tensors
+from .ema import build_generator_ema, copy_into_ema
 from .gan_data_preprocessor import ConditionalGANDataPreprocessor
 from .gan_fields import fill_config
 from .gan_losses import hinge_discriminator_loss, hinge_generator_loss
@@ -118,8 +118,10 @@ class BaseConditionalGAN(BaseModel):
         # during which it is a copy of the generator
         self.generator_ema, self.ema_start_iter = build_generator_ema(
             self.generator, ema_config)
-        # generator turns done (the EMA's schedule; kept in checkpoints)
+        # generator turns done (the EMA's schedule; kept in checkpoints),
+        # and their count on the host, which train_step reads instead
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
+        self._generator_turns = 0
         # one set of key names, wrapped for DDP or not (MMEngine saves
         # model.state_dict() of the unwrapped GAN, whose networks
         # MMSeparateDistributedDataParallel wraps one by one)
@@ -138,17 +140,19 @@ class BaseConditionalGAN(BaseModel):
         Args:
             data (dict): The preprocessed batch (``labels``, ``vicinal``).
             count (int): Its size.
-            rng (torch.Generator): The iteration's generator.
+            rng (torch.Generator): The iteration's generator, on the
+                batch's device.
 
         Returns:
-            DiscriminatorBatch: The conditions and fake labels (the real
-            images are the batch's).
+            DiscriminatorBatch: The conditions and fake labels, on the
+            batch's device (the real images are the batch's).
         """
         raise NotImplementedError
 
     def _generator_labels(self, data: dict, count: int, rng: torch.Generator,
                           turn: int) -> torch.Tensor:
-        """The labels of generator update ``turn`` of a Runner iteration."""
+        """The labels of generator update ``turn`` of a Runner iteration,
+        on the batch's device."""
         raise NotImplementedError
 
     # -- helpers -------------------------------------------------------------
@@ -158,9 +162,12 @@ class BaseConditionalGAN(BaseModel):
         """The device the generator's weights are on."""
         return next(self.generator.parameters()).device
 
-    def _draw_noise(self, count: int,
-                    rng: Optional[torch.Generator]) -> torch.Tensor:
-        return torch.randn(count, self.noise_dim, generator=rng)
+    def _draw_noise(self,
+                    count: int,
+                    rng: Optional[torch.Generator],
+                    device: Optional[torch.device] = None) -> torch.Tensor:
+        return torch.randn(
+            count, self.noise_dim, generator=rng, device=device)
 
     def _augment(self, images: torch.Tensor,
                  rng: torch.Generator) -> torch.Tensor:
@@ -172,21 +179,40 @@ class BaseConditionalGAN(BaseModel):
         After each of the first ``start_iter`` turns (at least the first
         one) the EMA is a copy of the generator, buffers included, as in
         mmagic's GANs; then MMEngine's ``update_parameters`` averages.
+        The turn is counted on the host: nothing is read from the device.
         """
         if self.generator_ema is None:
             return
         generator = _unwrapped(self.generator)
-        if int(self.iteration) + 1 < self.ema_start_iter:
+        if self._generator_turns + 1 < self.ema_start_iter:
             copy_into_ema(self.generator_ema, generator)
         else:
-            refresh_averaged_tensors(self.generator_ema)
             self.generator_ema.update_parameters(generator)
 
-    def _iteration_generator(self, step: int) -> torch.Generator:
-        """The random generator of Runner iteration ``step`` on this rank."""
+    def _iteration_generator(self, step: int,
+                             device: torch.device) -> torch.Generator:
+        """The random generator of Runner iteration ``step`` on this rank.
+
+        It lives on ``device``, where the iteration's draws are made (a
+        ``meta`` device, whose tensors hold no values, takes the CPU's).
+        """
         rank, _ = get_dist_info()
         seed = np.random.SeedSequence([self.train_seed, step, rank])
-        return torch.Generator().manual_seed(int(seed.generate_state(1)[0]))
+        where = torch.device('cpu') if device.type == 'meta' else device
+        return torch.Generator(device=where).manual_seed(
+            int(seed.generate_state(1)[0]))
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Load as torch does; take the turn count from the loaded copy.
+
+        That copy is on the host when MMEngine loads a checkpoint, so the
+        count costs no read of the device here, nor in :meth:`train_step`.
+        """
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        turns = state_dict.get(prefix + 'iteration')
+        if turns is not None:
+            self._generator_turns = int(turns)
 
     # -- the losses ----------------------------------------------------------
 
@@ -194,21 +220,15 @@ class BaseConditionalGAN(BaseModel):
                             batch: DiscriminatorBatch, noise: torch.Tensor,
                             rng: torch.Generator) -> torch.Tensor:
         """The hinge loss of one discriminator update (on the device)."""
-        device = real_images.device
         with torch.no_grad():
-            fake_images = _unwrapped(self.generator)(
-                noise, batch.fake_labels.to(device))
+            fake_images = _unwrapped(self.generator)(noise, batch.fake_labels)
         inputs = self._augment(torch.cat([real_images, fake_images]), rng)
-        conditions = torch.cat([
-            batch.real_conditions.to(device),
-            batch.fake_conditions.to(device)
-        ])
+        conditions = torch.cat([batch.real_conditions, batch.fake_conditions])
         logits = self.discriminator(inputs, conditions)
         real_logits, fake_logits = logits.split(
             [real_images.size(0), fake_images.size(0)])
         real_term, fake_term = hinge_discriminator_loss(
-            real_logits, fake_logits, _to_device(batch.real_weights, device),
-            _to_device(batch.fake_weights, device))
+            real_logits, fake_logits, batch.real_weights, batch.fake_weights)
         return real_term + fake_term
 
     def _generator_loss(self, labels: torch.Tensor, noise: torch.Tensor,
@@ -248,6 +268,12 @@ class BaseConditionalGAN(BaseModel):
         draws what an uninterrupted one does (MMEngine restores no random
         state; its loop replays the dataloader to the iteration).
 
+        Past the data preprocessor (which moves the batch to the device)
+        the step reads nothing back from the device: the draws are made
+        there, and counts and checks are kept on the host. The forwards
+        of each update run inside its wrapper's ``optim_context``, so an
+        ``AmpOptimWrapper`` autocasts them; the losses are float32.
+
         Args:
             data (dict): A collated batch (``inputs``, ``data_samples``).
             optim_wrapper (OptimWrapperDict): ``generator`` and
@@ -266,9 +292,9 @@ class BaseConditionalGAN(BaseModel):
         self.generator.train()
         self.discriminator.train()
         step = MessageHub.get_current_instance().get_info('iter', 0)
-        rng = self._iteration_generator(step)
+        rng = self._iteration_generator(step, device)
         batch = self._discriminator_batch(data, count, rng)
-        noise = self._draw_noise(count, rng).to(device)
+        noise = self._draw_noise(count, rng, device)
         disc_optim = optim_wrapper['discriminator']
         with disc_optim.optim_context(self.discriminator):
             loss = self._discriminator_loss(real_images, batch, noise, rng)
@@ -279,14 +305,14 @@ class BaseConditionalGAN(BaseModel):
         gen_optim = optim_wrapper['generator']
         with self._frozen_discriminator():
             for turn in range(self.generator_steps):
-                gen_labels = self._generator_labels(data, count, rng,
-                                                    turn).to(device)
-                noise = self._draw_noise(count, rng).to(device)
+                gen_labels = self._generator_labels(data, count, rng, turn)
+                noise = self._draw_noise(count, rng, device)
                 with gen_optim.optim_context(self.generator):
                     loss = self._generator_loss(gen_labels, noise, rng)
                 gen_optim.update_params(loss)
         self._update_ema()
         self.iteration.add_(1)
+        self._generator_turns += 1
         log_vars['loss_gen'] = loss.detach()
         return log_vars
 
@@ -390,8 +416,3 @@ class BaseConditionalGAN(BaseModel):
 def _unwrapped(network: nn.Module) -> nn.Module:
     """``network`` without its model wrapper (DDP), if it has one."""
     return network.module if is_model_wrapper(network) else network
-
-
-def _to_device(tensor: Optional[torch.Tensor],
-               device: torch.device) -> Optional[torch.Tensor]:
-    return None if tensor is None else tensor.to(device)

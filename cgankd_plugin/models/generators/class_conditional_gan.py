@@ -8,6 +8,7 @@ from cgankd_plugin.registry import MODELS
 from .base_conditional_gan import BaseConditionalGAN
 from .discriminator_batch import DiscriminatorBatch
 from .ema import DEFAULT_EMA_CONFIG
+from .gan_data_preprocessor import class_labels
 
 
 @MODELS.register_module()
@@ -95,9 +96,10 @@ class ClassConditionalGAN(BaseConditionalGAN):
                              f', {int(labels.max())}]')
         return labels.long()
 
-    def _draw_classes(self, count: int,
-                      rng: torch.Generator) -> torch.Tensor:
-        return torch.randint(self.num_classes, (count, ), generator=rng)
+    def _draw_classes(self, count: int, rng: torch.Generator,
+                      device: torch.device) -> torch.Tensor:
+        return torch.randint(
+            self.num_classes, (count, ), generator=rng, device=device)
 
     def _discriminator_batch(self, data: dict, count: int,
                              rng: torch.Generator) -> DiscriminatorBatch:
@@ -105,8 +107,10 @@ class ClassConditionalGAN(BaseConditionalGAN):
         if labels is None:
             raise ValueError('the cGAN trains on labelled samples: the '
                              'batch has no gt_label')
-        self._check_sample_labels(labels.cpu())
-        fake_labels = self._draw_classes(count, rng)
+        # checked on the samples' own (host) labels, not read back from
+        # the device
+        self._check_sample_labels(class_labels(data['data_samples']))
+        fake_labels = self._draw_classes(count, rng, labels.device)
         return DiscriminatorBatch(
             real_conditions=labels,
             fake_labels=fake_labels,
@@ -114,4 +118,4 @@ class ClassConditionalGAN(BaseConditionalGAN):
 
     def _generator_labels(self, data: dict, count: int, rng: torch.Generator,
                           turn: int) -> torch.Tensor:
-        return self._draw_classes(count, rng)
+        return self._draw_classes(count, rng, data['inputs'].device)

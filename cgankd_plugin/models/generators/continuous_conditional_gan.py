@@ -101,6 +101,17 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
                              torch.tensor(given_sigma, dtype=torch.float64))
         self.register_buffer('vicinity_kappa',
                              torch.tensor(given_kappa, dtype=torch.float64))
+        # the same two values on the host, which train_step compares
+        self._host_vicinity = dict(sigma=given_sigma, kappa=given_kappa)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Load as torch does; take sigma / kappa from the loaded copy."""
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        for name in self._host_vicinity:
+            value = state_dict.get(f'{prefix}vicinity_{name}')
+            if value is not None:
+                self._host_vicinity[name] = float(value)
 
     # -- vicinity parameters -------------------------------------------------
 
@@ -149,7 +160,11 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
         return data['vicinal']['gen_label'].float()
 
     def _adopt_sampler_vicinity(self, draws: dict) -> None:
-        """Record the sampler's sigma / kappa; refuse other ones."""
+        """Record the sampler's sigma / kappa; refuse other ones.
+
+        The sampler's settings come on the host and are compared with
+        the host copies of the buffers: nothing is read from the device.
+        """
         soft = bool(draws['vicinity_soft'][0])
         if soft != (self.vicinity == 'soft'):
             raise ValueError(
@@ -157,12 +172,11 @@ class ContinuousConditionalGAN(BaseConditionalGAN):
                 'VicinalBatchSampler draws the '
                 f"'{'soft' if soft else 'hard'}' vicinity: give both the "
                 'same vicinity')
-        for name, buffer in (('sigma', self.vicinity_sigma),
-                             ('kappa', self.vicinity_kappa)):
+        for name, mine in list(self._host_vicinity.items()):
             value = float(draws[f'vicinity_{name}'][0])
-            mine = float(buffer)
             if math.isnan(mine):
-                buffer.fill_(value)
+                getattr(self, f'vicinity_{name}').fill_(value)
+                self._host_vicinity[name] = value
             elif not math.isclose(mine, value, rel_tol=1e-9):
                 raise ValueError(
                     f'ContinuousConditionalGAN.{name} is {mine:.6g} but '

@@ -3,8 +3,10 @@
 
 The same random transform family is applied to real and fake images before
 the discriminator, and gradients flow through it to the generator. All
-randomness comes from an optional ``torch.Generator`` (drawn on the CPU,
-then moved to the images' device) so that GAN training is reproducible.
+randomness comes from an optional ``torch.Generator`` and is drawn on the
+images' device (a generator of that device, or of the CPU for ``meta``
+images), so that GAN training is reproducible and never waits for a copy
+from the host.
 """
 from typing import Callable, Dict, List, Optional
 
@@ -18,15 +20,22 @@ CUTOUT_RATIO = 0.5
 
 def _uniform(images: torch.Tensor,
              generator: Optional[torch.Generator]) -> torch.Tensor:
-    """One U(0, 1) draw per image, shaped (N, 1, 1, 1)."""
-    values = torch.rand(images.size(0), 1, 1, 1, generator=generator)
-    return values.to(device=images.device, dtype=images.dtype)
+    """One U(0, 1) draw per image, shaped (N, 1, 1, 1).
+
+    Drawn in float32 (a half-precision draw has few distinct values),
+    then cast to the images' dtype.
+    """
+    values = torch.rand(
+        images.size(0), 1, 1, 1, generator=generator, device=images.device)
+    return values.to(images.dtype)
 
 
-def _randint(low: int, high: int, count: int,
+def _randint(low: int, high: int, images: torch.Tensor,
              generator: Optional[torch.Generator]) -> torch.Tensor:
-    """``count`` integers in [low, high), shaped (count, 1), on the CPU."""
-    return torch.randint(low, high, (count, 1), generator=generator)
+    """One integer in [low, high) per image, shaped (N, 1)."""
+    return torch.randint(
+        low, high, (images.size(0), 1), generator=generator,
+        device=images.device)
 
 
 def adjust_brightness(
@@ -68,11 +77,11 @@ def translate(images: torch.Tensor,
     num, _, height, width = images.shape
     shift_h = int(height * ratio + 0.5)
     shift_w = int(width * ratio + 0.5)
-    offset_h = _randint(-shift_h, shift_h + 1, num, generator)
-    offset_w = _randint(-shift_w, shift_w + 1, num, generator)
+    offset_h = _randint(-shift_h, shift_h + 1, images, generator)
+    offset_w = _randint(-shift_w, shift_w + 1, images, generator)
     device = images.device
-    rows = (torch.arange(height)[None] + offset_h).to(device)
-    cols = (torch.arange(width)[None] + offset_w).to(device)
+    rows = torch.arange(height, device=device)[None] + offset_h
+    cols = torch.arange(width, device=device)[None] + offset_w
     inside = (((rows >= 0) & (rows < height))[:, :, None]
               & ((cols >= 0) & (cols < width))[:, None, :])
     rows = rows.clamp(0, height - 1)
@@ -97,20 +106,19 @@ def cutout(images: torch.Tensor,
     Returns:
         torch.Tensor: The masked images.
     """
-    num, _, height, width = images.shape
+    _, _, height, width = images.shape
     size_h = int(height * ratio + 0.5)
     size_w = int(width * ratio + 0.5)
-    centre_h = _randint(0, height + (1 - size_h % 2), num, generator)
-    centre_w = _randint(0, width + (1 - size_w % 2), num, generator)
+    centre_h = _randint(0, height + (1 - size_h % 2), images, generator)
+    centre_w = _randint(0, width + (1 - size_w % 2), images, generator)
     top = centre_h - size_h // 2
     left = centre_w - size_w // 2
-    rows = torch.arange(height)[None]
-    cols = torch.arange(width)[None]
+    rows = torch.arange(height, device=images.device)[None]
+    cols = torch.arange(width, device=images.device)[None]
     in_rows = (rows >= top) & (rows < top + size_h)
     in_cols = (cols >= left) & (cols < left + size_w)
     keep = ~(in_rows[:, :, None] & in_cols[:, None, :])
-    keep = keep[:, None].to(device=images.device, dtype=images.dtype)
-    return images * keep
+    return images * keep[:, None].to(images.dtype)
 
 
 AUGMENTATIONS: Dict[str, List[Callable]] = {
@@ -130,8 +138,9 @@ def diff_augment(images: torch.Tensor,
         policy (str, optional): comma-separated names from ``'color'``,
             ``'translation'`` and ``'cutout'``, applied in order; None or ''
             for none.
-        generator (torch.Generator, optional): CPU generator for all random
-            draws; None uses torch's global generator.
+        generator (torch.Generator, optional): Generator of all random
+            draws, on the images' device (the CPU's for ``meta`` images);
+            None uses torch's global generator of that device.
 
     Returns:
         torch.Tensor: The augmented images, same shape as ``images``.

@@ -8,7 +8,7 @@ import torch
 class DiscriminatorBatch(NamedTuple):
     """The conditions and fake labels of one discriminator update.
 
-    The real images are the Runner batch's; all tensors are on the CPU.
+    The real images are the Runner batch's; all tensors are on its device.
 
     Attributes:
         real_conditions: (B,) labels the discriminator scores the real

@@ -5,7 +5,8 @@ The average is MMEngine's :class:`~mmengine.model.ExponentialMovingAverage`
 configured as mmagic's GANs configure it (``ema_config``). By default it
 averages the buffers too (``update_buffers=True``): the batch-norm
 statistics and the spectral-norm power-iteration vectors, as the official
-BigGAN does.
+BigGAN does. :class:`GeneratorEMA` updates it without reading anything back
+from the device.
 """
 from typing import Optional, Tuple
 
@@ -40,7 +41,7 @@ def build_generator_ema(
             take :data:`DEFAULT_EMA_CONFIG`'s values. None: no average.
 
     Returns:
-        Tuple[ExponentialMovingAverage | None, int]: The average (None when
+        Tuple[GeneratorEMA | None, int]: The average (None when
         ``ema_config`` is None) and ``start_iter``.
 
     Raises:
@@ -75,7 +76,7 @@ def build_generator_ema(
     if not isinstance(config['update_buffers'], bool):
         raise ValueError('ema_config.update_buffers must be a bool, got '
                          f"{config['update_buffers']!r}")
-    ema = ExponentialMovingAverage(
+    ema = GeneratorEMA(
         generator,
         momentum=float(momentum),
         interval=config['interval'],
@@ -97,16 +98,55 @@ def copy_into_ema(ema: ExponentialMovingAverage,
         averaged[name].copy_(value)
 
 
-def refresh_averaged_tensors(ema: ExponentialMovingAverage) -> None:
-    """Point the average's update at its copy's current tensors.
+class GeneratorEMA(ExponentialMovingAverage):
+    """MMEngine's EMA, updated without reading its step count from the device.
 
-    With ``update_buffers`` MMEngine's average updates the state-dict
-    tensors of its copy taken when it was built; a move to another device
-    or dtype, or a deep copy, gives the copy other tensors.
-
-    Args:
-        ema (ExponentialMovingAverage): The average.
+    MMEngine's ``update_parameters`` branches on its ``steps`` buffer, a
+    read of the device (a synchronisation on a GPU) at every update. This
+    one branches on :attr:`host_steps`, the same count kept on the host
+    (taken from the loaded copy when a state dict is loaded), and still
+    advances ``steps``, so state dicts and checkpoints are MMEngine's.
     """
-    ema.avg_parameters = (
-        ema.module.state_dict()
-        if ema.update_buffers else dict(ema.module.named_parameters()))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.host_steps = 0
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        steps = state_dict.get(prefix + 'steps')
+        if steps is not None:
+            self.host_steps = int(steps)
+
+    @torch.no_grad()
+    def update_parameters(self, model: nn.Module) -> None:
+        """Average ``model`` in, as MMEngine does.
+
+        The first update copies ``model``; then every ``interval``-th one
+        moves each floating tensor by ``momentum`` towards the model's.
+        Without ``update_buffers`` the buffers are copied at every update.
+
+        Args:
+            model (nn.Module): The generator, not wrapped.
+        """
+        # the copy's current tensors: a move to another device or dtype,
+        # or a deep copy, replaced those MMEngine listed when it was built
+        self.avg_parameters = (
+            self.module.state_dict()
+            if self.update_buffers else dict(self.module.named_parameters()))
+        source = (
+            model.state_dict()
+            if self.update_buffers else dict(model.named_parameters()))
+        if self.host_steps == 0:
+            for name, tensor in self.avg_parameters.items():
+                tensor.copy_(source[name])
+        elif self.host_steps % self.interval == 0:
+            for name, tensor in self.avg_parameters.items():
+                if tensor.is_floating_point():
+                    self.avg_func(tensor, source[name], self.host_steps)
+        if not self.update_buffers:
+            for mine, theirs in zip(self.module.buffers(), model.buffers()):
+                mine.copy_(theirs)
+        self.steps.add_(1)
+        self.host_steps += 1

@@ -21,6 +21,8 @@ def hinge_discriminator_loss(
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """The discriminator's hinge loss, split into its real and fake terms.
 
+    Computed in float32 whatever the logits' dtype (autocast).
+
     ``mean(w_r * relu(1 - D(x_r)))`` and ``mean(w_f * relu(1 + D(x_f)))``;
     the weights are CcGAN's vicinal weights (all ones, i.e. None, for the
     hard vicinity and for class-conditional GANs). As in CcGAN's code the
@@ -39,13 +41,15 @@ def hinge_discriminator_loss(
         Tuple[torch.Tensor, torch.Tensor]: The real term and the fake term; the
             loss is their sum.
     """
-    real_term = _weighted_mean(F.relu(1.0 - real_logits), real_weights)
-    fake_term = _weighted_mean(F.relu(1.0 + fake_logits), fake_weights)
+    real_term = _weighted_mean(F.relu(1.0 - real_logits.float()),
+                               real_weights)
+    fake_term = _weighted_mean(F.relu(1.0 + fake_logits.float()),
+                               fake_weights)
     return real_term, fake_term
 
 
 def hinge_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """The generator's hinge loss, ``-mean(D(G(z)))``.
+    """The generator's hinge loss, ``-mean(D(G(z)))``, in float32.
 
     Args:
         fake_logits (torch.Tensor): scores of generated images.
@@ -53,4 +57,4 @@ def hinge_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     Returns:
         torch.Tensor: The scalar loss.
     """
-    return -fake_logits.mean()
+    return -fake_logits.float().mean()

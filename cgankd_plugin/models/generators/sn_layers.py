@@ -7,16 +7,48 @@ and the power-iteration vectors ``_u`` / ``_v``) and modules deep-copy
 cleanly, which the EMA copy of a generator relies on. The weight is
 initialised *before* the parametrization is registered, so the power
 iteration starts from the final weight.
+
+Under autocast (``AmpOptimWrapper``) the parametrization still computes in
+float32 (:class:`Float32SpectralNorm`).
 """
 import math
 
+import torch
 import torch.nn as nn
 from torch.nn.utils import parametrize
-from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
+# torch's spectral-norm parametrization (private, but what its public
+# ``spectral_norm`` registers): subclassed to keep its state-dict keys
+# and its numbers, only its precision under autocast changes
+from torch.nn.utils.parametrizations import _SpectralNorm
 
 INIT_TYPES = ('N02', 'xavier')
 # SNGAN's xavier gain for the convs of a residual branch.
 SQRT2 = math.sqrt(2.0)
+_TRANSPOSED_CONVS = (nn.ConvTranspose1d, nn.ConvTranspose2d,
+                     nn.ConvTranspose3d)
+
+
+class Float32SpectralNorm(_SpectralNorm):
+    """torch's spectral norm, computed in float32 under autocast.
+
+    CUDA autocast runs ``torch.mv``, the power iteration's product, in half
+    precision. In float16 that is unstable: the products overflow for
+    large weights, and the normalised ``u`` / ``v`` and the estimate of
+    sigma underflow or lose their digits, so the weight is divided by a
+    wrong (or infinite) sigma. bfloat16 keeps float32's range but only 8
+    bits of mantissa, off by up to about 0.4% per step in ``u``, ``v`` and
+    sigma. So autocast is switched off while the parametrization runs:
+    ``u``, ``v`` and sigma stay float32 and the layer casts the normalised
+    weight as autocast says.
+    """
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        """The weight divided by its estimated largest singular value."""
+        device_type = weight.device.type
+        if not torch.amp.is_autocast_available(device_type):
+            return super().forward(weight)
+        with torch.autocast(device_type, enabled=False):
+            return super().forward(weight)
 
 
 def init_layer(layer: nn.Module,
@@ -45,7 +77,12 @@ def init_layer(layer: nn.Module,
                          f'got {init_type!r}')
     if getattr(layer, 'bias', None) is not None:
         nn.init.zeros_(layer.bias)
-    return _spectral_norm(layer) if spectral_norm else layer
+    if spectral_norm:
+        # torch's defaults: one power iteration per forward, eps 1e-12
+        dim = 1 if isinstance(layer, _TRANSPOSED_CONVS) else 0
+        parametrize.register_parametrization(
+            layer, 'weight', Float32SpectralNorm(layer.weight, dim=dim))
+    return layer
 
 
 def has_spectral_norm(layer: nn.Module) -> bool:
@@ -61,5 +98,5 @@ def has_spectral_norm(layer: nn.Module) -> bool:
     if not parametrize.is_parametrized(layer, 'weight'):
         return False
     return any(
-        type(p).__name__ == '_SpectralNorm'
+        isinstance(p, _SpectralNorm)
         for p in layer.parametrizations['weight'])

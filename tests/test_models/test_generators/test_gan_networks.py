@@ -9,6 +9,7 @@ from cgankd_plugin.models.generators import (BigGANGenerator,
                                              CcGANGenerator,
                                              ProjectionDiscriminator,
                                              has_spectral_norm)
+from cgankd_plugin.models.generators.sn_layers import init_layer
 from cgankd_plugin.registry import MODELS
 
 
@@ -118,6 +119,31 @@ def test_projection_discriminator_is_spectrally_normalised():
     raw = critic.class_embedding.parametrizations.weight.original
     assert torch.linalg.matrix_norm(raw.detach(), ord=2) != pytest.approx(
         1.0, abs=1e-2)
+
+
+def test_the_power_iteration_runs_in_float32_under_autocast(monkeypatch):
+    torch.manual_seed(0)
+    layer = init_layer(nn.Conv2d(4, 8, 3, padding=1))
+    products = []  # (autocast on?, result dtype) of each matrix-vector one
+    mv = torch.mv
+
+    def recording_mv(*args, **kwargs):
+        out = mv(*args, **kwargs)
+        products.append((torch.is_autocast_enabled('cpu'), out.dtype))
+        return out
+
+    monkeypatch.setattr(torch, 'mv', recording_mv)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = layer(torch.randn(2, 4, 6, 6))
+    assert out.dtype == torch.bfloat16  # the conv itself is autocast
+    # two power-iteration products and sigma's, none autocast
+    assert products == [(False, torch.float32)] * 3
+    vectors = layer.parametrizations.weight[0]
+    assert vectors._u.dtype == vectors._v.dtype == torch.float32
+    assert sorted(layer.state_dict()) == [
+        'bias', 'parametrizations.weight.0._u',
+        'parametrizations.weight.0._v', 'parametrizations.weight.original'
+    ]
 
 
 def test_ccgan_discriminator_is_spectrally_normalised():

@@ -3,6 +3,7 @@
 import pytest
 import torch
 from mmengine.model import ExponentialMovingAverage
+from mmengine.runner.checkpoint import load_state_dict
 
 from cgankd_plugin.models.generators import DEFAULT_EMA_CONFIG
 from cgankd_plugin.registry import MODELS
@@ -152,9 +153,15 @@ def test_same_seed_same_weights(kind, tiny_gan, tiny_batches, run_steps):
                for k, v in states[0].items())
 
 
+# torch's loader, and MMEngine's (a Runner's resume), which loads each
+# module's own part of the state dict
+@pytest.mark.parametrize('load', [
+    lambda gan, state: gan.load_state_dict(state),
+    lambda gan, state: load_state_dict(gan, state, strict=True)
+], ids=['torch', 'mmengine'])
 @pytest.mark.parametrize('kind', KINDS)
 def test_a_resumed_run_trains_as_an_uninterrupted_one(
-        kind, tiny_gan, tiny_batches, make_optim_wrapper, run_steps):
+        kind, load, tiny_gan, tiny_batches, make_optim_wrapper, run_steps):
     batches = tiny_batches(kind)
     whole = tiny_gan(kind, diff_augment='translation')
     run_steps(whole, batches, steps=4)
@@ -163,7 +170,7 @@ def test_a_resumed_run_trains_as_an_uninterrupted_one(
     first_wrapper = make_optim_wrapper(first)
     run_steps(first, batches, steps=2, optim_wrapper=first_wrapper)
     resumed = tiny_gan(kind, seed=7, diff_augment='translation')
-    resumed.load_state_dict(first.state_dict())
+    load(resumed, first.state_dict())
     wrapper = make_optim_wrapper(resumed)
     wrapper.load_state_dict(first_wrapper.state_dict())
     torch.manual_seed(123)  # no draw may come from the global generator
