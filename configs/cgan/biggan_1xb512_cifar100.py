@@ -22,6 +22,9 @@ model = dict(
         update_buffers=True,
         start_iter=1000),
     diff_augment='color,translation,cutout',
+    # real images flipped at random (the official run's --augment, which
+    # for CIFAR-100 is a horizontal flip only: CIFAR-100/BigGAN/utils.py)
+    flip_reals=True,
     data_preprocessor=dict(type='ConditionalGANDataPreprocessor'))
 
 train_dataloader = dict(

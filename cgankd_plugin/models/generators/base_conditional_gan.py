@@ -66,6 +66,13 @@ class BaseConditionalGAN(BaseModel):
             batches are cast; None: :class:`ConditionalGANDataPreprocessor`.
         train_seed (int): Seed of the draws of a Runner iteration (with
             the iteration and the rank; see :meth:`train_step`).
+        flip_reals (bool): Flip each real image horizontally with
+            probability 0.5 before the discriminator sees it (BigGAN's
+            ``--augment``, which the official CIFAR-100 and ImageNet-100
+            cGANs train with). Drawn on the device, from the iteration's
+            generator, so resumed runs flip alike; the dataset's pipeline
+            (also cDR-RS's and the quality figure's real set) stays
+            deterministic.
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -86,6 +93,7 @@ class BaseConditionalGAN(BaseModel):
                  diff_augment: Optional[str],
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  train_seed: int = 0,
+                 flip_reals: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = ConditionalGANDataPreprocessor()
@@ -106,6 +114,7 @@ class BaseConditionalGAN(BaseModel):
         self.discriminator_steps = discriminator_steps
         self.diff_augment = diff_augment
         self.train_seed = int(train_seed)
+        self.flip_reals = bool(flip_reals)
         fields = dict(img_size=img_size, img_channels=img_channels)
         if num_classes is not None:
             fields = dict(num_classes=num_classes, **fields)
@@ -293,6 +302,11 @@ class BaseConditionalGAN(BaseModel):
         self.discriminator.train()
         step = MessageHub.get_current_instance().get_info('iter', 0)
         rng = self._iteration_generator(step, device)
+        if self.flip_reals:
+            flip = torch.rand(count, 1, 1, 1, generator=rng,
+                              device=device) < 0.5
+            real_images = torch.where(flip, real_images.flip(3),
+                                      real_images)
         batch = self._discriminator_batch(data, count, rng)
         noise = self._draw_noise(count, rng, device)
         disc_optim = optim_wrapper['discriminator']

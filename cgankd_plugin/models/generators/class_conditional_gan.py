@@ -49,6 +49,8 @@ class ClassConditionalGAN(BaseConditionalGAN):
             (default: ``ConditionalGANDataPreprocessor``).
         train_seed (int): Seed of the draws of a Runner iteration (with
             the iteration and the rank; see ``train_step``).
+        flip_reals (bool): Flip real images at random (BigGAN's
+            ``--augment``; see :class:`BaseConditionalGAN`).
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -67,6 +69,7 @@ class ClassConditionalGAN(BaseConditionalGAN):
                  diff_augment: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  train_seed: int = 0,
+                 flip_reals: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
@@ -83,6 +86,7 @@ class ClassConditionalGAN(BaseConditionalGAN):
             diff_augment=diff_augment,
             data_preprocessor=data_preprocessor,
             train_seed=train_seed,
+            flip_reals=flip_reals,
             init_cfg=init_cfg)
 
     def _check_sample_labels(self, labels: torch.Tensor) -> torch.Tensor:
