@@ -31,8 +31,12 @@ cgankd_train_dataset = dict(
 runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     cgan='configs/cgan/ccgan_1xb512_steering_angle.py',
-    # burn-in 10 per grid angle: 20,000 draws pooled (the official code
-    # draws 500 per label for cDR-RS's M)
+    # cDR-RS as UTKFace's, but the real images are never flipped (a
+    # mirror image turns the angle's sign; SteeringAngle/train_cdre.py
+    # does not flip) and an angle's bound M is the largest ratio of 500
+    # fresh fakes (run_gene_data.sh: --samp_burnin_size 500)
+    subsample=dict(burn_in=500, flip=False),
+    # burn-in 10 cDR-RS survivors per grid angle: 20,000 pooled
     filter=dict(burn_in=10),
     # 2,000 angles evenly spread over [-88.13, 97.92] degrees
     # (--samp_num_fake_labels 2000)
