@@ -15,8 +15,9 @@ MMEngine Runner (``train_cgan``: a BigGAN of width 8, ``--gan-iters``
 iterations of batch 64, 2 D steps, the images streamed by its
 dataloader), the quality figure (2,000 images a side) and a bank of
 1,000 images with cDR-RS (the teacher's features of every real image and
-of as many fakes, one epoch of fitting: the memory does not depend on
-the epochs; the fitted model's ratios are then replaced by 1, as a model
+of its mirror image, one epoch of fitting against fresh fakes: the memory
+does not depend on the epochs; ``M`` from 100 fakes a class; the fitted
+model's ratios are then replaced by 1, as a model
 fitted to an untrained cGAN's fakes gives them all 0, which rejection
 sampling refuses) and the teacher filter.
 The teacher is an untrained ``resnet8`` (64-d features). Runs alternate
@@ -152,8 +153,8 @@ def child(args) -> None:
     builder = make_bank_builder(
         gan, teacher, 1000, torch.arange(NUM_CLASSES),
         torch.arange(NUM_CLASSES).numpy(), relabel='hard',
-        subsample=dict(epochs=1), filter_quantile=0.9, burn_in=100,
-        batch_size=256, seed=0, max_rounds_per_condition=50,
+        subsample=dict(epochs=1, burn_in=100), filter_quantile=0.9,
+        burn_in=100, batch_size=256, seed=0, max_rounds_per_condition=50,
         log=lambda line: None)
     bank = builder.build(osp.join(args.work, 'bank'), 'bench',
                          dict(bench=True), real)

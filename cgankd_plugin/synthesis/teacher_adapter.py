@@ -44,6 +44,11 @@ class TeacherAdapter:
         mean = getattr(self.data_preprocessor, 'mean', None)
         self.channels = None if mean is None else mean.numel()
 
+    @property
+    def device(self) -> torch.device:
+        """torch.device: Where the network runs and its outputs are."""
+        return next(self.model.parameters()).device
+
     @torch.no_grad()
     def __call__(self,
                  images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -54,14 +59,15 @@ class TeacherAdapter:
 
         Returns:
             tuple: penultimate features (N, D) and, for classification,
-            logits (N, K); for regression, values (N,) in original units.
+            logits (N, K); for regression, values (N,) in original units;
+            both on :attr:`device`.
         """
         was_training = self.model.training
         self.model.eval()
         try:
             if self.view is not None:
                 images = self.view(images)
-            x = images.to(next(self.model.parameters()).device)
+            x = images.to(self.device)
             if x.shape[1] == 1 and self.channels == 3:
                 x = x.expand(-1, 3, -1, -1)
             x = self.data_preprocessor(

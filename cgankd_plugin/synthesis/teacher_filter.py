@@ -7,7 +7,9 @@ statistic on a burn-in draw are dropped (official q = 0.9). Regression:
 the absolute error between the teacher's prediction and the label the
 sample was generated for; samples above the ``quantile`` of the error on a
 burn-in draw (pooled over labels, official q = 0.7) or above an absolute
-``threshold`` are dropped.
+``threshold`` are dropped. With cDR-RS the burn-in draw is that of its
+sampler (its survivors), as the official code computes the cut-off on
+subsampled images.
 """
 from typing import NamedTuple, Optional
 
@@ -23,7 +25,8 @@ class FilterSettings(NamedTuple):
         quantile (float, optional): Keep samples whose statistic is at most
             this quantile of the burn-in draw.
         threshold (float, optional): An absolute cut-off instead.
-        burn_in (int): Burn-in samples per condition.
+        burn_in (int): Burn-in samples per condition (with cDR-RS, its
+            sampler's survivors).
         filter_model (dict, optional): ``dict(model=..., checkpoint=...,
             data_preprocessor=...)``: a network other than the teacher.
     """

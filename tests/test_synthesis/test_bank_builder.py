@@ -340,18 +340,19 @@ def real_set(num=40, seed=3):
 
 
 SUBSAMPLE = dict(epochs=3, batch_size=16, hidden_dims=(16, 8), dropout=0.0,
-                 lr=1e-3, lr_decay_epochs=(), num_fake_train=40)
+                 lr=1e-3, lr_decay_epochs=(), burn_in=12)
 
 
 def test_cdr_rs_subsampling(gan, teacher, tmp_path):
     """The real path: fit the density ratio on the teacher's features of
-    real and fake images, estimate M per class, rejection-sample."""
+    real and fresh fake images, estimate M per class, rejection-sample."""
     images, labels = real_set()
     builder = make_builder(gan, teacher, subsample=SUBSAMPLE)
     bank = build(builder, tmp_path / 'bank', real=TensorImages(images, labels))
     assert builder.dre is not None
-    assert any('cDR-RS: fitting the density ratio on 40 real and 40 fake'
-               in line for line in builder.lines)
+    assert any('cDR-RS: fitting the density ratio of 40 real images '
+               '(flipped at random) against fresh fakes' in line
+               for line in builder.lines)
     assert any('cDRE epoch 3/3' in line for line in builder.lines)
     assert builder.max_ratios.shape == (NUM_CLASSES, )
     assert np.all(np.isfinite(builder.max_ratios))
@@ -399,13 +400,12 @@ def test_a_cached_density_ratio_model_makes_the_same_bank_unfitted(
 
 def test_rejection_sampling_uses_each_candidates_ratio(
         gan, teacher, tmp_path, monkeypatch):
-    """With ratio 1 for every burn-in candidate and, in a round, for the
-    first candidate only (M = 1 from the burn-in), a class's block is the
-    burn-in's filter survivors, then only first candidates of rounds: the
-    ratios reach the right samples."""
+    """Ratio 1 for the first candidate of every draw, 0 for the rest (so
+    M = 1): the burn-in keeps the first candidate of each of its rounds,
+    the cut-off is set on those, and a class's block is its burn-in
+    survivors under the cut-off, then only first candidates of rounds:
+    the ratios reach the right samples."""
     def ratios(model, feats, labels):
-        if len(feats) == BURN_IN:  # burn-in draw (rounds draw at most 4)
-            return torch.ones(len(feats))
         out = torch.zeros(len(feats))
         out[0] = 1.0
         return out
@@ -418,10 +418,12 @@ def test_rejection_sampling_uses_each_candidates_ratio(
     assert len(bank) == NUM_FAKE
     pos = 0
     for c in range(NUM_CLASSES):
-        # the burn-in's samples: every candidate under the cut-off
-        (candidates, burn_in), *rounds = builder.rounds[c]
-        assert candidates == BURN_IN
+        # BURN_IN survivors, one a round of 4, the cut-off their quantile
         stat = builder.burn_in_statistic[builder.burn_in_conditions == c]
+        assert len(stat) == BURN_IN
+        assert builder.cutoffs[c] == pytest.approx(np.quantile(stat, 0.9))
+        (candidates, burn_in), *rounds = builder.rounds[c]
+        assert candidates == 4 * BURN_IN
         assert burn_in == np.sum(stat <= builder.cutoffs[c]) >= 1
         pos += burn_in
         for k, (size, n) in enumerate(rounds):

@@ -130,7 +130,7 @@ def test_regression_labels_split_over_ranks_make_the_one_rank_bank(
 
 
 SUBSAMPLE = dict(epochs=2, batch_size=16, hidden_dims=(16, 8), dropout=0.0,
-                 lr=1e-3, lr_decay_epochs=(), num_fake_train=40)
+                 lr=1e-3, lr_decay_epochs=(), burn_in=12)
 
 
 @pytest.mark.parametrize('cache', [False, True])

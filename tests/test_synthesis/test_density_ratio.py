@@ -1,4 +1,5 @@
 # Copyright (c) cgankd_plugin contributors.
+import inspect
 import math
 
 import numpy as np
@@ -6,9 +7,9 @@ import pytest
 import torch
 
 from cgankd_plugin.synthesis.density_ratio import (
-    DensityRatioMLP, estimate_max_ratio, estimate_max_ratios,
-    fit_density_ratio, penalized_softplus_loss, predict_density_ratio,
-    rejection_sample)
+    DensityRatioMLP, RejectionSampler, fit_density_ratio,
+    penalized_softplus_loss, predict_density_ratio, rejection_sample)
+from cgankd_plugin.synthesis.density_ratio import fitting
 
 SMALL = dict(hidden_dims=(32, 16), dropout=0.0, lr_decay_epochs=())
 
@@ -58,27 +59,35 @@ def make_toy(n, seed):
     """Per class c: real ~ N(mu_c, I) and fake ~ N(nu_c, I), in 2-D.
 
     Class 0: real at (0, 0), fake at (1.5, 1.5); class 1 the other way
-    round, so the ratio must depend on the label.
+    round, so the ratio must depend on the label. Returns the real set,
+    the fake source (fresh fakes at any labels) and the modes.
     """
     gen = torch.Generator().manual_seed(seed)
     a, b = torch.zeros(2), torch.full((2, ), 1.5)
     modes = {0: (a, b), 1: (b, a)}
-
-    def draw(mu):
-        return mu + torch.randn(n, 2, generator=gen)
-
-    real = torch.cat([draw(modes[c][0]) for c in (0, 1)])
-    fake = torch.cat([draw(modes[c][1]) for c in (0, 1)])
     labels = torch.arange(2).repeat_interleave(n)
-    return real, fake, labels, modes, gen
+    real_modes = torch.stack([modes[c][0] for c in (0, 1)])
+    real = real_modes[labels] + torch.randn(2 * n, 2, generator=gen)
+    return real, labels, toy_source(modes, seed + 100), modes, gen
+
+
+def toy_source(modes, seed):
+    """Fresh fakes of class c around its fake mode, at every call."""
+    gen = torch.Generator().manual_seed(seed)
+    fake_modes = torch.stack([modes[c][1] for c in sorted(modes)])
+
+    def source(labels):
+        return fake_modes[labels.long()] + torch.randn(
+            len(labels), 2, generator=gen)
+
+    return source
 
 
 def test_fitted_ratio_prefers_real_mode_and_sampling_follows():
-    real, fake, labels, modes, gen = make_toy(500, seed=0)
+    real, labels, source, modes, gen = make_toy(500, seed=0)
     model = fit_density_ratio(real,
                               labels,
-                              fake,
-                              labels,
+                              source,
                               num_classes=2,
                               epochs=50,
                               batch_size=128,
@@ -95,10 +104,10 @@ def test_fitted_ratio_prefers_real_mode_and_sampling_follows():
         assert r_real > 2 * r_fake, (c, r_real, r_fake)
 
     # rejection sampling keeps more of the class-0 fakes near the real mode
-    fake0 = fake[labels == 0]
+    fake0 = source(torch.zeros(500, dtype=torch.long))
     ratios = predict_density_ratio(model, fake0, torch.zeros(len(fake0)))
-    accept = rejection_sample(ratios, estimate_max_ratio(ratios),
-                              np.random.default_rng(0))
+    accept = RejectionSampler(ratios.max())(ratios,
+                                            np.random.default_rng(0))
     pts = fake0.numpy()
     near = (np.linalg.norm(pts - modes[0][0].numpy(), axis=1)
             < np.linalg.norm(pts - modes[0][1].numpy(), axis=1))
@@ -107,49 +116,152 @@ def test_fitted_ratio_prefers_real_mode_and_sampling_follows():
 
 
 def test_fit_is_deterministic_given_rng():
-    real, fake, labels, _, _ = make_toy(64, seed=3)
+    real, labels, _, modes, _ = make_toy(64, seed=3)
     kwargs = dict(num_classes=2,
                   epochs=2,
                   batch_size=32,
                   lr=1e-3,
                   hidden_dims=(16, ),
                   dropout=0.5)
+
+    def fit(seed):
+        return fit_density_ratio(real, labels, toy_source(modes, 0),
+                                 rng=torch.Generator().manual_seed(seed),
+                                 flipped_feats=-real, **kwargs)
+
     state = torch.random.get_rng_state()
-    first = fit_density_ratio(real,
-                              labels,
-                              fake,
-                              labels,
-                              rng=torch.Generator().manual_seed(7),
-                              **kwargs)
+    first = fit(7)
     assert torch.equal(torch.random.get_rng_state(), state)  # untouched
-    second = fit_density_ratio(real,
-                               labels,
-                               fake,
-                               labels,
-                               rng=torch.Generator().manual_seed(7),
-                               **kwargs)
-    other = fit_density_ratio(real,
-                              labels,
-                              fake,
-                              labels,
-                              rng=torch.Generator().manual_seed(8),
-                              **kwargs)
-    a, b, c = (m.state_dict() for m in (first, second, other))
+    a, b, c = (m.state_dict() for m in (first, fit(7), fit(8)))
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_fit_draws_fresh_fakes_at_every_step():
+    """The fake source is asked, at every step, for one new fake at each
+    label of the real batch (the official loop generates them there)."""
+    real, labels, source, _, _ = make_toy(20, seed=0)  # 40 samples
+    calls = []
+
+    def counted(batch_labels):
+        calls.append(batch_labels.clone())
+        return source(batch_labels)
+
+    fit_density_ratio(real, labels, counted, num_classes=2, epochs=3,
+                      batch_size=16, rng=torch.Generator().manual_seed(0),
+                      **SMALL)
+    # 3 epochs of 40 samples in batches of 16: 16, 16, 8
+    assert [len(c) for c in calls] == [16, 16, 8] * 3
+    assert all(c.device.type == 'cpu' for c in calls)  # host labels
+    for epoch in range(3):
+        seen = torch.cat(calls[3 * epoch:3 * epoch + 3])
+        assert torch.equal(seen.sort().values, labels.sort().values)
+    # each epoch in another order: the batches are the real ones, shuffled
+    assert not torch.equal(torch.cat(calls[:3]), torch.cat(calls[3:6]))
+
+
+class _SpyMLP(DensityRatioMLP):
+    """Records the features of every forward call (real, then fake)."""
+    inputs = []
+
+    def forward(self, feats, labels):
+        self.inputs.append(feats.detach().clone())
+        return super().forward(feats, labels)
+
+
+@pytest.mark.parametrize('flip', [True, False])
+def test_real_features_are_flipped_at_random(monkeypatch, flip):
+    """With ``flipped_feats`` each real sample of a step comes plain or
+    mirrored with probability 1/2, drawn again every epoch; without, it
+    always comes plain. Feature 0 says which (+1 plain, -1 flipped),
+    feature 1 which sample."""
+    num = 200
+    index = torch.arange(num, dtype=torch.float32)
+    real = torch.stack([torch.ones(num), index], 1)
+    flipped = torch.stack([-torch.ones(num), index], 1) if flip else None
+    monkeypatch.setattr(fitting, 'DensityRatioMLP', _SpyMLP)
+    _SpyMLP.inputs = []
+    fit_density_ratio(real, torch.zeros(num, dtype=torch.long),
+                      lambda y: torch.zeros(len(y), 2), num_classes=1,
+                      epochs=2, batch_size=50, flipped_feats=flipped,
+                      rng=torch.Generator().manual_seed(0), **SMALL)
+    real_inputs = _SpyMLP.inputs[0::2]  # each step: real, then fake
+    assert len(real_inputs) == 8
+    shares = []
+    for epoch in (real_inputs[:4], real_inputs[4:]):
+        feats = torch.cat(epoch)
+        # every sample once per epoch, plain or flipped
+        assert torch.equal(feats[:, 1].sort().values, index)
+        side = feats[feats[:, 1].argsort(), 0]
+        shares.append(side)
+    if not flip:
+        assert all(torch.all(side == 1) for side in shares)
+        return
+    for side in shares:
+        assert 0.35 < (side < 0).float().mean() < 0.65
+    assert not torch.equal(shares[0], shares[1])  # drawn per epoch
+
+
+def test_lr_decays_at_the_official_epochs_by_default(monkeypatch):
+    """Official cDR-RS: 200 epochs, lr / 10 at epochs 80 and 150."""
+    params = inspect.signature(fit_density_ratio).parameters
+    assert params['epochs'].default == 200
+    assert tuple(params['lr_decay_epochs'].default) == (80, 150)
+    assert params['lr_decay_factor'].default == 0.1
+    assert params['batch_size'].default == 256
+    lrs = []
+
+    class RecordingAdam(torch.optim.Adam):
+        def step(self, *args, **kwargs):
+            lrs.append(self.param_groups[0]['lr'])
+            return super().step(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, 'Adam', RecordingAdam)
+    real, labels = torch.randn(2, 2), torch.tensor([0, 1])
+    fit_density_ratio(real, labels, lambda y: torch.randn(len(y), 2),
+                      num_classes=2, epochs=160, batch_size=2, lr=1.0,
+                      hidden_dims=(8, ), dropout=0.0)
+    assert len(lrs) == 160  # one step an epoch
+    assert lrs[79] == 1.0 and lrs[80] == pytest.approx(0.1)
+    assert lrs[149] == pytest.approx(0.1)
+    assert lrs[150] == pytest.approx(0.01) and lrs[-1] == lrs[150]
+
+
+def test_fit_and_predict_stay_on_the_given_device():
+    """Everything on the ``meta`` device: any copy to the host
+    (``.cpu()``, ``float(loss)`` every step) or tensor made on the CPU
+    and mixed in would raise here."""
+    meta = torch.device('meta')
+    real = torch.empty(40, 6, device=meta)
+    labels = torch.arange(40) % 3
+    calls = []
+
+    def source(y):
+        calls.append(y)
+        return torch.empty(len(y), 6, device=meta)
+
+    model = fit_density_ratio(real, labels, source, num_classes=3,
+                              epochs=2, batch_size=16,
+                              flipped_feats=torch.empty_like(real),
+                              rng=torch.Generator().manual_seed(0),
+                              **SMALL)
+    assert len(calls) == 6
+    assert all(p.device == meta for p in model.parameters())
+    ratios = predict_density_ratio(model, real, labels.to(meta))
+    assert ratios.device == meta and ratios.shape == (40, )
+    empty = predict_density_ratio(model, real[:0], labels[:0])
+    assert empty.device == meta
 
 
 def test_fit_continuous_label_runs():
     gen = torch.Generator().manual_seed(0)
     real = torch.randn(64, 3, generator=gen)
-    fake = torch.randn(128, 3, generator=gen) + 1
     y_real = torch.rand(64, generator=gen)
-    y_fake = y_real.repeat(2)  # two fakes per real sample, at its label
     logs = []
     model = fit_density_ratio(real,
                               y_real,
-                              fake,
-                              y_fake,
+                              lambda y: torch.randn(len(y), 3,
+                                                    generator=gen) + 1,
                               num_classes=None,
                               epochs=3,
                               batch_size=32,
@@ -157,9 +269,10 @@ def test_fit_continuous_label_runs():
                               rng=gen,
                               log_fn=logs.append,
                               **SMALL)
-    out = predict_density_ratio(model, fake, y_fake)
-    assert out.shape == (128, ) and torch.isfinite(out).all()
+    out = predict_density_ratio(model, real, y_real)
+    assert out.shape == (64, ) and torch.isfinite(out).all()
     assert len(logs) == 3 and 'epoch 3/3' in logs[-1]
+    assert 'loss' in logs[-1]
 
 
 def make_continuous_toy(n, seed):
@@ -167,15 +280,19 @@ def make_continuous_toy(n, seed):
 
     At y = 0.25 real ~ N(a, I) and fake ~ N(b, I); at y = 0.75 the other
     way round, so the fakes of all labels together have the density of the
-    reals of all labels. Fake ``j`` is generated for real ``j``.
+    reals of all labels. Returns the real set and a source of fakes.
     """
     gen = torch.Generator().manual_seed(seed)
     a, b = torch.zeros(2), torch.full((2, ), 1.5)
     labels = torch.tensor([0.25, 0.75]).repeat_interleave(n)
     low = (labels < 0.5)[:, None]
     real = torch.where(low, a, b) + torch.randn(2 * n, 2, generator=gen)
-    fake = torch.where(low, b, a) + torch.randn(2 * n, 2, generator=gen)
-    return real, fake, labels
+
+    def source(y):
+        fake_mode = torch.where((y < 0.5)[:, None], b, a)
+        return fake_mode + torch.randn(len(y), 2, generator=gen)
+
+    return real, labels, source
 
 
 def test_continuous_ratio_is_conditional():
@@ -186,11 +303,10 @@ def test_continuous_ratio_is_conditional():
     y) / p_fake(x)``, at most 2 here (half the fakes lie at each mode);
     the conditional ratio at a real mode is ``exp(1.5 ** 2) = 9.5``.
     """
-    real, fake, labels = make_continuous_toy(500, seed=0)
+    real, labels, source = make_continuous_toy(500, seed=0)
     model = fit_density_ratio(real,
                               labels,
-                              fake,
-                              labels,
+                              source,
                               num_classes=None,
                               epochs=50,
                               batch_size=64,
@@ -199,32 +315,12 @@ def test_continuous_ratio_is_conditional():
                               dropout=0.0,
                               lr_decay_epochs=(),
                               rng=torch.Generator().manual_seed(1))
-    held_real, held_fake, held_labels = make_continuous_toy(200, seed=2)
+    held_real, held_labels, held_source = make_continuous_toy(200, seed=2)
     r_real = predict_density_ratio(model, held_real, held_labels)
-    r_fake = predict_density_ratio(model, held_fake, held_labels)
+    r_fake = predict_density_ratio(model, held_source(held_labels),
+                                   held_labels)
     assert r_real.median() > 3.0, r_real.median()
     assert r_fake.mean() < 1.0, r_fake.mean()
-
-
-def test_fit_rejects_continuous_fakes_of_other_labels():
-    real, fake, labels = make_continuous_toy(8, seed=0)
-    kwargs = dict(num_classes=None, epochs=1, **SMALL)
-    with pytest.raises(ValueError, match=r'real sample j % 16'):
-        fit_density_ratio(real, labels, fake, labels.flip(0), **kwargs)
-    with pytest.raises(ValueError, match='at least one fake'):
-        fit_density_ratio(real, labels, fake[:8], labels[:8], **kwargs)
-
-
-def test_fit_rejects_class_without_fakes():
-    real, fake, labels, _, _ = make_toy(8, seed=0)
-    with pytest.raises(ValueError, match=r'classes \[1\]'):
-        fit_density_ratio(real,
-                          labels,
-                          fake[:8],
-                          labels[:8],
-                          num_classes=2,
-                          epochs=1,
-                          **SMALL)
 
 
 def test_rejection_sample_matches_ratio_over_max():
@@ -250,23 +346,36 @@ def test_rejection_sample_rejects_bad_input():
         rejection_sample(np.array([1.0, np.nan]), 1.0, rng)
 
 
-def test_estimate_max_ratio():
-    ratios = torch.tensor([0.5, 3.0, 1.0, 2.0])
-    assert estimate_max_ratio(ratios) == 3.0
-    with pytest.raises(ValueError, match='collapsed'):
-        estimate_max_ratio(np.zeros(10))
-    with pytest.raises(ValueError, match='empty'):
-        estimate_max_ratio(np.zeros(0))
+def test_the_sampler_bound_starts_at_the_burn_in_and_rises():
+    """``M`` starts as the burn-in's largest ratio; a later batch with a
+    larger ratio raises it before that batch is sampled, so a ratio of 2
+    is then kept with probability 2 / 8, not 1."""
+    sampler = RejectionSampler(torch.tensor([0.5, 2.0, 1.0]).max())
+    assert sampler.max_ratio == 2.0
+    rng = np.random.default_rng(0)
+    assert sampler(np.full(1000, 2.0), rng).all()  # r = M: always kept
+    assert sampler.max_ratio == 2.0
+    batch = np.full(20000, 2.0)
+    batch[0] = 8.0
+    accept = sampler(batch, rng)
+    assert sampler.max_ratio == 8.0
+    assert accept[0] and accept[1:].mean() == pytest.approx(0.25, abs=0.02)
+    # a smaller batch later does not lower it
+    assert sampler(np.full(20000, 2.0), rng).mean() == pytest.approx(
+        0.25, abs=0.02)
+    assert sampler.max_ratio == 8.0
 
 
-def test_estimate_max_ratios_one_bound_per_condition():
-    burn_in = [np.array([0.5, 2.0]), torch.tensor([30.0, 10.0]), [0.0, 0.0]]
-    # a condition of zero ratios only takes the largest bound of all
-    np.testing.assert_array_equal(estimate_max_ratios(burn_in),
-                                  [2.0, 30.0, 30.0])
-    with pytest.raises(ValueError, match='collapsed'):
-        estimate_max_ratios([np.zeros(3), np.zeros(2)])
-    with pytest.raises(ValueError, match='non-empty'):
-        estimate_max_ratios([np.ones(3), np.zeros(0)])
+def test_the_sampler_keeps_nothing_while_every_ratio_is_zero():
+    sampler = RejectionSampler(0.0)
+    assert not sampler(np.zeros(5), np.random.default_rng(0)).any()
+    assert sampler.max_ratio == 0.0
+    # the first positive ratio sets M
+    keep = sampler(np.array([0.0, 3.0]), np.random.default_rng(0))
+    assert keep.tolist() == [False, True] and sampler.max_ratio == 3.0
+    with pytest.raises(ValueError, match='max_ratio'):
+        RejectionSampler(-1.0)
+    with pytest.raises(ValueError, match='max_ratio'):
+        RejectionSampler(float('nan'))
     with pytest.raises(ValueError, match='NaN'):
-        estimate_max_ratios([np.array([1.0, np.nan])])
+        sampler(np.array([np.nan]), np.random.default_rng(0))

@@ -14,7 +14,8 @@ from ...registry import DATASETS, HOOKS
 from ...structures import DatasetImages
 from ...synthesis.bank import SyntheticBank
 from ...synthesis.builder import make_bank_builder
-from ...synthesis.builder.subsampling import dre_cache_file
+from ...synthesis.builder.subsampling import (dre_cache_file,
+                                               subsample_settings)
 from ...synthesis.conditions import bank_conditions
 from ...synthesis.teacher_adapter import filter_network
 from ...synthesis.teacher_filter import parse_filter_settings
@@ -45,14 +46,20 @@ class CGANHook(Hook):
             ``--cfg-options`` give them (``train_cfg.max_iters=...``).
         generator_ckpt (str, optional): Trained cGAN weights (e.g. another
             run's ``cgan/iter_N.pth``): loaded instead of training.
-        subsample (dict, optional): cDR-RS settings; None: off.
+        subsample (dict, optional): cDR-RS settings; None: off. ``burn_in``
+            (fresh fakes per condition whose largest density ratio
+            starts the bound ``M``; default 5000), ``flip`` (flip the
+            real images at random in the fit; default True) and the fit's
+            ``epochs``, ``batch_size``, ``lr``, ``penalty``,
+            ``lr_decay_epochs``, ... (official defaults).
         density_ratio_cache (str, optional): A folder where fitted cDR-RS
             models are kept, named by what the fit depends on, so banks
             that differ only in filtering or relabelling fit once.
         filter (dict, optional): ``quantile`` (official 0.9 classification,
-            0.7 regression) or ``threshold``, ``burn_in`` per condition,
-            optionally ``filter_model=dict(model, checkpoint[,
-            data_preprocessor])``, a stronger net than the teacher.
+            0.7 regression) or ``threshold``, ``burn_in`` per condition
+            (with cDR-RS, survivors of its sampler), optionally
+            ``filter_model=dict(model, checkpoint[, data_preprocessor])``,
+            a stronger net than the teacher.
         relabel (str): ``'none'``, ``'hard'`` or ``'soft'``; anything but
             ``'none'`` needs ``TeacherRelabel`` in the training pipeline.
         num_label_values (int): Regression: label values in the grid the
@@ -94,6 +101,8 @@ class CGANHook(Hook):
         self.generator_ckpt = generator_ckpt
         self.density_ratio_cache = density_ratio_cache
         self.filter = parse_filter_settings(filter)
+        if subsample is not None:
+            subsample_settings(subsample)
         if relabel not in ('none', 'hard', 'soft'):
             raise ValueError("CGANHook.relabel must be 'none', 'hard' or "
                              f"'soft', got {relabel!r}")
@@ -153,7 +162,7 @@ class CGANHook(Hook):
                           conditions.gan_label, conditions.gan_labels.dtype)
         teacher = filter_network(model, view, self.filter.filter_model)
         settings = dict(
-            self.build_settings, version=4, cgan=self.cgan,
+            self.build_settings, version=5, cgan=self.cgan,
             filter_model=self.filter.filter_model,
             teacher_view=view.settings(), num_fake=mix.num_fake,
             image_shape=[gan.img_channels, gan.img_size, gan.img_size],

@@ -1,9 +1,10 @@
 # Copyright (c) cgankd_plugin contributors.
 """Generate, subsample, filter, relabel and store the synthetic bank.
 
-The pipeline of cGAN-KD (Ding et al.): a burn-in draw per condition fixes
-the filter's cut-offs and cDR-RS's bounds, and its survivors open the
-condition's block of the bank; rounds of candidates, sized on what the
+The pipeline of cGAN-KD (Ding et al.): a burn-in draw per condition (with
+cDR-RS, through its sampler, whose bound ``M`` a draw of its own starts)
+fixes the filter's cut-offs, and its survivors open the condition's block
+of the bank; rounds of candidates, sized on what the
 block still needs, are subsampled (cDR-RS), filtered by the teacher and
 relabelled until the block is full. The conditions are split over the
 ranks of a distributed run, each condition's block is written as one
@@ -13,8 +14,8 @@ Modules: ``rng`` (the named random streams, :func:`seeded`,
 :func:`to_uint8`), ``base`` (:class:`BaseBankBuilder`: the phases, their
 files and barriers), ``sampling`` (the draws and one condition's shard:
 burn-in, then rounds sized by :func:`plan_rounds`, :func:`top_up_size`),
-``subsampling`` (cDR-RS: fit, load, save, ratios,
-:func:`dre_cache_file`), ``classification``
+``subsampling`` (cDR-RS: fit, load, save, ratios, bounds,
+:func:`subsample_settings`, :func:`dre_cache_file`), ``classification``
 (:class:`ClassificationBankBuilder`) and ``regression``
 (:class:`RegressionBankBuilder`). Build with :func:`make_bank_builder`.
 """
@@ -26,7 +27,7 @@ from .classification import ClassificationBankBuilder
 from .regression import RegressionBankBuilder
 from .rng import seeded, to_uint8
 from .sampling import plan_rounds, top_up_size
-from .subsampling import dre_cache_file
+from .subsampling import dre_cache_file, subsample_settings
 
 
 def make_bank_builder(gan, teacher, num_fake: int, gan_labels: torch.Tensor,
@@ -60,5 +61,6 @@ def make_bank_builder(gan, teacher, num_fake: int, gan_labels: torch.Tensor,
 __all__ = [
     'BaseBankBuilder', 'ClassificationBankBuilder', 'RELABEL_MODES',
     'RegressionBankBuilder', 'dre_cache_file', 'make_bank_builder',
-    'plan_rounds', 'seeded', 'to_uint8', 'top_up_size'
+    'plan_rounds', 'seeded', 'subsample_settings', 'to_uint8',
+    'top_up_size'
 ]

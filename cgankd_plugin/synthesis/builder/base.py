@@ -11,18 +11,21 @@ regression in proportion to each value's burn-in acceptance,
 ``<bank_dir>.build``, with ``mmengine.dist.barrier()`` between them (a
 no-op in one process): :meth:`~BaseBankBuilder.prepare` (rank 0: the
 folder and the cDR-RS model), :meth:`~BaseBankBuilder.draw_burn_in`
-(``burn_in_<c>.npz`` of each owned condition),
-:meth:`~BaseBankBuilder.fill` (the cut-offs and bounds ``M`` from every
-burn-in, then ``shard_<c>.npz`` of each owned condition) and
+(``burn_in_<c>.npz`` of each owned condition: its survivors of the
+cDR-RS sampler, or its raw draw, and the sampler's bound ``M``),
+:meth:`~BaseBankBuilder.fill` (the cut-offs from every burn-in, then
+``shard_<c>.npz`` of each owned condition) and
 :meth:`~BaseBankBuilder.assemble` (rank 0: the shards, in condition
 order, into the bank).
 
 Every file is written atomically and a phase skips the files already
 there, so a killed build resumes at its last finished condition. The
 draws of condition ``c`` are seeded by their place (:mod:`.rng`): its
-burn-in by ``(seed, c)``, its round ``k`` by ``(seed, c, k)``; so the
-bank is the same, byte for byte, whatever the number of ranks and
-wherever a build was killed.
+burn-in by ``(seed, c)`` (with cDR-RS, its draw for ``M`` and its rounds
+by ``(seed, c, k)``), its round ``k`` by ``(seed, c, k)``; the cDR-RS
+bound ``M`` of ``c`` is carried from its burn-in file through its rounds,
+in order. So the bank is the same, byte for byte, whatever the number of
+ranks and wherever a build was killed.
 """
 import json
 import os.path as osp
@@ -40,13 +43,11 @@ from ...utils.progress import ProgressLog
 from ..bank import (ARRAY_NAMES, BUILD_SUFFIX, BankCorruptError, BankError,
                     BankWriter, SyntheticBank, check_bank_dir)
 from ..bank.format import load_npz, make_writable_dir, remove_path, save_npz
-from ..density_ratio import estimate_max_ratios
 from ..layout import condition_quotas, quotas_by_acceptance
 from ..teacher_adapter import TeacherAdapter
 from ..teacher_filter import check_filter_settings, cutoffs_from_burn_in
-from .rng import BURN_IN_STREAM, seeded
 from .sampling import SamplingMixin
-from .subsampling import SubsamplingMixin
+from .subsampling import SubsamplingMixin, subsample_settings
 
 RELABEL_MODES = ('none', 'hard', 'soft')
 RECORD_FILE = 'build.json'
@@ -57,9 +58,9 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
 
     The phases of a build are here; how a condition's shard is sampled is
     in :class:`SamplingMixin`, cDR-RS in :class:`SubsamplingMixin`. A
-    subclass fills the bank for one task: the filter's statistic, the
-    relabelling and the fakes cDR-RS is fitted on
-    (:class:`ClassificationBankBuilder`, :class:`RegressionBankBuilder`).
+    subclass fills the bank for one task: the filter's statistic and the
+    relabelling (:class:`ClassificationBankBuilder`,
+    :class:`RegressionBankBuilder`).
 
     Args:
         gan (BaseConditionalGAN): A ``ClassConditionalGAN`` or
@@ -74,13 +75,18 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
         relabel (str): ``'none'`` keeps the generating class, ``'hard'``
             stores the teacher's argmax, ``'soft'`` also its probabilities.
             Regression always stores the teacher's value.
-        subsample (dict, optional): cDR-RS settings (``None``: off); keys
-            ``epochs``, ``batch_size``, ``lr``, ``penalty``,
-            ``hidden_dims``, ``num_fake_train`` (fakes to fit on).
+        subsample (dict, optional): cDR-RS settings (``None``: off):
+            ``burn_in`` (fakes per condition whose largest ratio starts
+            ``M``), ``flip`` (flip the real images at random in the fit)
+            and the keywords of
+            :func:`~cgankd_plugin.synthesis.density_ratio.fit_density_ratio`
+            (``epochs``, ``batch_size``, ``lr``, ``penalty``,
+            ``lr_decay_epochs``, ...); see :func:`.subsample_settings`.
         filter_quantile (float, optional): Keep samples whose statistic is
             at most this quantile of the burn-in draw.
         filter_threshold (float, optional): An absolute cut-off instead.
-        burn_in (int): Burn-in samples per condition.
+        burn_in (int): Burn-in samples per condition (with cDR-RS, its
+            survivors): what the filter's cut-off is set on.
         batch_size (int): The largest round of candidates.
         seed (int): Seed of every draw.
         max_rounds_per_condition (int): Give up after this many rounds in
@@ -131,6 +137,8 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
             raise TypeError(f'{type(self).__name__} cannot build from a '
                             f'{type(gan).__name__}: use make_bank_builder')
         check_filter_settings(filter_quantile, filter_threshold)
+        if subsample is not None:
+            subsample_settings(subsample)
         self.gan = gan
         self.teacher = teacher
         self.num_fake = int(num_fake)
@@ -151,6 +159,7 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
         self.dre_cache = dre_cache
         self.quotas = condition_quotas(self.num_fake, self.num_conditions)
         self.dre = None
+        # cDR-RS's bound M of each condition after its burn-in
         self.max_ratios = np.full(self.num_conditions, np.nan)
         self.cutoffs = np.full(self.num_conditions, np.nan)
         self.burn_in_statistic: Optional[np.ndarray] = None
@@ -158,9 +167,9 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
         self.bank_dir = self.build_dir = self.key = None
         self.settings: dict = {}
         self._started = time.time()
-        # this session's work: every generator + teacher pass, and the
-        # [candidates, accepted] of each round (burn-in first) of each
-        # condition this builder filled
+        # this session's work: every generator + teacher pass (cDR-RS's
+        # draws for M too), and the [candidates, accepted] of each round
+        # (burn-in first) of each condition this builder filled
         self.draws: List[int] = []
         self.rounds: Dict[int, List[List[int]]] = {}
 
@@ -253,30 +262,28 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
         for c in self.owned():
             path = self._file('burn_in', c)
             if not osp.isfile(path):
-                draw = self._draw(
-                    np.full(self.burn_in, c),
-                    seeded(self.seed, BURN_IN_STREAM, c))
-                save_npz(path, {
-                    k: v
-                    for k, v in draw.items()
-                    if v is not None and k != 'conditions'
-                })
+                save_npz(path, self._burn_in(c))
 
     def fill(self) -> None:
-        """Phase 3: the cut-offs and ``M``, then this rank's shards.
+        """Phase 3: the cut-offs, then this rank's shards.
 
-        Every rank reads every condition's burn-in statistic (and density
-        ratios), so all set the same cut-offs and bounds; then each fills
-        its conditions' quotas (:meth:`_fill_condition`), skipping the
-        shards already on disk.
+        Every rank reads every condition's burn-in statistic (and cDR-RS
+        bound), so all set the same cut-offs; then each fills its
+        conditions' quotas (:meth:`_fill_condition`), skipping the shards
+        already on disk.
         """
-        stats, ratios = [], []
+        stats = []
         for c in range(self.num_conditions):
             data = load_npz(
                 self._expect(self._file('burn_in', c)),
-                ('statistic', 'ratios'))
+                ('statistic', 'max_ratio'))
             stats.append(data['statistic'])
-            ratios.append(data.get('ratios'))
+            self.max_ratios[c] = data.get('max_ratio', np.nan)
+        if self.dre is not None and not any(len(s) for s in stats):
+            raise ValueError(
+                'cDR-RS kept no burn-in candidate of any condition: the '
+                'density-ratio model collapsed. Retrain it (e.g. with a '
+                'larger subsample.penalty) or set subsample=None.')
         self.burn_in_statistic = np.concatenate(stats)
         self.burn_in_conditions = np.repeat(
             np.arange(self.num_conditions), [len(s) for s in stats])
@@ -284,8 +291,6 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
             self.burn_in_statistic, self.burn_in_conditions,
             self.num_conditions, self.filter_quantile, self.filter_threshold,
             per_condition=not self.is_regression)
-        if self.dre is not None:
-            self.max_ratios = estimate_max_ratios(ratios)
         if self.is_regression:
             passed = self.burn_in_statistic <= self.cutoffs[
                 self.burn_in_conditions]
@@ -405,8 +410,9 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
         :meth:`build` that found the bank complete).
 
         Returns:
-            dict: ``statistic`` (every burn-in candidate's), ``cutoffs``
-            (per condition) and ``kept_fraction`` (of the burn-in).
+            dict: ``statistic`` (every burn-in candidate's; with cDR-RS,
+            every survivor's), ``cutoffs`` (per condition) and
+            ``kept_fraction`` (of those).
         """
         kept = self.burn_in_statistic <= self.cutoffs[self.burn_in_conditions]
         return dict(

@@ -1,9 +1,10 @@
 # Copyright (c) cgankd_plugin contributors.
 """The bank of a class-conditional GAN: one block (and shard) per class.
 
-Class ``c``'s block opens with the survivors of its burn-in draw, which
-also sets the class's cut-off (its own quantile) and cDR-RS bound ``M``;
-rounds of candidates of class ``c`` follow until its quota is full. The
+Class ``c``'s block opens with the survivors of its burn-in draw (with
+cDR-RS, of the cDR-RS sampler, whose bound ``M`` is the class's own),
+which also sets the class's cut-off (its own quantile); rounds of
+candidates of class ``c`` follow until its quota is full. The
 stored label is the generating class (``relabel='none'``) or the
 teacher's argmax (``'hard'``), with its probabilities (``'soft'``).
 """
@@ -42,10 +43,3 @@ class ClassificationBankBuilder(BaseBankBuilder):
         if self.relabel == 'soft':
             chunk['teacher_probs'] = outputs.softmax(1).numpy().astype(
                 np.float32)
-
-    def _dre_fake_labels(self, real_labels: torch.Tensor, num_train: int,
-                         rng: torch.Generator) -> torch.Tensor:
-        """The shuffled real labels, cycled: every real class gets fakes."""
-        shuffled = real_labels[torch.randperm(len(real_labels),
-                                              generator=rng)]
-        return shuffled[torch.arange(num_train) % len(shuffled)]

@@ -2,11 +2,13 @@
 """The bank of a continuous-label GAN: one block (and shard) per label.
 
 The conditions are the values of a label grid. The burn-in of every value
-is pooled into one cut-off for the whole grid (the official regression
-filter); with cDR-RS each value has its own bound ``M`` from its own
-burn-in. Label value ``c``'s block opens with its burn-in survivors and
-is filled by rounds at that value. The stored target is the teacher's
-value, or with ``relabel='none'`` the generating value.
+(with cDR-RS, the survivors of the value's own cDR-RS sampler and bound
+``M``) is pooled into one cut-off for the whole grid (the official
+regression filter); each value's block is in proportion to its burn-in
+within the cut-off, a value cDR-RS keeps nothing of gets none. Label
+value ``c``'s block opens with its burn-in survivors and is filled by
+rounds at that value. The stored target is the teacher's value, or with
+``relabel='none'`` the generating value.
 """
 from typing import Dict
 
@@ -48,13 +50,3 @@ class RegressionBankBuilder(BaseBankBuilder):
             chunk['teacher_labels'] = chunk['cond_labels'].astype(np.float32)
         else:
             chunk['teacher_labels'] = outputs.numpy().astype(np.float32)
-
-    def _dre_fake_labels(self, real_labels: torch.Tensor, num_train: int,
-                         rng: torch.Generator) -> torch.Tensor:
-        """Fake ``j`` at the label of real image ``j % N``.
-
-        At least one fake per real image, so the model compares each real
-        image with fakes of its own label.
-        """
-        num_train = max(num_train, len(real_labels))
-        return real_labels[torch.arange(num_train) % len(real_labels)]

@@ -9,9 +9,14 @@ depend on the number of ranks, nor on where a killed build resumed.
 import numpy as np
 import torch
 
-BURN_IN_STREAM = 1  # (seed, 1, c): the burn-in of condition c
+# (seed, 1, c): the burn-in of condition c; with cDR-RS (seed, 1, c, k):
+# its round k through the sampler
+BURN_IN_STREAM = 1
 ROUND_STREAM = 2  # (seed, 2, c, k): round k of condition c
-DRE_STREAM = 3  # (seed, 3): the fakes and the fit of cDR-RS
+# (seed, 3): the fit of cDR-RS (weights, order, flips); (seed, 3, 1): the
+# noise of the fakes it is fitted on
+DRE_STREAM = 3
+MAX_RATIO_STREAM = 4  # (seed, 4, c, k): batch k of c's draw for cDR-RS's M
 
 
 def seeded(seed: int, *stream: int) -> torch.Generator:

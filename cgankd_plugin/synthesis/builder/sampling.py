@@ -1,15 +1,20 @@
 # Copyright (c) cgankd_plugin contributors.
 """How the shard of one condition is sampled: burn-in, then rounds.
 
-A condition's shard opens with the candidates of its burn-in draw that
-pass the filter (and cDR-RS): the burn-in is not thrown away. The
+A condition's burn-in (:meth:`SamplingMixin._burn_in`) is the draw the
+filter's cut-off is set on: ``burn_in`` raw candidates, or with cDR-RS
+``burn_in`` survivors of the cDR-RS sampler (whose bound ``M`` starts as
+the largest ratio of ``subsample['burn_in']`` fresh fakes and rises with
+every batch's largest ratio). The shard opens with the burn-in's
+candidates that pass the filter: the burn-in is not thrown away. The
 burn-in's acceptance then plans rounds of candidates expected to fill the
 rest of the quota, with a two-sigma binomial margin (:func:`plan_rounds`);
 if they fall short (rarely), top-up rounds follow, each sized the same
-way on the acceptance observed so far (:func:`top_up_size`). Round ``k``
-of condition ``c`` is seeded by ``(seed, c, k)``, its size a function of
-the burn-in and the rounds before it: the shard depends on the seed and
-the condition only.
+way on the acceptance observed so far (:func:`top_up_size`). With cDR-RS
+the rounds go on raising the ``M`` the burn-in left. Every draw of
+condition ``c`` is seeded by its place (``(seed, c, k)`` for its round
+``k``), its size a function of the draws before it: the shard depends on
+the seed and the condition only.
 """
 import math
 from typing import Dict, List, Optional
@@ -17,7 +22,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from ..density_ratio import rejection_sample
+from ..density_ratio import RejectionSampler
 from .rng import BURN_IN_STREAM, ROUND_STREAM, seeded, to_uint8
 
 MIN_ROUND_SIZE = 16
@@ -75,14 +80,22 @@ def top_up_size(rest: int, accepted: int, candidates: int,
     return min(batch_size, max(min(batch_size, MIN_ROUND_SIZE), need))
 
 
+def _kept(draw: Dict, index) -> Dict[str, np.ndarray]:
+    """The ``images``, ``outputs`` and ``statistic`` of some candidates."""
+    return {
+        name: draw[name][index]
+        for name in ('images', 'outputs', 'statistic')
+    }
+
+
 class SamplingMixin:
     """The draws of :class:`BaseBankBuilder` and the sampling of a shard.
 
     It reads the builder's ``gan``, ``teacher``, ``gan_labels``,
-    ``bank_labels``, ``quotas``, ``cutoffs``, ``max_ratios``, ``dre``,
-    ``seed``, ``batch_size`` and ``max_rounds``, and records its work in
-    ``draws`` and ``rounds``. The task supplies :meth:`_statistic` and
-    :meth:`_relabel`.
+    ``bank_labels``, ``is_regression``, ``quotas``, ``cutoffs``,
+    ``burn_in``, ``dre``, ``seed``, ``batch_size`` and ``max_rounds``, and
+    records its work in ``draws`` and ``rounds``. The task supplies
+    :meth:`_statistic` and :meth:`_relabel`.
     """
 
     def _statistic(self, outputs: torch.Tensor,
@@ -111,22 +124,74 @@ class SamplingMixin:
         images = self._generate(conditions, rng)
         feats, outputs = self.teacher(images)
         self.draws.append(len(conditions))
+        outputs = outputs.cpu()
         return dict(
             conditions=conditions,
             images=images.numpy(),
-            outputs=outputs.cpu().numpy(),
-            statistic=self._statistic(outputs.cpu(), conditions),
+            outputs=outputs.numpy(),
+            statistic=self._statistic(outputs, conditions),
             ratios=(self._ratios(feats, conditions)
                     if self.dre is not None else None))
 
-    def _keep(self, draw: Dict, rng: np.random.Generator) -> np.ndarray:
-        """The filter (and cDR-RS) decision of every candidate."""
-        conditions = draw['conditions']
-        keep = draw['statistic'] <= self.cutoffs[conditions]
-        if self.dre is not None:
-            keep &= rejection_sample(draw['ratios'],
-                                     self.max_ratios[conditions], rng)
-        return keep
+    def _burn_in(self, c: int) -> Dict[str, np.ndarray]:
+        """Condition ``c``'s burn-in: the draw its cut-off is set on.
+
+        Without cDR-RS, ``burn_in`` candidates seeded by ``(seed, c)``;
+        with it, :meth:`_subsampled_burn_in`.
+
+        Returns:
+            dict[str, np.ndarray]: The burn-in's ``images``, ``outputs``
+            and ``statistic``, the ``candidates`` drawn and, with cDR-RS,
+            the ``max_ratio`` reached.
+        """
+        if self.dre is None:
+            draw = self._draw(np.full(self.burn_in, c),
+                              seeded(self.seed, BURN_IN_STREAM, c))
+            return dict(_kept(draw, slice(None)),
+                        candidates=np.int64(self.burn_in))
+        return self._subsampled_burn_in(c)
+
+    def _subsampled_burn_in(self, c: int) -> Dict[str, np.ndarray]:
+        """``burn_in`` survivors of condition ``c``'s cDR-RS sampler.
+
+        Its ``M`` starts from :meth:`_max_ratio_burn_in`; rounds of
+        candidates (round ``k`` seeded by ``(seed, c, k)``, sized on the
+        acceptance so far) go through it until ``burn_in`` survive. It
+        gives up after ``max_rounds_per_condition`` rounds in a row that
+        kept nothing, or once ``M`` is 0 (every ratio so far is 0): a
+        label value then has fewer burn-in samples (none: no share of the
+        bank), a class stops the build.
+        """
+        sampler = RejectionSampler(self._max_ratio_burn_in(c))
+        parts = []
+        got = candidates = stalled = 0
+        while got < self.burn_in:
+            k, rest = len(parts), self.burn_in - got
+            size = top_up_size(rest, got, candidates, self.batch_size)
+            draw = self._draw(np.full(size, c),
+                              seeded(self.seed, BURN_IN_STREAM, c, k))
+            keep = sampler(draw['ratios'],
+                           np.random.default_rng(
+                               [self.seed, BURN_IN_STREAM, c, k]))
+            parts.append(_kept(draw, np.flatnonzero(keep)[:rest]))
+            kept = len(parts[-1]['statistic'])
+            got, candidates = got + kept, candidates + size
+            stalled = 0 if kept else stalled + 1
+            if stalled >= self.max_rounds or sampler.max_ratio <= 0:
+                break
+        if not got and not self.is_regression:
+            raise ValueError(
+                f'cDR-RS kept none of the {candidates} burn-in candidates '
+                f'of condition {c} (M = {sampler.max_ratio:g}): the '
+                'density-ratio model collapsed. Retrain it (e.g. with a '
+                'larger subsample.penalty) or set subsample=None.')
+        out = {
+            name: np.concatenate([p[name] for p in parts])
+            for name in parts[0]
+        }
+        out.update(candidates=np.int64(candidates),
+                   max_ratio=np.float64(sampler.max_ratio))
+        return out
 
     def _chunk(self, draw: Dict, order: np.ndarray) -> Dict[str, np.ndarray]:
         """The samples of the candidates ``order`` (indices), relabelled."""
@@ -136,9 +201,21 @@ class SamplingMixin:
         self._relabel(out, torch.from_numpy(draw['outputs'][order]))
         return out
 
-    def _round(self, condition: int, index: int,
-               size: int) -> Dict[str, np.ndarray]:
+    def _round(self,
+               condition: int,
+               index: int,
+               size: int,
+               sampler: Optional[RejectionSampler] = None
+               ) -> Dict[str, np.ndarray]:
         """Round ``index`` of ``condition``: ``size`` candidates, filtered.
+
+        Args:
+            condition (int): The condition.
+            index (int): The round's place after the burn-in.
+            size (int): Candidates to draw.
+            sampler (RejectionSampler, optional): The condition's cDR-RS
+                sampler (None: cDR-RS off); its ``M`` rises with the
+                round's ratios before they are sampled.
 
         Returns:
             dict[str, np.ndarray]: The round's accepted samples.
@@ -146,10 +223,12 @@ class SamplingMixin:
         conditions = np.full(size, condition)
         draw = self._draw(
             conditions, seeded(self.seed, ROUND_STREAM, condition, index))
-        keep = self._keep(
-            draw,
-            np.random.default_rng([self.seed, ROUND_STREAM, condition,
-                                   index]))
+        keep = draw['statistic'] <= self.cutoffs[condition]
+        if sampler is not None:
+            keep &= sampler(
+                draw['ratios'],
+                np.random.default_rng(
+                    [self.seed, ROUND_STREAM, condition, index]))
         return self._chunk(draw, np.flatnonzero(keep))
 
     def _fill_condition(self, c: int, draw: Dict) -> Dict[str, np.ndarray]:
@@ -157,8 +236,9 @@ class SamplingMixin:
 
         Args:
             c (int): The condition.
-            draw (dict): Its burn-in draw (``images``, ``outputs``,
-                ``statistic`` and, with cDR-RS, ``ratios``).
+            draw (dict): Its burn-in (:meth:`_burn_in`: ``images``,
+                ``outputs``, ``statistic``, ``candidates`` and, with
+                cDR-RS, ``max_ratio``).
 
         Returns:
             dict[str, np.ndarray]: ``quotas[c]`` samples (the bank's arrays)
@@ -169,15 +249,12 @@ class SamplingMixin:
                 row that accepted nothing.
         """
         quota = int(self.quotas[c])
-        draw = dict(draw)
-        draw.update(
-            conditions=np.full(len(draw['statistic']), c),
-            ratios=draw.get('ratios'))
-        keep = self._keep(draw,
-                          np.random.default_rng([self.seed, BURN_IN_STREAM,
-                                                 c]))
-        parts = [self._chunk(draw, np.flatnonzero(keep)[:quota])]
-        filled, candidates = len(parts[0]['images']), len(keep)
+        draw = dict(draw, conditions=np.full(len(draw['statistic']), c))
+        keep = np.flatnonzero(draw['statistic'] <= self.cutoffs[c])
+        parts = [self._chunk(draw, keep[:quota])]
+        filled, candidates = len(parts[0]['images']), int(draw['candidates'])
+        sampler = (RejectionSampler(draw['max_ratio'])
+                   if self.dre is not None else None)
         rounds = self.rounds[c] = [[candidates, filled]]
         plan = plan_rounds(quota - filled, filled, candidates,
                            self.batch_size)
@@ -186,7 +263,7 @@ class SamplingMixin:
             k = len(rounds) - 1
             size = plan[k] if k < len(plan) else top_up_size(
                 quota - filled, filled, candidates, self.batch_size)
-            chunk = self._round(c, k, size)
+            chunk = self._round(c, k, size, sampler)
             got = min(len(chunk['images']), quota - filled)
             parts.append({name: v[:got] for name, v in chunk.items()})
             rounds.append([size, got])

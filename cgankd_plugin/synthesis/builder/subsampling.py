@@ -1,15 +1,19 @@
 # Copyright (c) cgankd_plugin contributors.
-"""cDR-RS in a bank build: the density-ratio model and each draw's ratios.
+"""cDR-RS in a bank build: the density-ratio model, its bounds and ratios.
 
-Rank 0 fits the model on the teacher's features of real images and of
-fakes generated at their labels, or loads it from where it saves it:
-``dre_cache`` (fitted by an earlier build with the same generator, teacher
-and data) if given, else ``dre.pth`` in the build folder (a resumed
-build). After a barrier the other ranks load that file, so every rank
-rejects with the same model.
+Rank 0 fits the model (:meth:`SubsamplingMixin.fit_subsampler`) on the
+teacher's features of the real images (and of their horizontal flips)
+against fakes the generator draws afresh at every step, or loads it from
+where it saves it: ``dre_cache`` (fitted by an earlier build with the same
+generator, teacher, data and fit settings) if given, else ``dre.pth`` in
+the build folder (a resumed build). After a barrier the other ranks load
+that file, so every rank rejects with the same model. The model lives,
+and every feature it reads stays, on the teacher's device; a draw's
+ratios come to the host once, for the rejection.
 """
+import functools
 import os.path as osp
-from typing import Iterable, Optional
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -20,9 +24,49 @@ from ...utils.progress import ProgressLog
 from ..bank import hash_settings
 from ..density_ratio import (DensityRatioMLP, fit_density_ratio,
                              predict_density_ratio)
-from .rng import DRE_STREAM, seeded, to_uint8
+from .rng import DRE_STREAM, MAX_RATIO_STREAM, seeded, to_uint8
 
 DRE_FILE = 'dre.pth'
+#: The sampler's settings of ``subsample`` (the rest go to the fit):
+#: ``burn_in``, fresh fakes per condition whose largest ratio starts ``M``
+#: (the official --samp_burnin_size of CIFAR-100); ``flip``, flip the real
+#: images at random in the fit (the official classification and UTKFace
+#: code does; a flip would change a steering angle's sign).
+SAMPLER_DEFAULTS = dict(burn_in=5000, flip=True)
+#: The keys of ``subsample`` that go to :func:`fit_density_ratio`.
+FIT_KEYS = ('epochs', 'batch_size', 'lr', 'penalty', 'hidden_dims',
+            'dropout', 'lr_decay_epochs', 'lr_decay_factor', 'weight_decay',
+            'betas')
+
+
+def subsample_settings(subsample: dict) -> Tuple[dict, dict]:
+    """Split the cDR-RS settings into the sampler's and the fit's.
+
+    Args:
+        subsample (dict): ``CGANHook.subsample``: :data:`SAMPLER_DEFAULTS`
+            keys and :data:`FIT_KEYS`.
+
+    Returns:
+        tuple[dict, dict]: The sampler's settings (``burn_in``, ``flip``,
+        defaults filled in) and the keywords of the fit.
+
+    Raises:
+        ValueError: naming an unknown key or a bad ``burn_in`` / ``flip``.
+    """
+    unknown = sorted(set(subsample) - set(SAMPLER_DEFAULTS) - set(FIT_KEYS))
+    if unknown:
+        raise ValueError(
+            f'CGANHook.subsample: unknown keys {unknown}; use '
+            f'{sorted(SAMPLER_DEFAULTS) + list(FIT_KEYS)}')
+    sampler = {k: subsample.get(k, v) for k, v in SAMPLER_DEFAULTS.items()}
+    if not (isinstance(sampler['burn_in'], int) and sampler['burn_in'] > 0):
+        raise ValueError(
+            'CGANHook.subsample.burn_in must be an int > 0 (fakes per '
+            f'condition for M), got {sampler["burn_in"]!r}')
+    if not isinstance(sampler['flip'], bool):
+        raise ValueError('CGANHook.subsample.flip must be True or False, '
+                         f'got {sampler["flip"]!r}')
+    return sampler, {k: subsample[k] for k in FIT_KEYS if k in subsample}
 
 
 def dre_cache_file(cache_dir: str, generator_hash: str, filter_hash: str,
@@ -37,21 +81,23 @@ def dre_cache_file(cache_dir: str, generator_hash: str, filter_hash: str,
         teacher_view (list): The teacher's view, as plain data.
         real (RealImages): The real images the fit reads (their digest
             is read batch by batch) and their cGAN labels.
-        subsample (dict): The cDR-RS settings.
+        subsample (dict): The cDR-RS settings (``burn_in``, which only
+            the sampling reads, aside).
         seed (int): The build's seed.
-        batch_size (int): The build's batch size (its draws' sizes).
+        batch_size (int): The build's batch size (its feature batches).
 
     Returns:
         str: ``<cache_dir>/dre_<key>.pth``.
     """
     key = hash_settings(
         dict(
-            version=1,
+            version=2,
             generator=generator_hash,
             filter_net=filter_hash,
             teacher_view=teacher_view,
             real_data=real.digest(batch_size),
-            subsample=subsample,
+            subsample={k: v
+                       for k, v in subsample.items() if k != 'burn_in'},
             seed=seed,
             bank_batch_size=batch_size))
     return osp.join(cache_dir, f'dre_{key[:20]}.pth')
@@ -62,8 +108,8 @@ class SubsamplingMixin:
 
     It reads the builder's ``gan``, ``teacher``, ``gan_labels``,
     ``is_regression``, ``num_conditions``, ``subsample``, ``batch_size``,
-    ``seed``, ``log``, ``dre_cache`` and ``build_dir``, and sets ``dre``
-    (None: cDR-RS off). The task supplies :meth:`_dre_fake_labels`.
+    ``seed``, ``log``, ``dre_cache`` and ``build_dir``, records its
+    generator passes in ``draws`` and sets ``dre`` (None: cDR-RS off).
     """
 
     @property
@@ -71,82 +117,110 @@ class SubsamplingMixin:
         """The classes cDR-RS conditions on (None: a continuous label)."""
         return None if self.is_regression else self.num_conditions
 
-    def _dre_fake_labels(self, real_labels: torch.Tensor, num_train: int,
-                         rng: torch.Generator) -> torch.Tensor:
-        """The labels of the fakes cDR-RS is fitted on."""
-        raise NotImplementedError
+    def _fake_features(self, labels: torch.Tensor,
+                       rng: torch.Generator) -> torch.Tensor:
+        """Teacher features of new fakes at ``labels`` (uint8, as stored).
+
+        Returns:
+            torch.Tensor: ``(len(labels), D)`` on the teacher's device.
+        """
+        return self.teacher(to_uint8(self.gan.sample(labels, rng=rng)))[0]
 
     def _ratios(self, feats: torch.Tensor,
                 conditions: np.ndarray) -> np.ndarray:
         """The density ratio of each candidate (its teacher features)."""
         labels = self.gan_labels[torch.as_tensor(conditions)]
-        return np.asarray(
-            predict_density_ratio(self.dre, feats, labels.to(feats.device)))
+        ratios = predict_density_ratio(self.dre, feats,
+                                       labels.to(feats.device))
+        return ratios.cpu().numpy()  # the draw's one trip to the host
+
+    def _max_ratio_burn_in(self, c: int) -> float:
+        """``M`` of condition ``c``: the largest ratio of a fresh draw.
+
+        ``subsample['burn_in']`` fakes at ``c``, drawn a batch at a time
+        (batch ``k`` seeded by ``(seed, MAX_RATIO_STREAM, c, k)``); only
+        their largest ratio is kept, and comes to the host once.
+
+        Args:
+            c (int): The condition.
+
+        Returns:
+            float: The largest ratio (>= 0).
+        """
+        total = subsample_settings(self.subsample)[0]['burn_in']
+        largest = None
+        for k, start in enumerate(range(0, total, self.batch_size)):
+            size = min(self.batch_size, total - start)
+            labels = self.gan_labels[torch.full((size, ), c)]
+            feats = self._fake_features(
+                labels, seeded(self.seed, MAX_RATIO_STREAM, c, k))
+            batch = predict_density_ratio(self.dre, feats,
+                                          labels.to(feats.device)).max()
+            largest = batch if largest is None else torch.maximum(
+                largest, batch)
+            self.draws.append(size)
+        return float(largest)
 
     def fit_subsampler(self, real: RealImages) -> None:
         """Fit the cDR-RS density-ratio model (teacher features).
 
         The real images are read a batch at a time; only their teacher
-        features are kept. The fakes are generated at the real labels,
-        ``num_fake_train`` of them (default: as many as real images), as
-        the subclass pairs them (:meth:`_dre_fake_labels`).
+        features (and, with ``flip``, those of their mirror images) are
+        kept, on the teacher's device. Every step of the fit generates its
+        fakes at the real batch's labels (noise from ``(seed,
+        DRE_STREAM, 1)``).
 
         Args:
             real (RealImages): The real images and their GAN labels.
         """
-        cfg = dict(self.subsample or {})
-        num_train = int(cfg.pop('num_fake_train', len(real)))
-        real_feats = self._features(
-            real.batches(self.batch_size), len(real),
-            'cDR-RS: teacher features of real images')
-        real_labels = real.labels
-        rng = seeded(self.seed, DRE_STREAM)
-        fake_labels = self._dre_fake_labels(real_labels, num_train, rng)
-        num_train = len(fake_labels)
-
-        def fakes():
-            for i in range(0, num_train, self.batch_size):
-                labels = fake_labels[i:i + self.batch_size].to(
-                    self.gan_labels.device)
-                yield to_uint8(self.gan.sample(labels, rng=rng)).cpu()
-
-        fake_feats = self._features(fakes(), num_train,
-                                    'cDR-RS: teacher features of fakes')
-        self.log(f'cDR-RS: fitting the density ratio on {len(real_feats)} '
-                 f'real and {num_train} fake feature vectors')
+        sampler, fit_cfg = subsample_settings(self.subsample)
+        real_feats, flipped = self._real_features(real, sampler['flip'])
+        fakes = functools.partial(self._fake_features,
+                                  rng=seeded(self.seed, DRE_STREAM, 1))
+        flips = ' (flipped at random)' if sampler['flip'] else ''
+        self.log(f'cDR-RS: fitting the density ratio of {len(real)} real '
+                 f'images{flips} against fresh fakes at their labels')
         self.dre = fit_density_ratio(
-            real_feats, real_labels, fake_feats, fake_labels,
-            self._dre_num_classes, rng=rng, log_fn=self.log, **cfg)
+            real_feats, real.labels, fakes, self._dre_num_classes,
+            flipped_feats=flipped, rng=seeded(self.seed, DRE_STREAM),
+            log_fn=self.log, **fit_cfg)
 
-    def _features(self, batches: Iterable[torch.Tensor], total: int,
-                  what: str) -> torch.Tensor:
-        """The teacher's features of ``total`` images, batch by batch.
+    def _real_features(self, real: RealImages, flip: bool
+                       ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """The teacher's features of the real images (and their flips).
 
-        They fill one tensor allocated at the first batch: hundreds of
-        small per-batch tensors kept between the network's large, freed
-        activations would fragment the heap, which then grows with the
-        number of images (``benchmarks/cgan_stage_memory.py``).
+        They fill tensors allocated at the first batch, on the teacher's
+        device: hundreds of small per-batch tensors kept between the
+        network's large, freed activations would fragment the heap,
+        which then grows with the number of images
+        (``benchmarks/cgan_stage_memory.py``).
 
         Args:
-            batches (Iterable[torch.Tensor]): uint8 image batches.
-            total (int): Images in all.
-            what (str): The progress lines' label.
+            real (RealImages): The real images.
+            flip (bool): Also the features of the images flipped
+                horizontally.
 
         Returns:
-            torch.Tensor: ``(total, D)`` features on the CPU.
+            tuple: ``(N, D)`` features, and those of the flips (None
+            without ``flip``).
         """
-        progress = ProgressLog(what, total, self.log, unit='img',
+        progress = ProgressLog('cDR-RS: teacher features of real images',
+                               len(real), self.log, unit='img',
                                min_interval=10)
-        feats, done = None, 0
-        for images in batches:
+        feats = flipped = None
+        done = 0
+        for images in real.batches(self.batch_size):
             batch = self.teacher(images)[0]
             if feats is None:
-                feats = torch.empty((total, batch.shape[1]),
-                                    dtype=batch.dtype)
-            feats[done:done + len(batch)] = batch.cpu()
-            done += len(batch)
+                feats = batch.new_empty((len(real), batch.shape[1]))
+                flipped = torch.empty_like(feats) if flip else None
+            stop = done + len(batch)
+            feats[done:stop] = batch
+            if flip:
+                flipped[done:stop] = self.teacher(images.flip(-1))[0]
+            done = stop
             progress.update(done)
-        return feats
+        return feats, flipped
 
     def _dre_file(self) -> str:
         """Where rank 0 saves the model and the other ranks load it."""
@@ -176,8 +250,10 @@ class SubsamplingMixin:
                           path)
 
     def _load_dre(self, path: str) -> None:
-        saved = torch.load(path, map_location='cpu', weights_only=True)
+        """The saved model, onto the teacher's device."""
+        device = self.teacher.device
+        saved = torch.load(path, map_location=device, weights_only=True)
         arch = dict(saved['arch'])
-        model = DensityRatioMLP(arch.pop('feat_dim'), **arch)
+        model = DensityRatioMLP(arch.pop('feat_dim'), **arch).to(device)
         model.load_state_dict(saved['state_dict'])
         self.dre = model.eval()

@@ -1,6 +1,13 @@
 # Copyright (c) cgankd_plugin contributors.
-"""Fitting the density-ratio network on features, and predicting with it."""
-from typing import Callable, Optional, Sequence, Tuple
+"""Fitting the density-ratio network, and predicting with it.
+
+The fit is the training loop of cDR-RS: each step takes a shuffled batch
+of real features (each sample, with flips, in its mirrored or its plain
+version at random) and fresh fake features generated at the batch's
+labels, and takes one Adam step on the penalised Softplus loss. Every
+tensor of the fit stays on the device of the real features.
+"""
+from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -9,54 +16,102 @@ from ...utils.progress import ProgressLog
 from .model import (DEFAULT_HIDDEN_DIMS, DensityRatioMLP,
                     penalized_softplus_loss)
 
+#: Features of fresh fakes at the given labels (host tensor in, features on
+#: the fit's device out), e.g. a generator followed by the teacher.
+FakeSource = Callable[[Tensor], Tensor]
+
+DEFAULT_LR_DECAY_EPOCHS = (80, 150)  # the official --dre_lr_decay_epochs
+
+
+class _RealBatches:
+    """The real side of the fit: features, their flips, labels, batches.
+
+    Args:
+        feats (torch.Tensor): ``(N, D)`` features of the real images.
+        flipped (torch.Tensor, optional): ``(N, D)`` features of their
+            horizontal flips; None: never flipped.
+        labels (torch.Tensor): ``(N,)`` their labels.
+    """
+
+    def __init__(self, feats: Tensor, flipped: Optional[Tensor],
+                 labels: Tensor) -> None:
+        self.device = feats.device
+        self.num = len(feats)
+        views = [feats] if flipped is None else [feats, flipped]
+        self.feats = torch.cat([v.flatten(1).float() for v in views])
+        self.flip = flipped is not None
+        self.host_labels = labels.cpu()
+        self.labels = labels.to(self.device)
+
+    def epoch(self, batch_size: int, gen: torch.Generator
+              ) -> Iterator[Tuple[Tensor, Tensor, Tensor]]:
+        """One shuffled pass, a batch at a time.
+
+        The order and the flips are drawn on the host from ``gen`` and
+        copied to the device once per epoch.
+
+        Yields:
+            tuple: the batch's features and labels (on the device) and
+            its labels on the host.
+        """
+        order = torch.randperm(self.num, generator=gen)
+        rows = order
+        if self.flip:  # the second half of ``feats`` holds the flips
+            rows = order + self.num * (torch.rand(self.num, generator=gen)
+                                       < 0.5)
+        order_dev, rows_dev = order.to(self.device), rows.to(self.device)
+        for start in range(0, self.num, batch_size):
+            stop = start + batch_size
+            yield (self.feats[rows_dev[start:stop]],
+                   self.labels[order_dev[start:stop]],
+                   self.host_labels[order[start:stop]])
+
 
 def fit_density_ratio(
         real_feats: Tensor,
         real_labels: Tensor,
-        fake_feats: Tensor,
-        fake_labels: Tensor,
+        fake_features: FakeSource,
         num_classes: Optional[int],
-        epochs: int = 350,
+        epochs: int = 200,
         batch_size: int = 256,
         lr: float = 1e-4,
         penalty: float = 0.01,
         hidden_dims: Sequence[int] = DEFAULT_HIDDEN_DIMS,
         dropout: float = 0.5,
-        lr_decay_epochs: Sequence[int] = (150, 250),
+        lr_decay_epochs: Sequence[int] = DEFAULT_LR_DECAY_EPOCHS,
         lr_decay_factor: float = 0.1,
         weight_decay: float = 1e-4,
         betas: Tuple[float, float] = (0.5, 0.999),
+        flipped_feats: Optional[Tensor] = None,
         rng: Optional[torch.Generator] = None,
         log_fn: Optional[Callable[[str], None]] = None) -> DensityRatioMLP:
-    """Train a :class:`DensityRatioMLP` on pre-computed features.
+    """Train a :class:`DensityRatioMLP`, fresh fakes at every step.
 
-    Each epoch walks the real features once in shuffled batches. As in the
-    official code, where fakes are generated with the real batch's labels,
-    each real sample is paired with a fake sample of its own label: for
-    classes, a fake sample of the same class; for a continuous label, one
-    of the fakes generated for that very real sample. For a continuous
-    label, fake sample ``j`` must have been generated at the label of real
-    sample ``j % N_real`` (so ``N_fake >= N_real``), e.g. ``k`` fakes per
-    real sample as ``fake_labels = real_labels.repeat(k)``: a fake sample
-    of another label would make the model estimate ``p_real(x | y) /
-    p_fake(x)`` instead of the conditional ratio. Adam; the learning rate
-    is multiplied by ``lr_decay_factor`` at each of ``lr_decay_epochs``.
+    Each epoch walks the real samples once in shuffled batches of
+    ``batch_size``. With ``flipped_feats``, each sample of a batch is
+    taken mirrored with probability 1/2 (a random horizontal flip of the
+    real image). ``fake_features`` is called once per step with the
+    batch's labels and returns the features of that many new fakes, one
+    generated at each label: the model compares every real sample with
+    fakes of its own label, so it estimates the conditional ratio. Adam;
+    the learning rate is multiplied by ``lr_decay_factor`` at each of
+    ``lr_decay_epochs``. The defaults are the official ones.
 
-    Training is deterministic given ``rng`` (one seed is drawn from it;
-    the global torch RNG is left untouched). The model is built on the
-    device of ``real_feats``.
+    The model is built on the device of ``real_feats``, where every
+    tensor of the fit stays: the losses are read on the host only for a
+    progress line. Deterministic given ``rng`` and the fake source (one
+    seed is drawn from ``rng``; the global torch RNG is left untouched).
 
     Args:
-        real_feats (torch.Tensor): ``(N_real, D)`` features of real images.
-        real_labels (torch.Tensor): ``(N_real,)`` their labels.
-        fake_feats (torch.Tensor): ``(N_fake, D)`` features of generated
-            images.
-        fake_labels (torch.Tensor): ``(N_fake,)`` the labels they were
-            generated with; for a continuous label ``real_labels[j % N_real]``
-            for fake ``j``.
-        num_classes (int, optional): Number of classes; None for a continuous
-            label.
-        epochs (int): Passes over the real features.
+        real_feats (torch.Tensor): ``(N, D)`` features of real images.
+        real_labels (torch.Tensor): ``(N,)`` their labels (class indices,
+            or a continuous label in ``[0, 1]``).
+        fake_features (FakeSource): Labels ``(B,)`` on the host to the
+            ``(B, D)`` features of ``B`` fresh fakes at those labels, on
+            the device of ``real_feats``; called without gradients.
+        num_classes (int, optional): Number of classes; None for a
+            continuous label.
+        epochs (int): Passes over the real samples.
         batch_size (int): Real (and fake) samples per step.
         lr (float): Initial learning rate.
         penalty (float): Weight of the penalty of the loss.
@@ -67,124 +122,64 @@ def fit_density_ratio(
         lr_decay_factor (float): Decay factor.
         weight_decay (float): Adam weight decay.
         betas (Tuple[float, float]): Adam betas.
-        rng (torch.Generator, optional): Source of randomness; None draws from
-            the global torch RNG.
-        log_fn (Callable[[str], None], optional): Called with a progress line
-            about ten times in all.
+        flipped_feats (torch.Tensor, optional): ``(N, D)`` features of the
+            real images flipped horizontally; None: no flips.
+        rng (torch.Generator, optional): Source of randomness; None draws
+            from the global torch RNG.
+        log_fn (Callable[[str], None], optional): Called with a progress
+            line about ten times in all.
 
     Returns:
         DensityRatioMLP: The trained model, in eval mode.
     """
-    _check_fit_inputs(real_labels, fake_labels, num_classes)
-    device = real_feats.device
-    real_feats = real_feats.flatten(1).float()
-    fake_feats = fake_feats.flatten(1).to(device).float()
-    real_labels = real_labels.to(device)
-    fake_labels = fake_labels.to(device)
+    if len(real_feats) == 0:
+        raise ValueError('fit_density_ratio needs real features, got none')
+    real = _RealBatches(real_feats, flipped_feats, real_labels)
+    device = real.device
     # one 62-bit seed from ``rng``; the global RNG states are restored
     seed = int(torch.randint(2**62, (1, ), generator=rng,
                              device=rng.device if rng is not None else 'cpu'))
     with torch.random.fork_rng(
             devices=[device] if device.type == 'cuda' else []):
         torch.manual_seed(seed)  # weight init and dropout
-        model = DensityRatioMLP(real_feats.shape[1], num_classes, hidden_dims,
-                                dropout).to(device)
-        sampler = _FakeSampler(real_labels, fake_labels, num_classes, seed)
-        optimizer = torch.optim.Adam(model.parameters(),
-                                     lr=lr,
-                                     betas=betas,
+        model = DensityRatioMLP(real.feats.shape[1], num_classes,
+                                hidden_dims, dropout).to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=betas,
                                      weight_decay=weight_decay)
         order_gen = torch.Generator().manual_seed(seed + 1)
-        progress = ProgressLog('cDRE epoch', epochs, log_fn or
-                               (lambda line: None), unit='epoch',
-                               num_lines=10)
+        progress = ProgressLog('cDRE epoch', epochs, log_fn, unit='epoch',
+                               num_lines=10) if log_fn else None
         for epoch in range(epochs):
             decays = sum(epoch >= e for e in lr_decay_epochs)
             for group in optimizer.param_groups:
                 group['lr'] = lr * lr_decay_factor**decays
-            loss = _train_epoch(model, optimizer, real_feats, real_labels,
-                                fake_feats, sampler, batch_size, penalty,
-                                order_gen)
-            progress.update(
-                epoch + 1, f'loss {loss:.5f}, '
-                f'lr {optimizer.param_groups[0]["lr"]:.2e}')
+            loss = _train_epoch(model, optimizer,
+                                real.epoch(batch_size, order_gen),
+                                fake_features, penalty)
+            if progress is not None:
+                progress.update(
+                    epoch + 1, f'loss {float(loss):.5f}, '
+                    f'lr {optimizer.param_groups[0]["lr"]:.2e}')
     return model.eval()
 
 
-def _check_fit_inputs(real_labels: Tensor, fake_labels: Tensor,
-                      num_classes: Optional[int]) -> None:
-    """Refuse fakes that are not paired with the real samples' labels."""
-    if num_classes is not None:
-        missing = sorted(
-            set(real_labels.long().tolist()) -
-            set(fake_labels.long().tolist()))
-        if missing:
-            raise ValueError(f'no fake samples for classes {missing[:10]} '
-                             'present in the real data')
-        return
-    num_real = len(real_labels)
-    paired = real_labels.cpu()[torch.arange(len(fake_labels)) % num_real]
-    if len(fake_labels) < num_real or not torch.allclose(
-            fake_labels.cpu().float(), paired.float()):
-        raise ValueError(
-            'for a continuous label, fake sample j must be generated at the '
-            f'label of real sample j % {num_real} (at least one fake per '
-            f'real sample); the {len(fake_labels)} fake labels are not')
-
-
-class _FakeSampler:
-    """Draws, for each real sample of a batch, a fake sample of its label.
-
-    For classes, a fake sample of the same class, uniformly. For a
-    continuous label, fake ``j`` was generated for real sample ``j %
-    N_real``: one of the fakes of each real sample, uniformly.
-    """
-
-    def __init__(self, real_labels: Tensor, fake_labels: Tensor,
-                 num_classes: Optional[int], seed: int) -> None:
-        self.gen = torch.Generator().manual_seed(seed + 2)
-        if num_classes is not None:  # group the fakes by class
-            self.real_keys = real_labels.long().cpu()
-            keys, num_keys = fake_labels.long().cpu(), num_classes
-        else:  # group them by the real sample they were generated for
-            num_keys = len(real_labels)
-            self.real_keys = torch.arange(num_keys)
-            keys = torch.arange(len(fake_labels)) % num_keys
-        self.order = torch.argsort(keys, stable=True)
-        self.counts = torch.bincount(keys, minlength=num_keys)
-        self.starts = torch.cumsum(self.counts, 0) - self.counts
-
-    def __call__(self, real_index: Tensor) -> Tensor:
-        keys = self.real_keys[real_index.cpu()]
-        counts = self.counts[keys]
-        offsets = (torch.rand(len(keys), generator=self.gen) * counts).long()
-        offsets = torch.minimum(offsets, counts - 1)
-        return self.order[self.starts[keys] + offsets]
-
-
 def _train_epoch(model: DensityRatioMLP, optimizer: torch.optim.Optimizer,
-                 real_feats: Tensor, real_labels: Tensor, fake_feats: Tensor,
-                 sampler: _FakeSampler, batch_size: int, penalty: float,
-                 order_gen: torch.Generator) -> float:
-    """Run one epoch; return the mean loss."""
+                 batches: Iterator[Tuple[Tensor, Tensor, Tensor]],
+                 fake_features: FakeSource, penalty: float) -> Tensor:
+    """Run one epoch; return the mean loss (a tensor on the device)."""
     model.train()
-    device = real_feats.device
-    order = torch.randperm(len(real_feats), generator=order_gen)
-    total, steps = 0.0, 0
-    for start in range(0, len(order), batch_size):
-        batch = order[start:start + batch_size]
-        fake_idx = sampler(batch).to(device)
-        idx = batch.to(device)
-        labels = real_labels[idx]
-        ratio_real = model(real_feats[idx], labels)
-        ratio_fake = model(fake_feats[fake_idx], labels)
-        loss = penalized_softplus_loss(ratio_real, ratio_fake, penalty)
+    total, steps = 0, 0
+    for feats, labels, host_labels in batches:
+        with torch.no_grad():
+            fake = fake_features(host_labels).flatten(1).float()
+        loss = penalized_softplus_loss(
+            model(feats, labels), model(fake, labels), penalty)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        total += float(loss.detach())
+        total = total + loss.detach()
         steps += 1
-    return total / max(steps, 1)
+    return total / steps
 
 
 @torch.no_grad()
@@ -201,16 +196,15 @@ def predict_density_ratio(model: DensityRatioMLP,
         batch_size (int): Samples per forward pass.
 
     Returns:
-        torch.Tensor: ``(N,)`` float32 ratios on the CPU.
+        torch.Tensor: ``(N,)`` float32 ratios on the model's device.
     """
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    out = []
-    for start in range(0, len(feats), batch_size):
-        stop = start + batch_size
-        out.append(
-            model(feats[start:stop].to(device).float(),
-                  labels[start:stop].to(device)).float().cpu())
+    out = [
+        model(feats[start:start + batch_size].to(device).float(),
+              labels[start:start + batch_size].to(device)).float()
+        for start in range(0, len(feats), batch_size)
+    ]
     model.train(was_training)
-    return torch.cat(out) if out else torch.zeros(0)
+    return torch.cat(out) if out else torch.zeros(0, device=device)

@@ -43,16 +43,29 @@ cgan_hook = dict(
     # or the path of trained cGAN weights, to skip its training
     generator_ckpt=None,
     # cDR-RS on the teacher's penultimate features (MLP-5, penalty 0.01,
-    # Adam lr 1e-4 as cDR-RS); None switches subsampling off
-    subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),
+    # Adam lr 1e-4, batch 256, 200 epochs with lr / 10 at epochs 80 and
+    # 150: make_fake_datasets/scripts/run.sh); every step compares a real
+    # batch, each image flipped at random (its transform_dre), with fakes
+    # generated afresh at its labels; a class's bound M is the largest
+    # ratio of burn_in fresh fakes (--samp_burnin_size 5000), raised by
+    # every later batch. None switches subsampling off
+    subsample=dict(
+        epochs=200,
+        batch_size=256,
+        lr=1e-4,
+        penalty=0.01,
+        lr_decay_epochs=(80, 150),
+        burn_in=5000,
+        flip=True),
     # per class, drop samples whose teacher cross-entropy is above the
-    # q-quantile of a burn-in draw; add filter_model=dict(model=...,
+    # q-quantile of a burn-in of 1,000 cDR-RS survivors
+    # (--samp_filter_burnin_size 1000); add filter_model=dict(model=...,
     # checkpoint=...) to filter with a stronger net than the teacher (the
     # paper uses DenseNet-121). The official bank of every KD-stacked run
     # (RepDistiller/scripts/distill/run_distill_fake.sh: ..._perc_0.80_
     # adjust_False_...): q 0.8, the generating class kept as the label.
     # cGAN-KD alone overrides both (q 0.9, the teacher's argmax).
-    filter=dict(quantile=0.8, burn_in=500),
+    filter=dict(quantile=0.8, burn_in=1000),
     relabel='none',
     bank_batch_size=500,
     seed=0)

@@ -32,7 +32,17 @@ cgan_hook = dict(
     cgan='configs/cgan/biggan_1xb256_imagenet100.py',
     cgan_cfg_options=dict(),
     generator_ckpt=None,
-    subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),
+    # cDR-RS as CIFAR-100's (cifar100_biggan.py); M from 1,000 fresh fakes
+    # per class (ImageNet-100 make_fake_datasets/scripts/run.sh:
+    # --samp_burnin_size 1000)
+    subsample=dict(
+        epochs=200,
+        batch_size=256,
+        lr=1e-4,
+        penalty=0.01,
+        lr_decay_epochs=(80, 150),
+        burn_in=1000,
+        flip=True),
     # the official bank of every ImageNet-100 run, cGAN-KD alone and stacked
     # (ImageNet-100/RepDistiller/scripts/*/run_*_fake.sh: ..._perc_0.90_
     # adjust_False_...): q 0.9, the generating class kept as the label

@@ -49,6 +49,8 @@ cgan_hook = dict(
     cgan='configs/cgan/ccgan_1xb64_rotated_fashion_mnist.py',
     cgan_cfg_options=dict(),
     generator_ckpt=None,
+    # cDR-RS off; to switch it on, give subsample=dict(..., flip=False): a
+    # mirror image turns the angle's sign
     subsample=None,
     # drop samples whose |teacher - angle| is above the 0.7 quantile of a
     # burn-in draw pooled over all angles (the official UTKFace setting)

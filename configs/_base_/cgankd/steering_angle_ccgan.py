@@ -32,11 +32,16 @@ cgankd_train_dataset = dict(
 runner_type = 'CGANKDRunner'
 cgan_hook = dict(
     cgan='configs/cgan/ccgan_1xb512_steering_angle.py',
+    # cDR-RS as UTKFace's, but the real images are never flipped (a
+    # mirror image turns the angle's sign; SteeringAngle/train_cdre.py
+    # does not flip) and an angle's bound M is the largest ratio of 500
+    # fresh fakes (run_gene_data.sh: --samp_burnin_size 500)
+    subsample=dict(burn_in=500, flip=False),
     # the official Steering Angle bank (SteeringAngle/scripts/
     # run_cnn_fake.sh: ..._filter_vgg19_perc_0.90_adjust_False_...): drop
-    # samples whose |teacher - angle| is above the pooled 0.9 quantile,
-    # and keep each sample's generating angle as its label; burn-in 10 per
-    # grid angle: 20,000 draws pooled
+    # samples whose |teacher - angle| is above the pooled 0.9 quantile
+    # (burn-in: 10 cDR-RS survivors per grid angle, 20,000 pooled), and
+    # keep each sample's generating angle as its label
     filter=dict(quantile=0.9, burn_in=10),
     relabel='none',
     # 2,000 angles evenly spread over [-88.13, 97.92] degrees

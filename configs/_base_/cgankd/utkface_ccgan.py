@@ -41,14 +41,26 @@ cgan_hook = dict(
     # or the path of trained CcGAN weights, to skip its training
     generator_ckpt=None,
     # cDR-RS (--subsampling; MLP-5, 200 epochs, batch 256, Adam lr 1e-4,
-    # penalty 0.01) on the teacher's penultimate features (the official
-    # scripts use a sparse autoencoder's); None switches it off
-    subsample=dict(epochs=200, batch_size=256, lr=1e-4, penalty=0.01),
+    # lr / 10 at epochs 80 and 150, penalty 0.01) on the teacher's
+    # penultimate features (the official scripts use a sparse
+    # autoencoder's); every step compares real faces, each flipped at
+    # random (train_cdre.py hflip_images), with fakes generated afresh at
+    # their ages (--dre_kappa 0); an age's bound M is the largest ratio of
+    # 100 fresh fakes (--samp_burnin_size 100), raised by every later
+    # batch. None switches it off
+    subsample=dict(
+        epochs=200,
+        batch_size=256,
+        lr=1e-4,
+        penalty=0.01,
+        lr_decay_epochs=(80, 150),
+        burn_in=100,
+        flip=True),
     # drop samples whose |teacher - label| is above the 0.7 quantile of a
-    # burn-in draw pooled over all ages (--samp_filter_mae_percentile_
-    # threshold 0.7); burn-in 100 per age (--samp_burnin_size 100); add
-    # filter_model=dict(model=..., checkpoint=...) to filter with another
-    # net than the teacher
+    # burn-in of cDR-RS survivors pooled over all ages (--samp_filter_mae_
+    # percentile_threshold 0.7, taken on the subsampled set); 100 per age;
+    # add filter_model=dict(model=..., checkpoint=...) to filter with
+    # another net than the teacher
     filter=dict(quantile=0.7, burn_in=100),
     # a regression bank stores the teacher's predicted value for 'hard'
     # (--adjust), the generating value for 'none'

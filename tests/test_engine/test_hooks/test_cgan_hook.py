@@ -109,6 +109,16 @@ def test_unknown_filter_keys_are_named(filter_cfg, field):
         HOOKS.build(hook_cfg(filter=filter_cfg))
 
 
+@pytest.mark.parametrize('subsample,field', [
+    (dict(epochs=2, num_fake_train=100), 'unknown keys.*num_fake_train'),
+    (dict(burn_in=0), r'\.burn_in must'),
+    (dict(flip=1), r'\.flip must'),
+])
+def test_bad_subsample_settings_are_named(subsample, field):
+    with pytest.raises(ValueError, match=rf'CGANHook\.subsample.*{field}'):
+        HOOKS.build(hook_cfg(subsample=subsample))
+
+
 @pytest.mark.parametrize('filter_cfg,field', [
     (dict(quantile=0.0), r'filter\.quantile'),
     (dict(quantile=1.2), r'filter\.quantile'),
