@@ -20,7 +20,7 @@ CGANKD = osp.join(REPO_ROOT, 'configs', 'fashion_mnist',
                   'cgankd_vgg8_resnet8_1xb128_fashion_mnist.py')
 CGANKD_CIFAR = osp.join(
     REPO_ROOT, 'configs', 'cgankd',
-    'cgankd_kd_logits_resnet32x4_resnet8x4_1xb64_cifar100.py')
+    'cgankd_kd_logits_resnet32x4_resnet8x4_1xb128_cifar100.py')
 
 
 def parse(*argv):
