@@ -125,6 +125,7 @@ TINY = dict(
         epochs=1,
         options={
             'custom_hooks.0.filter.burn_in': 4,
+            'custom_hooks.0.subsample.burn_in': 4,
             'custom_hooks.0.bank_batch_size': 16,
             'custom_hooks.0.subsample.batch_size': 64,
             'custom_hooks.0.quality_samples': 16,
