@@ -1,8 +1,10 @@
 # Copyright (c) cgankd_plugin contributors.
 """CIFAR-100 read from local files in the official pickle layout."""
+import os.path as osp
 from typing import Optional
 
 from mmpretrain.datasets import CIFAR100
+from mmpretrain.datasets.utils import check_md5
 
 from ..registry import DATASETS
 
@@ -48,3 +50,41 @@ class LocalCIFAR100(CIFAR100):
             self.test_list = [[name, None] for name, _ in self.test_list]
         super().__init__(
             data_root=data_root, split=split, download=False, **kwargs)
+
+    def load_data_list(self):
+        """Check the files (saying where they go), then load them."""
+        self._check_files()
+        return super().load_data_list()
+
+    def _check_files(self) -> None:
+        """Refuse missing or altered files with what to do about them.
+
+        mmpretrain's own message for both cases suggests
+        ``download=True``, which this dataset refuses.
+
+        Raises:
+            FileNotFoundError: a file of the official layout is missing.
+            RuntimeError: a file's md5 is not the official release's.
+        """
+        folder = osp.join(self.data_prefix['root'], self.base_folder)
+        entries = self.train_list + self.test_list
+        missing = [name for name, _ in entries
+                   if not osp.isfile(osp.join(folder, name))]
+        if missing:
+            raise FileNotFoundError(
+                f'LocalCIFAR100: {", ".join(missing)} not found in '
+                f'{folder}/. Put the official CIFAR-100 python files there '
+                '(extract cifar-100-python.tar.gz from '
+                'https://www.cs.toronto.edu/~kriz/cifar.html into '
+                f'{self.data_prefix["root"]!r}: it holds cifar-100-python/'
+                '{train,test,meta}), or point data_root at the folder that '
+                'holds cifar-100-python/. Nothing downloads at run time.')
+        altered = [name for name, md5 in entries if md5 is not None
+                   and not check_md5(osp.join(folder, name), md5)]
+        if altered:
+            raise RuntimeError(
+                f'LocalCIFAR100: the md5 of {", ".join(altered)} in '
+                f'{folder}/ is not the official release\'s. For files you '
+                'made yourself in the official layout set check_md5=False '
+                '(e.g. --cfg-options '
+                'train_dataloader.dataset.check_md5=False).')

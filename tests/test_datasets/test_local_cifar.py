@@ -60,10 +60,21 @@ def test_test_split_in_test_mode_loads_the_test_file(cifar_root):
 
 
 def test_md5_check_is_on_by_default_and_rejects_user_made_files(cifar_root):
-    with pytest.raises(RuntimeError, match='CIFAR100'):
+    with pytest.raises(RuntimeError, match='check_md5=False') as err:
         LocalCIFAR100(data_root=cifar_root)
+    assert 'download' not in str(err.value)
     with pytest.raises(RuntimeError, match='CIFAR100'):
         LocalCIFAR100(data_root=cifar_root, split='test', check_md5=True)
+
+
+def test_missing_files_say_where_the_official_files_go(tmp_path):
+    with pytest.raises(FileNotFoundError) as err:
+        LocalCIFAR100(data_root=str(tmp_path / 'cifar100'), check_md5=False)
+    message = str(err.value)
+    assert 'train, test not found' in message
+    assert 'cifar-100-python.tar.gz' in message
+    assert str(tmp_path / 'cifar100' / 'cifar-100-python') in message
+    assert 'download=True' not in message
 
 
 def test_switching_md5_off_leaves_the_class_checksums_alone(cifar_root):
