@@ -54,7 +54,10 @@ class CGANHook(Hook):
             ``lr_decay_epochs``, ... (official defaults).
         density_ratio_cache (str, optional): A folder where fitted cDR-RS
             models are kept, named by what the fit depends on, so banks
-            that differ only in filtering or relabelling fit once.
+            that differ only in filtering or relabelling fit once, and a
+            build stopped after the fit (or retried with other filter
+            settings) does not fit again. None: ``<work_dir>/
+            density_ratio``.
         filter (dict, optional): ``quantile`` (official 0.9 classification,
             0.7 regression) or ``threshold``, ``burn_in`` per condition
             (with cDR-RS, survivors of its sampler), optionally
@@ -184,9 +187,10 @@ class CGANHook(Hook):
                 conditions.bank_labels, **self.build_settings,
                 log=runner.logger.info, rank=rank, world_size=world_size,
                 dre_cache=dre_cache_file(
-                    self.density_ratio_cache, gen_hash, filter_hash,
-                    view.settings(), real, subsample, seed, batch)
-                if self.density_ratio_cache and subsample else None)
+                    self.density_ratio_cache
+                    or osp.join(runner.work_dir, 'density_ratio'), gen_hash,
+                    filter_hash, view.settings(), real, subsample, seed,
+                    batch) if subsample else None)
             self.bank = builder.build(mix.bank_dir, key, settings, real)
             runner.logger.info(f'CGANHook: bank of {len(self.bank)} samples '
                                f'written to {mix.bank_dir}')

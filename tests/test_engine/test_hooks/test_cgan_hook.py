@@ -293,6 +293,23 @@ def test_the_stage_trains_builds_then_reuses_then_rebuilds(
     assert len(_runs(tmp_path)) == 2
 
 
+def test_a_retry_with_other_filter_settings_does_not_refit_cdr_rs(
+        teacher_model, tmp_path):
+    subsample = dict(epochs=1, batch_size=8, burn_in=4)
+    run_stage(HOOKS.build(hook_cfg(subsample=subsample)),
+              make_runner(teacher_model, tmp_path))
+    cache = osp.join(tmp_path, 'density_ratio')
+    fitted = _mtimes(cache)
+    assert len(fitted) == 1  # the fit, kept in the work dir by default
+    retry = make_runner(teacher_model, tmp_path)
+    run_stage(HOOKS.build(hook_cfg(subsample=subsample,
+                                   filter=dict(quantile=0.8, burn_in=4))),
+              retry)
+    assert retry.logger.has('rebuilding the bank')
+    assert retry.logger.has('density-ratio model loaded from')
+    assert _mtimes(cache) == fitted
+
+
 def test_a_changed_cgan_is_not_reused_in_silence(teacher_model, tmp_path):
     run_stage(HOOKS.build(hook_cfg()), make_runner(teacher_model, tmp_path))
     # shorter than the finished one: both lengths named
