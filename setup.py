@@ -36,7 +36,10 @@ setup(
     # dependency lists pull the source package mmcv, which does not build
     # here): requirements/runtime.txt lists what they need at run time.
     install_requires=requirements('requirements/runtime.txt'),
-    extras_require=dict(tests=requirements('requirements/tests.txt')),
+    extras_require=dict(
+        tests=requirements('requirements/tests.txt'),
+        # TensorboardVisBackend (see README)
+        tensorboard=['tensorboard']),
     license='Apache License 2.0',
     zip_safe=False,
 )

@@ -6,9 +6,10 @@
 # samples of the same generator:
 #   python tools/train.py \
 #       configs/fashion_mnist/cgankd_kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py \
-#       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
-#       load_from=PATH/TO/STUDENT.pth \
-#       custom_hooks.0.generator_ckpt=PATH/TO/cgan/iter_12000.pth
+#       --cfg-options \
+#       model.teacher_ckpt=work_dirs/vgg8_1xb128_fashion_mnist/iter_1290.pth \
+#       load_from=work_dirs/resnet8_1xb128_fashion_mnist/epoch_80.pth \
+#       custom_hooks.0.generator_ckpt=work_dirs/dcgan_1xb64_fashion_mnist/iter_12000.pth
 _base_ = [
     './kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
     '../_base_/cgankd/fashion_mnist_dcgan.py',

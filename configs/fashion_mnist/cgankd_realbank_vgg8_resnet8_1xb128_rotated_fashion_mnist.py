@@ -6,8 +6,9 @@
 # exactly as generated ones.
 #   python tools/train.py \
 #       configs/fashion_mnist/cgankd_realbank_vgg8_resnet8_1xb128_rotated_fashion_mnist.py \
-#       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
-#       load_from=PATH/TO/STUDENT.pth
+#       --cfg-options \
+#       model.teacher_ckpt=work_dirs/vgg8_1xb128_rotated_fashion_mnist/iter_1290.pth \
+#       load_from=work_dirs/resnet8_1xb128_rotated_fashion_mnist/epoch_80.pth
 _base_ = ['./cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py']
 
 custom_hooks = [_base_.cgan_hook]

@@ -6,8 +6,9 @@
 # images.
 #   python tools/train.py \
 #       configs/fashion_mnist/cgankd_vgg8_resnet8_1xb128_fashion_mnist.py \
-#       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
-#       load_from=PATH/TO/STUDENT.pth
+#       --cfg-options \
+#       model.teacher_ckpt=work_dirs/vgg8_1xb128_fashion_mnist/iter_1290.pth \
+#       load_from=work_dirs/resnet8_1xb128_fashion_mnist/epoch_80.pth
 _base_ = [
     './kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
     '../_base_/cgankd/fashion_mnist_dcgan.py',

@@ -5,8 +5,9 @@
 # 4 and KL weight 0.9 as in the CIFAR KD config, CE weight 1.0.
 #   python tools/train.py \
 #       configs/fashion_mnist/kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py \
-#       --cfg-options model.teacher_ckpt=PATH/TO/TEACHER.pth \
-#       load_from=PATH/TO/STUDENT.pth
+#       --cfg-options \
+#       model.teacher_ckpt=work_dirs/vgg8_1xb128_fashion_mnist/iter_1290.pth \
+#       load_from=work_dirs/resnet8_1xb128_fashion_mnist/epoch_80.pth
 _base_ = [
     './resnet8_finetune_1xb128_fashion_mnist.py',
     '../_base_/models/vgg8_fashion_mnist.py',

@@ -5,7 +5,8 @@
 # times is as long as 2,000 real + 4,000 fake.
 #   python tools/train.py \
 #       configs/fashion_mnist/resnet8_finetune_1xb128_fashion_mnist.py \
-#       --cfg-options load_from=PATH/TO/STUDENT.pth
+#       --cfg-options \
+#       load_from=work_dirs/resnet8_1xb128_fashion_mnist/epoch_80.pth
 _base_ = [
     '../_base_/models/resnet8_fashion_mnist.py',
     '../_base_/datasets/fashion_mnist_bs128.py',

@@ -4,7 +4,8 @@
 # (cgankd_vgg8_resnet8_1xb128_rotated_fashion_mnist.py).
 #   python tools/train.py \
 #       configs/fashion_mnist/resnet8_finetune_1xb128_rotated_fashion_mnist.py \
-#       --cfg-options load_from=PATH/TO/STUDENT.pth
+#       --cfg-options \
+#       load_from=work_dirs/resnet8_1xb128_rotated_fashion_mnist/epoch_80.pth
 _base_ = [
     '../_base_/models/resnet8_rotated_fashion_mnist.py',
     '../_base_/datasets/rotated_fashion_mnist_bs128.py',
