@@ -1,9 +1,18 @@
 # The cGAN-KD parts for CIFAR-100, shared by configs/cgankd/*_cifar100.py.
 # They read `cgankd_train_dataset` and `cgan_hook` from here. Defaults follow
-# the paper and its official code (a comment names each source). The
-# student's protocol (load_from, lr, batch) is set in each config: these
-# keys also come from its other base, and MMEngine refuses a key that two
-# bases both set.
+# the paper and its official code (a comment names each source).
+
+# The official student protocol (UBCDingXin/cGAN-KD, CIFAR-100/RepDistiller/
+# scripts/distill/run_distill_fake.sh and vanilla/run_vanilla_fake.sh, with
+# --finetune): start from the converged no-KD resnet8x4, which
+# configs/teachers/resnet8x4_cifar100.py writes here (load_from=None trains
+# from scratch), and train 240 epochs over the 50k real + 100k fake images,
+# SGD lr 0.01, batch 128, x0.1 at 150/180/210, weight decay 5e-4. Each
+# config sets load_from, lr and batch from these: its other base sets those
+# keys too, and MMEngine refuses a key that two bases both set.
+no_kd_student = 'work_dirs/resnet8x4_cifar100/epoch_240.pth'
+finetune_lr = 0.01
+finetune_batch_size = 128
 
 # Fake samples the student sees on top of the 50k real images. The paper
 # trains on 100k fake (1,000 per class, drawn from banks of 5,000 accepted
