@@ -3,6 +3,11 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
         [--cfg-options key=value ...] [--launcher pytorch]
+
+With a student's plain config, a distillation checkpoint is evaluated
+through its student (``architecture.``) weights; a checkpoint that does
+not fit the model stops the run (see
+:class:`~cgankd_plugin.engine.hooks.CheckpointFitHook`).
 """
 import argparse
 import os.path as osp

@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from ..engine.hooks import CheckpointFitHook
 from ..registry import RUNNERS
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
@@ -150,7 +151,12 @@ def build_runner(cfg: Config):
     """The runner a config names (``runner_type``), else MMEngine's.
 
     As mmrazor's and mmpretrain's ``tools/train.py``: cGAN-KD configs
-    name :class:`~cgankd_plugin.engine.runner.CGANKDRunner`.
+    name :class:`~cgankd_plugin.engine.runner.CGANKDRunner`. The runner
+    gets a :class:`~cgankd_plugin.engine.hooks.CheckpointFitHook` (unless
+    the config lists one), so ``load_from`` and ``tools/test.py``'s
+    checkpoint load a distillation checkpoint's student into a plain model
+    and refuse a checkpoint that does not fit, instead of running with
+    random weights.
 
     Args:
         cfg (Config): The full config.
@@ -159,5 +165,9 @@ def build_runner(cfg: Config):
         Runner: The runner, built.
     """
     if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    if not any(isinstance(hook, CheckpointFitHook) for hook in runner.hooks):
+        runner.register_hook(CheckpointFitHook())
+    return runner

@@ -7,7 +7,8 @@ import torch
 
 from cgankd_plugin.utils.checkpoint import (CheckpointError,
                                             load_state_dict_file,
-                                            load_weights_strictly)
+                                            load_weights_strictly,
+                                            student_state_dict)
 
 
 class _WritesMarker:
@@ -114,3 +115,29 @@ def test_checkpoint_carrying_code_is_refused_without_running_it(tmp_path):
     torch.load(path, weights_only=False)
     assert marker.exists()
     os.remove(marker)
+
+
+def test_student_state_dict_is_the_plain_model_s(tmp_path):
+    student, teacher = _net(), _net()
+    state = student.state_dict()
+    distill = dict(state_dict={
+        **{f'architecture.{k}': v for k, v in state.items()},
+        **{f'teacher.{k}': v for k, v in teacher.state_dict().items()},
+        'distiller.connectors.w': torch.zeros(1)
+    })
+    path = _save(distill, tmp_path / 'kd.pth')
+    loaded = student_state_dict(path)
+    assert list(loaded) == list(state)
+    target = _net()
+    target.load_state_dict(loaded)
+    for key, value in state.items():
+        torch.testing.assert_close(target.state_dict()[key], value)
+
+
+def test_student_state_dict_names_what_a_plain_file_holds(tmp_path):
+    path = _save(dict(state_dict=_net().state_dict()), tmp_path / 'p.pth')
+    with pytest.raises(CheckpointError) as err:
+        student_state_dict(path)
+    msg = str(err.value)
+    assert path in msg and 'not a distillation checkpoint' in msg
+    assert "'1.' (5 keys), '0.' (2 keys), '2.' (2 keys)" in msg
