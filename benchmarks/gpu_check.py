@@ -665,7 +665,9 @@ def bank_stage(check: Check, fit: Row, build: Row) -> None:
         build_seconds_without_fit=seconds,
         num_fake=settings['num_fake'],
         candidates=candidates,
-        acceptance_rate=meta.get('acceptance_rate'),
+        over_generation=meta.get('over_generation'),
+        cdrrs_acceptance=meta.get('cdrrs_acceptance'),
+        filter_pass_rate=meta.get('filter_pass_rate'),
         accepted_per_s=meta['num_samples'] / seconds,
         generator=check.generator_from,
         cdr_rs_ratios_taken_as_one=has_predict)

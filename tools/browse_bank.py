@@ -2,23 +2,27 @@
 """Look at a synthetic bank: a sample grid, a label histogram, a summary.
 
     python tools/browse_bank.py BANK_DIR [--out DIR] [--per-row 10]
+        [--verify]
 """
 import argparse
 import json
 import os
 import os.path as osp
 import sys
+from typing import List, Optional
 
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from cgankd_plugin.synthesis.bank import SyntheticBank  # noqa: E402
+from cgankd_plugin.synthesis.builder.statistics import (  # noqa: E402
+    meta_figures)
 from cgankd_plugin.synthesis.visualize import (label_histogram,  # noqa: E402
-                                               sample_grid, save_png)
+                                               labelled_grid, save_png)
 
 
 def summarize(bank: SyntheticBank) -> dict:
-    """Counts and label statistics of a bank."""
+    """Counts, the build's figures and label statistics of a bank."""
     cond = np.asarray(bank.cond_labels)
     teacher = np.asarray(bank.teacher_labels)
     summary = dict(
@@ -26,8 +30,10 @@ def summarize(bank: SyntheticBank) -> dict:
         samples=len(bank),
         image_shape=list(bank.images.shape[1:]),
         conditions=int(len(np.unique(cond))),
-        acceptance_rate=bank.meta.get('acceptance_rate'),
-        relabel=bank.meta.get('relabel'))
+        **{k: v for k, v in meta_figures(bank.meta).items()
+           if k != 'num_samples'},
+        relabel=bank.meta.get('relabel'),
+        label_collapse=bank.meta.get('label_collapse'))
     if np.issubdtype(teacher.dtype, np.integer):
         summary['teacher_agrees_with_condition'] = float(
             np.mean(teacher == cond))
@@ -37,19 +43,26 @@ def summarize(bank: SyntheticBank) -> dict:
     return summary
 
 
-def main() -> None:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Browse a synthetic bank')
     parser.add_argument('bank', help='the bank directory')
     parser.add_argument('--out', help='where the PNGs go (default: BANK_vis)')
     parser.add_argument('--per-row', type=int, default=10)
     parser.add_argument(
         '--verify', action='store_true', help='check the checksums too')
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
     bank = SyntheticBank.open(args.bank, verify=args.verify)
+    if args.verify:  # a mismatch raised BankCorruptError, naming the file
+        print(f'checksums: all {len(bank.meta["files"])} files of the bank '
+              'match meta.json')
     out = args.out or osp.normpath(args.bank) + '_vis'
     os.makedirs(out, exist_ok=True)
-    grid = sample_grid(bank.images, np.asarray(bank.cond_labels),
-                       per_row=args.per_row)
+    grid = labelled_grid(bank.images, np.asarray(bank.cond_labels),
+                         per_row=args.per_row)
     save_png(grid, osp.join(out, 'samples.png'))
     label_histogram(
         np.asarray(bank.cond_labels), np.asarray(bank.teacher_labels),

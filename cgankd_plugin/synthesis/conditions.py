@@ -6,7 +6,7 @@ grid of label values over the real set's ``label_range`` (inside its
 normalisation range), stored in the bank in original units and given to
 the cGAN normalised to ``[0, 1]``.
 """
-from typing import Mapping, Optional, Tuple
+from typing import Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -103,6 +103,27 @@ def label_grid_range(metainfo: Mapping, lo: float,
         raise ValueError(f'the real set\'s label_range {tuple(rng)} lies '
                          f'outside the normalisation range {(lo, hi)}')
     return grid_lo, grid_hi
+
+
+def condition_name(condition: float,
+                   class_names: Optional[Sequence[str]] = None) -> str:
+    """How a picture names a condition.
+
+    Args:
+        condition (float): A class index or a label value.
+        class_names (Sequence[str], optional): Names by class index (a
+            dataset's ``metainfo['classes']``).
+
+    Returns:
+        str: ``'<index> <class name>'``, the index, or the label value.
+    """
+    value = float(condition)
+    if not value.is_integer():
+        return f'{value:.4g}'
+    index = int(value)
+    if class_names is not None and 0 <= index < len(class_names):
+        return f'{index} {class_names[index]}'
+    return str(index)
 
 
 def bank_conditions(continuous: bool,

@@ -87,8 +87,8 @@ def test_exact_size_and_class_blocks(hard_bank):
     assert bank.meta['relabel'] == 'hard'
     # the filter rejected something (q = 0.9), and the meta says how much
     assert builder.num_candidates > NUM_FAKE
-    assert bank.meta['acceptance_rate'] == pytest.approx(
-        NUM_FAKE / builder.num_candidates, abs=1e-4)
+    assert bank.meta['over_generation'] == pytest.approx(
+        builder.num_candidates / NUM_FAKE, abs=1e-4)
     assert any(
         line.startswith(f'bank: {NUM_FAKE}/{NUM_FAKE} (100 %)')
         and 'done in' in line and 'accepted' in line
@@ -168,8 +168,75 @@ def test_rounds_are_sized_on_what_the_class_still_needs(
     assert builder.num_candidates == sum(builder.draws)
     assert builder.num_candidates < NUM_CLASSES * (BURN_IN + 32)
     assert bank.meta['candidates'] == builder.num_candidates
-    assert bank.meta['acceptance_rate'] == pytest.approx(
-        NUM_FAKE / builder.num_candidates, abs=1e-4)
+    assert bank.meta['over_generation'] == pytest.approx(
+        builder.num_candidates / NUM_FAKE, abs=1e-4)
+
+
+def test_each_step_is_counted_on_its_own_denominator(gan, teacher, tmp_path,
+                                                     monkeypatch):
+    """Every candidate of the build is seen (a spy on the draws): the
+    meta's filter pass rate is the share under its class's cut-off, the
+    over-generation the candidates per sample, the relabelled share the
+    samples whose teacher label is not their class; no cDR-RS, no figure
+    of it. The old ``acceptance_rate`` (samples per candidate) is gone."""
+    seen = []
+    draw = BaseBankBuilder._draw
+
+    def spy(self, conditions, rng):
+        out = draw(self, conditions, rng)
+        seen.append((out['conditions'], out['statistic']))
+        return out
+
+    monkeypatch.setattr(BaseBankBuilder, '_draw', spy)
+    builder = make_builder(gan, teacher)
+    bank = build(builder, tmp_path / 'bank')
+    cond = np.concatenate([c for c, _ in seen])
+    stat = np.concatenate([s for _, s in seen])
+    passed = int(np.sum(stat <= builder.cutoffs[cond]))
+    meta = bank.meta
+    assert 'acceptance_rate' not in meta
+    assert meta['candidates'] == len(stat)
+    assert meta['over_generation'] == pytest.approx(len(stat) / NUM_FAKE,
+                                                    abs=1e-4)
+    assert meta['cdrrs_acceptance'] is None
+    assert meta['filter_pass_rate'] == pytest.approx(passed / len(stat),
+                                                     abs=1e-4)
+    # a full quota drops what else its last round passed
+    assert passed > NUM_FAKE
+    changed = np.mean(np.asarray(bank.teacher_labels) != bank.cond_labels)
+    assert meta['relabel_changed'] == pytest.approx(changed, abs=1e-4)
+    assert any(
+        line.startswith(f'bank: {NUM_FAKE} samples from {len(stat)} '
+                        'candidates (') and 'the filter passed' in line
+        for line in builder.lines)
+
+
+class _AlwaysSix(TeacherAdapter):
+    """A teacher that calls every image class 6."""
+
+    def __call__(self, images):
+        feats, logits = super().__call__(images)
+        return feats, logits + 100.0 * F.one_hot(
+            torch.tensor(6), NUM_CLASSES).float()
+
+
+@pytest.mark.parametrize('relabel', ['hard', 'none'])
+def test_a_collapse_onto_one_class_is_recorded(gan, teacher, tmp_path,
+                                               relabel):
+    builder = make_bank_builder(
+        gan, _AlwaysSix(teacher), num_fake=20,
+        gan_labels=torch.arange(NUM_CLASSES),
+        bank_labels=np.arange(NUM_CLASSES), relabel=relabel, burn_in=4,
+        batch_size=4, log=lambda line: None)
+    bank = build(builder, tmp_path / 'bank')
+    if relabel == 'none':  # the stored labels are the classes: no check
+        assert 'label_collapse' not in bank.meta
+        assert bank.meta['relabel_changed'] == 0
+        return
+    assert np.all(np.asarray(bank.teacher_labels) == 6)
+    assert bank.meta['relabel_changed'] == pytest.approx(0.9)
+    assert bank.meta['label_collapse'] == dict(
+        classes=[6], shares=[1.0], fair_share=0.1, entropy_ratio=0.0)
 
 
 def test_round_sizes_cover_what_is_missing_with_a_margin():

@@ -97,8 +97,11 @@ def test_every_kept_sample_is_within_the_cut_off(built):
         np.asarray(bank.teacher_labels, np.float64) -
         np.asarray(bank.cond_labels, np.float64))
     assert np.all(errors <= builder.cutoffs[0] + 1e-4)
-    acceptance = bank.meta['acceptance_rate']
-    assert 0 < acceptance < 1
+    assert bank.meta['over_generation'] > 1
+    assert 0 < bank.meta['filter_pass_rate'] < 1
+    # a regression bank has no classes to crowd into
+    assert 'label_collapse' not in bank.meta
+    assert 'relabel_changed' not in bank.meta
 
 
 def test_labels_are_original_units_on_the_grid(built):
@@ -190,7 +193,8 @@ def test_a_round_keeps_exactly_the_samples_under_the_cut_off(built, teacher):
     _, predicted = TeacherAdapter(teacher)(images)
     errors = np.abs(predicted.double().numpy() - float(AGES[c]))
     keep = np.flatnonzero(errors <= builder.cutoffs[0])
-    chunk = builder._round(c, 0, size)
+    chunk, survived = builder._round(c, 0, size)
+    assert survived == size  # no cDR-RS
     np.testing.assert_array_equal(chunk['images'], images[keep].numpy())
     np.testing.assert_allclose(
         chunk['teacher_labels'], predicted[keep].numpy(), rtol=1e-6)

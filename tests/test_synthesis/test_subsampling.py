@@ -212,6 +212,41 @@ def test_the_cut_off_is_the_quantile_of_the_samplers_survivors(
                                       firsts[keep].numpy())
 
 
+def test_cdrrs_and_the_filter_are_counted_apart(gan, teacher, tmp_path,
+                                                monkeypatch):
+    """Ratio 1 for the first candidate of every draw, 0 for the others:
+    cDR-RS keeps one candidate a draw, and the filter sees only those
+    (its pass rate is theirs, not the candidates')."""
+    def ratios(model, feats, labels):
+        out = torch.zeros(len(feats))
+        out[0] = 1.0
+        return out
+
+    firsts = []
+    draw = BaseBankBuilder._draw
+
+    def spy(self, conditions, rng):
+        out = draw(self, conditions, rng)
+        firsts.append((conditions[0], out['statistic'][0], len(conditions)))
+        return out
+
+    monkeypatch.setattr(subsampling, 'predict_density_ratio', ratios)
+    monkeypatch.setattr(BaseBankBuilder, '_draw', spy)
+    builder = make_builder(gan, teacher, num_fake=20,
+                           subsample=dict(SUBSAMPLE, epochs=1))
+    bank = builder.build(str(tmp_path / 'bank'), 'key', {}, real_set())
+    cond, stat, sizes = (np.array(v) for v in zip(*firsts))
+    candidates = int(sizes.sum())
+    assert bank.meta['candidates'] == candidates
+    assert bank.meta['cdrrs_acceptance'] == pytest.approx(
+        len(firsts) / candidates, abs=1e-4)
+    passed = np.sum(stat <= builder.cutoffs[cond])
+    assert bank.meta['filter_pass_rate'] == pytest.approx(
+        passed / len(firsts), abs=1e-4)
+    assert bank.meta['over_generation'] == pytest.approx(candidates / 20,
+                                                         abs=1e-4)
+
+
 def test_the_fit_and_its_features_stay_on_the_teachers_device(
         gan, teacher, tmp_path, monkeypatch):
     """The generator and the teacher on the ``meta`` device: the real

@@ -6,8 +6,10 @@ import numpy as np
 from PIL import Image
 
 from cgankd_plugin.synthesis.visualize import (filter_histogram,
-                                               label_histogram, sample_grid,
-                                               save_png)
+                                               label_histogram,
+                                               labelled_grid,
+                                               save_bank_pictures,
+                                               sample_grid, save_png)
 
 
 def _images(n, c=3, h=6, w=5, seed=0):
@@ -51,11 +53,63 @@ def test_rows_are_capped_and_spread():
                                       images[j].transpose(1, 2, 0))
 
 
+def _summary(num_classes=3, per_class=60, seed=0):
+    """A builder's ``filter_summary()`` of an exponential statistic."""
+    rng = np.random.default_rng(seed)
+    conditions = np.repeat(np.arange(num_classes), per_class)
+    stat = rng.exponential(1.0 + conditions, len(conditions))
+    cutoffs = np.array([np.quantile(stat[conditions == c], 0.9)
+                        for c in range(num_classes)])
+    return dict(statistic=stat, conditions=conditions, cutoffs=cutoffs,
+                kept_fraction=0.9, per_condition=True, quantile=0.9,
+                threshold=None)
+
+
+def test_labelled_grid_is_wide_and_names_its_rows():
+    """32-pixel tiles, 10 a row (340 pixels) are enlarged 3 times, a row
+    name column on their left; the tiles stay exact (nearest neighbour)."""
+    images = _images(30, h=32, w=32)
+    conditions = np.repeat([0, 1, 2], 10)
+    names = ['airplane', 'automobile', 'bird']
+    grid = labelled_grid(images, conditions, names)
+    tiles = np.repeat(np.repeat(sample_grid(images, conditions), 3, 0), 3, 1)
+    assert grid.shape[0] == tiles.shape[0] == 3 * 34 * 3
+    assert tiles.shape[1] == 1020 and grid.shape[1] > 1020
+    margin = grid.shape[1] - tiles.shape[1]
+    np.testing.assert_array_equal(grid[:, margin:], tiles)
+    # each row's band of the name column carries text, different per row
+    bands = [grid[r * 102:(r + 1) * 102, :margin] for r in range(3)]
+    assert all(band.any() for band in bands)
+    assert not np.array_equal(bands[0], bands[1])
+    # without names the rows carry their index: a narrower column
+    plain = labelled_grid(images, conditions)
+    assert plain.shape[1] - 1020 < margin
+
+
+def test_large_tiles_are_not_enlarged():
+    images = _images(4, h=100, w=100)
+    grid = labelled_grid(images, np.array([0, 0, 1, 1]), per_row=2,
+                         min_width=200)
+    assert grid.shape[0] == 2 * 102
+
+
+def test_bank_pictures_name_the_classes(tmp_path):
+    images = _images(30, h=28, w=28, c=1)
+    conditions = np.repeat([0, 1, 2], 10)
+    grid, _ = save_bank_pictures(images, conditions, _summary(),
+                                 str(tmp_path), regression=False,
+                                 class_names=['a', 'b', 'c'])
+    with Image.open(tmp_path / 'bank_samples.png') as png:
+        assert png.size == (grid.shape[1], grid.shape[0])
+        assert png.size[0] >= 800
+    assert os.path.getsize(tmp_path / 'filter_histogram.png') > 1000
+
+
 def test_histogram_png_is_written(tmp_path):
-    rng = np.random.default_rng(0)
-    stat = rng.exponential(1.0, 200)
     path = str(tmp_path / 'sub' / 'hist.png')
-    image = filter_histogram(stat, [1.5, 2.0, np.inf], 0.9, path)
+    summary = _summary()
+    summary['statistic'][0] = np.inf  # not drawn
+    image = filter_histogram(summary, path)
     assert os.path.getsize(path) > 1000
     with Image.open(path) as png:
         assert png.format == 'PNG'

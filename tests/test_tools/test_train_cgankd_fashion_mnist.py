@@ -58,6 +58,11 @@ def test_one_command_trains_the_cgan_recipe_then_builds_the_bank(tmp_path):
     assert len(bank) == 100 and bank.images.shape[1:] == (1, 28, 28)
     student = [r for r in scalars(work) if 'student.loss' in r]
     assert student and osp.isfile(osp.join(work, 'epoch_1.pth'))
+    # the bank's figures, once, before the first training step
+    figures = [r for r in scalars(work) if 'bank/num_samples' in r]
+    assert [(r['bank/num_samples'], r['step']) for r in figures] == [(100, 0)]
+    assert figures[0]['bank/over_generation'] == pytest.approx(
+        bank.meta['over_generation'])
 
     # the same work dir with a shorter cGAN: stopped, both lengths named
     log = _failing_run(work, _options(**{'train_cfg.max_iters': 2}))

@@ -19,8 +19,8 @@ from ...synthesis.builder.subsampling import (dre_cache_file,
 from ...synthesis.conditions import bank_conditions
 from ...synthesis.teacher_adapter import filter_network
 from ...synthesis.teacher_filter import parse_filter_settings
-from ..bank_stage import bank_key, log_cgan_quality, reuse_complete_bank, \
-    show_bank
+from ..bank_stage import (bank_key, log_bank_figures, log_cgan_quality,
+                          reuse_complete_bank, show_bank)
 from ..cgan_stage_checks import check_at_least, check_before_cgan, real_set
 from ..cgan_training import cgan_for_bank, load_cgan_recipe
 
@@ -181,6 +181,7 @@ class CGANHook(Hook):
                 seed=seed, label_range=conditions.label_range or (0.0, 1.0))
         self.bank = reuse_complete_bank(runner, mix.bank_dir, key,
                                         self.overwrite_bank)
+        builder = None
         if self.bank is None:
             builder = make_bank_builder(
                 gan, teacher, mix.num_fake, conditions.gan_labels.to(device),
@@ -194,8 +195,13 @@ class CGANHook(Hook):
             self.bank = builder.build(mix.bank_dir, key, settings, real)
             runner.logger.info(f'CGANHook: bank of {len(self.bank)} samples '
                                f'written to {mix.bank_dir}')
-            if rank == 0:
-                show_bank(runner, self.bank, builder, gan.is_continuous)
+        if rank == 0:
+            names = None if gan.is_continuous else mix.dataset.metainfo.get(
+                'classes')
+            log_bank_figures(runner, self.bank, names)
+            if builder is not None:  # pictures of the bank it built
+                show_bank(runner, self.bank, builder, gan.is_continuous,
+                          names)
         return self.bank
 
     def before_train(self, runner) -> None:

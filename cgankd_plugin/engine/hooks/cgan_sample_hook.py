@@ -1,6 +1,6 @@
 # Copyright (c) cgankd_plugin contributors.
 """A grid of a cGAN's samples while it trains, through the visualizer."""
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -10,16 +10,18 @@ from mmengine.model import is_model_wrapper
 
 from ...registry import HOOKS
 from ...synthesis.builder.rng import to_uint8
-from ...synthesis.visualize import sample_grid
+from ...synthesis.visualize import labelled_grid
 
 
 @HOOKS.register_module()
 class CGANSampleHook(Hook):
     """Show the cGAN's samples every ``interval`` iterations and at the end.
 
-    One row per condition (classes, or label values spread over [0, 1]
-    for a CcGAN), the same noise every time, drawn by the generator the
-    bank will use (the EMA's when there is one). The grid goes to the
+    One row per condition (classes spread over the range, or label values
+    spread over [0, 1] for a CcGAN), labelled with the class name (the
+    training set's ``metainfo['classes']``, else its index) or the
+    normalised value, the same noise every time, drawn by the generator
+    the bank will use (the EMA's when there is one). The grid goes to the
     runner's visualizer as ``cgan_samples`` at the iteration (with
     ``LocalVisBackend``: ``vis_data/vis_image/cgan_samples_<iter>.png``).
 
@@ -60,13 +62,20 @@ class CGANSampleHook(Hook):
         if gan.is_continuous:
             rows = torch.linspace(0, 1, self.max_rows)
         else:
-            rows = torch.arange(min(gan.num_classes, self.max_rows))
+            rows = torch.from_numpy(np.unique(np.linspace(
+                0, gan.num_classes - 1, self.max_rows).astype(np.int64)))
         labels = rows.repeat_interleave(self.per_row)
         images = gan.sample(
             labels, rng=torch.Generator().manual_seed(self.seed))
-        grid = sample_grid(
-            to_uint8(images).cpu().numpy(),
-            np.arange(len(rows)).repeat(self.per_row), self.per_row,
-            self.max_rows)
+        grid = labelled_grid(
+            to_uint8(images).cpu().numpy(), labels.numpy(),
+            None if gan.is_continuous else _class_names(runner),
+            self.per_row, self.max_rows)
         runner.visualizer.add_image('cgan_samples', grid,
                                     step=runner.iter + 1)
+
+
+def _class_names(runner) -> Optional[Sequence[str]]:
+    """The training set's ``metainfo['classes']`` (None: it has none)."""
+    dataset = getattr(runner.train_dataloader, 'dataset', None)
+    return getattr(dataset, 'metainfo', {}).get('classes')

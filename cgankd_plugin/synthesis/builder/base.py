@@ -47,10 +47,14 @@ from ..layout import condition_quotas, quotas_by_acceptance
 from ..teacher_adapter import TeacherAdapter
 from ..teacher_filter import check_filter_settings, cutoffs_from_burn_in
 from .sampling import SamplingMixin
+from .statistics import BuildTally, describe
 from .subsampling import SubsamplingMixin, subsample_settings
 
 RELABEL_MODES = ('none', 'hard', 'soft')
 RECORD_FILE = 'build.json'
+# the fields of the burn-in and shard files; a build folder of another
+# version is started afresh
+FILES_VERSION = 2
 
 
 class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
@@ -189,6 +193,7 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
     def _record(self) -> dict:
         """What a build folder must hold to be resumed (as JSON reads)."""
         record = dict(
+            files_version=FILES_VERSION,
             key=self.key,
             num_fake=self.num_fake,
             bank_labels=self.bank_labels,
@@ -318,9 +323,10 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
     def assemble(self) -> SyntheticBank:
         """Phase 4 (rank 0): the shards, in condition order, into the bank.
 
-        One shard is in memory at a time. The meta records the candidates
-        of every round of every shard (whichever rank or run drew them),
-        the cut-offs and the relabelling; the build folder is removed.
+        One shard is in memory at a time. The meta records the figures of
+        every shard (whichever rank or run drew them, see
+        :class:`~.statistics.BuildTally`), the cut-offs and the
+        relabelling; the build folder is removed.
 
         Returns:
             SyntheticBank: The finished bank.
@@ -333,7 +339,8 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
             num_soft_classes=(self.num_conditions
                               if self.relabel == 'soft' else None),
             settings=self.settings)
-        candidates = 0
+        tally = BuildTally(None if self.is_regression else
+                           self.num_conditions)
         for c in np.flatnonzero(self.quotas):
             path = self._expect(self._file('shard', c))
             shard = load_npz(path)
@@ -342,21 +349,23 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
                     f'{path!r} holds {len(shard["images"])} samples, '
                     f'expected {self.quotas[c]}: delete {self.build_dir!r} '
                     'to rebuild')
-            candidates += int(shard['rounds'][:, 0].sum())
+            tally.add(shard)
             writer.append_chunk(
                 **{name: shard[name]
                    for name in ARRAY_NAMES if name in shard})
+        figures = tally.figures(self.num_fake, self.subsample is not None,
+                                self.relabel)
         bank = writer.finalize(
             dict(
                 build_seconds=round(time.time() - self._started, 3),
-                candidates=candidates,
-                acceptance_rate=round(self.num_fake / candidates, 4),
+                **figures,
                 filter_cutoffs=[float(cut) for cut in self.cutoffs],
                 relabel=self.relabel,
                 world_size=self.world_size))
         remove_path(self.build_dir)
-        self.log(f'bank: {self.num_fake} samples from {candidates} '
-                 f'candidates, built by {self.world_size} rank(s)')
+        self.log(f'bank: {self.num_fake} samples from '
+                 f'{figures["candidates"]} candidates ({describe(figures)}), '
+                 f'built by {self.world_size} rank(s)')
         return bank
 
     def build(self,
@@ -411,11 +420,17 @@ class BaseBankBuilder(SamplingMixin, SubsamplingMixin):
 
         Returns:
             dict: ``statistic`` (every burn-in candidate's; with cDR-RS,
-            every survivor's), ``cutoffs`` (per condition) and
-            ``kept_fraction`` (of those).
+            every survivor's) and ``conditions`` (theirs), ``cutoffs`` (per
+            condition), ``kept_fraction`` (of the burn-in samples),
+            ``per_condition`` (False: one pooled cut-off), ``quantile``
+            and ``threshold`` (the filter's settings).
         """
         kept = self.burn_in_statistic <= self.cutoffs[self.burn_in_conditions]
         return dict(
             statistic=self.burn_in_statistic,
+            conditions=self.burn_in_conditions,
             cutoffs=self.cutoffs,
-            kept_fraction=float(np.mean(kept)))
+            kept_fraction=float(np.mean(kept)),
+            per_condition=not self.is_regression,
+            quantile=self.filter_quantile,
+            threshold=self.filter_threshold)

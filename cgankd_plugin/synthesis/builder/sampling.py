@@ -17,7 +17,7 @@ condition ``c`` is seeded by its place (``(seed, c, k)`` for its round
 the seed and the condition only.
 """
 import math
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -141,14 +141,16 @@ class SamplingMixin:
 
         Returns:
             dict[str, np.ndarray]: The burn-in's ``images``, ``outputs``
-            and ``statistic``, the ``candidates`` drawn and, with cDR-RS,
+            and ``statistic``, the ``candidates`` drawn, how many of them
+            ``survivors`` cDR-RS kept (all without it) and, with cDR-RS,
             the ``max_ratio`` reached.
         """
         if self.dre is None:
             draw = self._draw(np.full(self.burn_in, c),
                               seeded(self.seed, BURN_IN_STREAM, c))
             return dict(_kept(draw, slice(None)),
-                        candidates=np.int64(self.burn_in))
+                        candidates=np.int64(self.burn_in),
+                        survivors=np.int64(self.burn_in))
         return self._subsampled_burn_in(c)
 
     def _subsampled_burn_in(self, c: int) -> Dict[str, np.ndarray]:
@@ -164,7 +166,7 @@ class SamplingMixin:
         """
         sampler = RejectionSampler(self._max_ratio_burn_in(c))
         parts = []
-        got = candidates = stalled = 0
+        got = candidates = survivors = stalled = 0
         while got < self.burn_in:
             k, rest = len(parts), self.burn_in - got
             size = top_up_size(rest, got, candidates, self.batch_size)
@@ -174,6 +176,7 @@ class SamplingMixin:
                            np.random.default_rng(
                                [self.seed, BURN_IN_STREAM, c, k]))
             parts.append(_kept(draw, np.flatnonzero(keep)[:rest]))
+            survivors += int(keep.sum())
             kept = len(parts[-1]['statistic'])
             got, candidates = got + kept, candidates + size
             stalled = 0 if kept else stalled + 1
@@ -190,6 +193,7 @@ class SamplingMixin:
             for name in parts[0]
         }
         out.update(candidates=np.int64(candidates),
+                   survivors=np.int64(survivors),
                    max_ratio=np.float64(sampler.max_ratio))
         return out
 
@@ -206,7 +210,7 @@ class SamplingMixin:
                index: int,
                size: int,
                sampler: Optional[RejectionSampler] = None
-               ) -> Dict[str, np.ndarray]:
+               ) -> Tuple[Dict[str, np.ndarray], int]:
         """Round ``index`` of ``condition``: ``size`` candidates, filtered.
 
         Args:
@@ -218,18 +222,21 @@ class SamplingMixin:
                 round's ratios before they are sampled.
 
         Returns:
-            dict[str, np.ndarray]: The round's accepted samples.
+            tuple[dict[str, np.ndarray], int]: The round's samples that
+            cDR-RS kept and the filter passed, and how many cDR-RS kept
+            (``size`` without it).
         """
         conditions = np.full(size, condition)
         draw = self._draw(
             conditions, seeded(self.seed, ROUND_STREAM, condition, index))
-        keep = draw['statistic'] <= self.cutoffs[condition]
+        survived = np.ones(size, bool)
         if sampler is not None:
-            keep &= sampler(
+            survived = sampler(
                 draw['ratios'],
                 np.random.default_rng(
                     [self.seed, ROUND_STREAM, condition, index]))
-        return self._chunk(draw, np.flatnonzero(keep))
+        keep = survived & (draw['statistic'] <= self.cutoffs[condition])
+        return self._chunk(draw, np.flatnonzero(keep)), int(survived.sum())
 
     def _fill_condition(self, c: int, draw: Dict) -> Dict[str, np.ndarray]:
         """The shard of condition ``c``: its burn-in survivors, then rounds.
@@ -237,12 +244,14 @@ class SamplingMixin:
         Args:
             c (int): The condition.
             draw (dict): Its burn-in (:meth:`_burn_in`: ``images``,
-                ``outputs``, ``statistic``, ``candidates`` and, with
-                cDR-RS, ``max_ratio``).
+                ``outputs``, ``statistic``, ``candidates``, ``survivors``
+                and, with cDR-RS, ``max_ratio``).
 
         Returns:
-            dict[str, np.ndarray]: ``quotas[c]`` samples (the bank's arrays)
-            and ``rounds``, the ``[candidates, accepted]`` of each round.
+            dict[str, np.ndarray]: ``quotas[c]`` samples (the bank's arrays),
+            ``rounds``, the ``[candidates, accepted]`` of each round, and
+            ``tally``, the condition's ``[kept by cDR-RS, seen by the
+            filter, passed by the filter]`` over all its candidates.
 
         Raises:
             RuntimeError: after ``max_rounds_per_condition`` rounds in a
@@ -253,6 +262,9 @@ class SamplingMixin:
         keep = np.flatnonzero(draw['statistic'] <= self.cutoffs[c])
         parts = [self._chunk(draw, keep[:quota])]
         filled, candidates = len(parts[0]['images']), int(draw['candidates'])
+        # what the filter saw: cDR-RS's survivors (burn-in, then rounds)
+        tally = np.array(
+            [draw['survivors'], len(draw['statistic']), len(keep)], np.int64)
         sampler = (RejectionSampler(draw['max_ratio'])
                    if self.dre is not None else None)
         rounds = self.rounds[c] = [[candidates, filled]]
@@ -263,7 +275,8 @@ class SamplingMixin:
             k = len(rounds) - 1
             size = plan[k] if k < len(plan) else top_up_size(
                 quota - filled, filled, candidates, self.batch_size)
-            chunk = self._round(c, k, size, sampler)
+            chunk, survived = self._round(c, k, size, sampler)
+            tally += [survived, survived, len(chunk['images'])]
             got = min(len(chunk['images']), quota - filled)
             parts.append({name: v[:got] for name, v in chunk.items()})
             rounds.append([size, got])
@@ -280,4 +293,5 @@ class SamplingMixin:
             for name in parts[0]
         }
         shard['rounds'] = np.asarray(rounds, np.int64)
+        shard['tally'] = tally
         return shard

@@ -15,9 +15,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from e2e_utils import scalars
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.registry import DefaultScope
+from mmengine.visualization import LocalVisBackend, Visualizer
 from mmpretrain.datasets import BaseDataset
 from tiny_models import CLS_PREPROCESSOR, NUM_CLASSES, RESNET8_CLASSIFIER
 from torch import nn
@@ -186,12 +188,16 @@ class _Visualizer:
 
     def __init__(self):
         self.images = {}
+        self.scalars = {}
 
     def add_image(self, name, image, step=0):
         self.images[name] = image
 
+    def add_scalars(self, scalars, step=0):
+        self.scalars.update(scalars)
 
-def make_runner(model, work_dir, load_from=None):
+
+def make_runner(model, work_dir, load_from=None, visualizer=None):
     """What the hook reads of a student's runner."""
     cfg = Config(dict(
         load_from=load_from,
@@ -201,7 +207,7 @@ def make_runner(model, work_dir, load_from=None):
         cfg=cfg, model=model, work_dir=str(work_dir), launcher='none',
         logger=_Logger(), message_hub=MessageHub.get_instance(
             f'hook_test_{work_dir}'),
-        visualizer=_Visualizer())
+        visualizer=visualizer or _Visualizer())
 
 
 def mix_dataset(num_fake=NUM_FAKE, bank_dir=None, pipeline=None):
@@ -225,6 +231,13 @@ def _mtimes(path):
         name: os.stat(osp.join(path, name)).st_mtime_ns
         for name in sorted(os.listdir(path))
     }
+
+
+def _tree(path):
+    """Every file and folder under ``path``, relative to it."""
+    return sorted(
+        osp.relpath(osp.join(root, name), path)
+        for root, dirs, files in os.walk(path) for name in dirs + files)
 
 
 def _runs(work_dir):
@@ -264,6 +277,7 @@ def test_the_stage_trains_builds_then_reuses_then_rebuilds(
     assert set(runner.visualizer.images) == {
         'cgankd_bank_samples', 'cgankd_filter_histogram'}
     before = _mtimes(bank_dir)
+    cgan_files = _tree(osp.join(tmp_path, 'cgan'))
 
     # a second run (e.g. --resume): the finished cGAN and the bank reused
     again = make_runner(teacher_model, tmp_path)
@@ -272,7 +286,11 @@ def test_the_stage_trains_builds_then_reuses_then_rebuilds(
     assert again.logger.has('(2 iterations) is reused')
     assert again.logger.has('complete and matches; reusing it')
     assert len(_runs(tmp_path)) == 1  # no second training
+    # nothing piles up in cgan/ (no run folder, marker or heartbeat file)
+    assert _tree(osp.join(tmp_path, 'cgan')) == cgan_files
     assert _mtimes(bank_dir) == before
+    # the reused bank's figures are logged again, from its meta
+    assert again.visualizer.scalars['bank/num_samples'] == NUM_FAKE
     assert hook2.bank.content_hash() == bank.content_hash()
 
     # another setting: the bank is stale and rebuilt
@@ -308,6 +326,31 @@ def test_a_retry_with_other_filter_settings_does_not_refit_cdr_rs(
     assert retry.logger.has('rebuilding the bank')
     assert retry.logger.has('density-ratio model loaded from')
     assert _mtimes(cache) == fitted
+
+
+def test_the_cgan_quality_and_the_banks_figures_reach_scalars_json(
+        teacher_model, tmp_path):
+    """Through the runner's visualizer (MMEngine's LocalVisBackend writes
+    ``vis_data/scalars.json``), at step 0, before any training step."""
+    visualizer = Visualizer(
+        name=f'hook_test_{tmp_path}',
+        vis_backends=[LocalVisBackend(save_dir=str(tmp_path / 'vis_data'))])
+    runner = make_runner(teacher_model, tmp_path, visualizer=visualizer)
+    bank = run_stage(HOOKS.build(hook_cfg()), runner)
+    logged = {}
+    for record in scalars(str(tmp_path)):
+        assert record.pop('step') == 0
+        logged.update(record)
+    assert {'cgan_quality/teacher_fd', 'cgan_quality/teacher_precision',
+            'cgan_quality/teacher_recall',
+            'cgan_quality/teacher_accuracy'} <= set(logged)
+    meta = bank.meta
+    assert logged['bank/num_samples'] == NUM_FAKE
+    for name in ('candidates', 'over_generation', 'filter_pass_rate',
+                 'relabel_changed'):
+        assert logged[f'bank/{name}'] == pytest.approx(meta[name])
+    assert 'bank/cdrrs_acceptance' not in logged  # subsample=None
+    assert runner.logger.has('CGANHook: bank figures: ')
 
 
 def test_a_changed_cgan_is_not_reused_in_silence(teacher_model, tmp_path):
