@@ -7,11 +7,20 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmengine.registry import DefaultScope
 
 from cgankd_plugin.engine.hooks import CheckpointFitHook
 from cgankd_plugin.registry import HOOKS, MODELS
 from cgankd_plugin.utils import CheckpointError
 from cgankd_plugin.utils.tool_config import build_runner
+
+
+@pytest.fixture(autouse=True)
+def own_default_scope():
+    """The runner built here sets MMEngine's default scope (mmrazor); the
+    tests after this file must find the one they had."""
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        yield
 
 
 def _classifier(arch='resnet8', num_classes=10):
