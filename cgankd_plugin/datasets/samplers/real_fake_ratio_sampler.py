@@ -65,6 +65,56 @@ def _draw(pool_size: int, num: int,
     return torch.cat(perms)[:num]
 
 
+class _FreshStream:
+    """An endless stream of permutations of a pool, read a slice an epoch.
+
+    Cycle ``c`` of the stream is a permutation of ``range(pool_size)``
+    seeded by ``seed`` and ``c``, except that the indices the current
+    slice already took from cycle ``c - 1`` are moved to its end: a slice
+    (``slice_size`` <= ``pool_size``) never repeats an index, consecutive
+    slices repeat none until every index has come, and every index comes
+    once a cycle. Cycles are built once, in order, and kept.
+
+    Args:
+        pool_size (int): Size of the pool.
+        slice_size (int): Items a slice (an epoch) takes, at most
+            ``pool_size``.
+        seed (int): Seed of the stream.
+    """
+
+    def __init__(self, pool_size: int, slice_size: int, seed: int) -> None:
+        self.pool_size = pool_size
+        self.slice_size = slice_size
+        self.seed = seed
+        self.cycles = []
+
+    def _cycle(self, c: int) -> torch.Tensor:
+        while len(self.cycles) <= c:
+            n = len(self.cycles)
+            g = torch.Generator()
+            # another draw than the epochs' (seed + epoch) generators
+            g.manual_seed((self.seed * 1_000_003 + n) % 2**63 + 1)
+            perm = torch.randperm(self.pool_size, generator=g)
+            taken = (n * self.pool_size) % self.slice_size
+            if n and taken:  # a slice began in the previous cycle
+                seen = torch.zeros(self.pool_size, dtype=torch.bool)
+                seen[self.cycles[-1][-taken:]] = True
+                perm = torch.cat([perm[~seen[perm]], perm[seen[perm]]])
+            self.cycles.append(perm)
+        return self.cycles[c]
+
+    def take(self, index: int) -> torch.Tensor:
+        """Slice ``index`` of the stream (int64 indices)."""
+        begin = index * self.slice_size
+        end = begin + self.slice_size
+        if self.slice_size == 0:
+            return torch.zeros(0, dtype=torch.int64)
+        first, last = begin // self.pool_size, (end - 1) // self.pool_size
+        stream = torch.cat([self._cycle(c) for c in range(first, last + 1)])
+        offset = begin - first * self.pool_size
+        return stream[offset:offset + self.slice_size]
+
+
 @DATA_SAMPLERS.register_module()
 class RealFakeRatioSampler(Sampler):
     """Draws each epoch a set share of fake samples from a real + fake set.
@@ -75,10 +125,15 @@ class RealFakeRatioSampler(Sampler):
     until one has ``num_real`` and ``num_fake``, and must keep its indices.
 
     Each epoch draws ``round(n * fake_fraction)`` fake indices and the rest
-    real ones, where ``n = num_samples_per_epoch``; each pool is drawn
-    without replacement while it is large enough, and through reshuffled
-    permutations of itself when more is asked than it holds. The two draws
-    are then shuffled together. The order depends only on ``seed`` and the
+    real ones, where ``n = num_samples_per_epoch``. The real pool is drawn
+    anew each epoch, without replacement while it is large enough and
+    through reshuffled permutations of itself when more is asked than it
+    holds. The fake pool, when an epoch takes at most all of it, is walked
+    across epochs: epoch ``e`` takes the next slice of one seeded stream
+    of permutations of the pool, so a bank larger than the fakes a whole
+    run draws shows no fake twice (fresh fakes), and a smaller one shows
+    each equally often. The two draws are
+    then shuffled together. The order depends only on ``seed`` and the
     epoch (:meth:`set_epoch`); ranks split it as MMEngine's
     ``DefaultSampler`` does (``mmengine/dataset/sampler.py``, on which this
     sampler is modelled, ``round_up`` included).
@@ -161,6 +216,7 @@ class RealFakeRatioSampler(Sampler):
         self.seed = seed
         self.epoch = 0
         self.round_up = round_up
+        self._fakes = _FreshStream(num_fake, num_fake_per_epoch or 0, seed)
 
         total = num_samples_per_epoch
         if self.round_up:
@@ -184,7 +240,10 @@ class RealFakeRatioSampler(Sampler):
             return _draw(self.num_real + self.num_fake, n, g)
         num_fake = self.num_fake_per_epoch
         real = _draw(self.num_real, n - num_fake, g)
-        fake = _draw(self.num_fake, num_fake, g) + self.num_real
+        if num_fake > self.num_fake:  # all of the pool each epoch anyway
+            fake = _draw(self.num_fake, num_fake, g) + self.num_real
+        else:
+            fake = self._fakes.take(self.epoch) + self.num_real
         both = torch.cat([real, fake])
         return both[torch.randperm(n, generator=g)]
 

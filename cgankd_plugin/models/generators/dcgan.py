@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from cgankd_plugin.registry import MODELS
+from .conditional_batch_norm import ConditionalBatchNorm2d
 from .label_embedding import LabelEmbedding
 from .sn_layers import init_layer
 
@@ -60,6 +61,9 @@ class DCGANGenerator(BaseModule):
     channels (``k`` stride-2 stages, e.g. 7 px and k = 2 for 28 px), then
     each stage is BN -> ReLU -> 4x4 transposed conv halving the width and
     doubling the size; the last maps to ``img_channels`` and ends in tanh.
+    With ``conditional_norm`` every BN is class-conditional (its gain and
+    bias linear in the condition's embedding, as in BigGAN and SNGAN's
+    generators), so the condition steers every stage, not only the input.
 
     Args:
         noise_dim (int): width of the noise vector.
@@ -70,6 +74,8 @@ class DCGANGenerator(BaseModule):
         num_classes (int, optional): number of classes; None for a continuous
             label.
         embed_dim (int): width of the condition embedding.
+        conditional_norm (bool): class-conditional batch norm in every
+            stage (``ConditionalBatchNorm2d``) instead of plain BN.
         init_cfg (dict, optional): mmengine init config; weights are already
             initialised.
     """
@@ -81,6 +87,7 @@ class DCGANGenerator(BaseModule):
                  base_channels: int = 32,
                  num_classes: Optional[int] = None,
                  embed_dim: int = 32,
+                 conditional_norm: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         stages = _halvings(img_size)
@@ -102,7 +109,10 @@ class DCGANGenerator(BaseModule):
             up = init_layer(
                 nn.ConvTranspose2d(width, out, 4, stride=2, padding=1),
                 spectral_norm=False)
-            layers += [nn.BatchNorm2d(width), nn.ReLU(), up]
+            norm = ConditionalBatchNorm2d(
+                width, embed_dim, spectral_norm=False
+            ) if conditional_norm else nn.BatchNorm2d(width)
+            layers += [norm, nn.ReLU(), up]
         self.blocks = nn.Sequential(*layers)
         self.first_width = widths[0]
 
@@ -119,10 +129,13 @@ class DCGANGenerator(BaseModule):
             torch.Tensor: (N, img_channels, img_size, img_size) images in
                 [-1, 1].
         """
-        h = torch.cat([noise, self.embedding(labels)], dim=1)
-        h = self.linear(h).view(-1, self.first_width, self.base_size,
-                                self.base_size)
-        return torch.tanh(self.blocks(h))
+        condition = self.embedding(labels)
+        h = self.linear(torch.cat([noise, condition], dim=1))
+        h = h.view(-1, self.first_width, self.base_size, self.base_size)
+        for layer in self.blocks:
+            h = layer(h, condition) if isinstance(
+                layer, ConditionalBatchNorm2d) else layer(h)
+        return torch.tanh(h)
 
 
 @MODELS.register_module()
@@ -131,7 +144,8 @@ class DCGANDiscriminator(BaseModule):
 
     ``k`` stride-2 4x4 convolutions (each followed by LeakyReLU 0.2)
     double the width from ``base_channels`` while halving the image to the
-    base map; its flattened features ``phi(x)`` are scored as
+    base map, each stage led by ``extra_convs`` 3x3 stride-1 convolutions
+    at its input width (a deeper D at the same resolution); its flattened features ``phi(x)`` are scored as
     ``w^T phi(x) + e(y)^T phi(x)``, ``e(y)`` a class's row of an
     embedding table, or for a continuous label ``V h(y)`` with ``h`` CcGAN's
     label MLP. All layers but the MLP's are spectrally normalised.
@@ -143,6 +157,8 @@ class DCGANDiscriminator(BaseModule):
         num_classes (int, optional): number of classes; None for a continuous
             label.
         embed_dim (int): width of a continuous label's MLP embedding ``h(y)``.
+        extra_convs (int): 3x3 stride-1 convolutions before each stride-2
+            one (the first stage's, which sees the image, excepted).
         init_cfg (dict, optional): mmengine init config; weights are already
             initialised.
     """
@@ -153,6 +169,7 @@ class DCGANDiscriminator(BaseModule):
                  base_channels: int = 32,
                  num_classes: Optional[int] = None,
                  embed_dim: int = 32,
+                 extra_convs: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         stages = _halvings(img_size)
@@ -160,11 +177,17 @@ class DCGANDiscriminator(BaseModule):
         self.img_channels = img_channels
         widths = [img_channels]
         widths += [base_channels * 2**i for i in range(stages)]
-        self.convs = nn.ModuleList([
-            init_layer(
-                nn.Conv2d(widths[i], widths[i + 1], 4, stride=2, padding=1))
-            for i in range(stages)
-        ])
+        convs: List[nn.Module] = []
+        for i in range(stages):
+            convs += [
+                init_layer(nn.Conv2d(widths[i], widths[i], 3, padding=1))
+                for _ in range(extra_convs if i else 0)
+            ]
+            convs.append(
+                init_layer(
+                    nn.Conv2d(widths[i], widths[i + 1], 4, stride=2,
+                              padding=1)))
+        self.convs = nn.ModuleList(convs)
         feature_dim = widths[-1] * (img_size >> stages)**2
         self.linear = init_layer(nn.Linear(feature_dim, 1))
         if num_classes is None:

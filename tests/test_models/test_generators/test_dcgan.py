@@ -55,6 +55,47 @@ def test_the_condition_changes_both_networks(num_classes):
         discriminator(images, a), discriminator(images, b))
 
 
+@pytest.mark.parametrize('num_classes', [3, None])
+def test_conditional_norm_steers_every_stage(num_classes):
+    """With ``conditional_norm`` each stage's BN is modulated by the
+    condition: its gain and bias differ between two classes (labels)."""
+    from cgankd_plugin.models.generators import ConditionalBatchNorm2d
+    torch.manual_seed(0)
+    generator = DCGANGenerator(
+        noise_dim=8, base_channels=4, num_classes=num_classes, embed_dim=8,
+        conditional_norm=True)
+    norms = [m for m in generator.blocks
+             if isinstance(m, ConditionalBatchNorm2d)]
+    assert len(norms) == 2  # 28 px: two stages
+    assert not any(isinstance(m, torch.nn.BatchNorm2d)
+                   for m in generator.blocks)
+    a, b = ((torch.tensor([0, 0]), torch.tensor([2, 2])) if num_classes
+            else (torch.tensor([0.0, 0.0]), torch.tensor([1.0, 1.0])))
+    for norm in norms:
+        torch.nn.init.normal_(norm.gain.weight)
+        condition_a = generator.embedding(a)
+        condition_b = generator.embedding(b)
+        assert not torch.allclose(norm.gain(condition_a),
+                                  norm.gain(condition_b))
+    generator.eval()
+    noise = torch.randn(2, 8)
+    assert generator(noise, a).shape == (2, 1, 28, 28)
+    assert not torch.allclose(generator(noise, a), generator(noise, b))
+
+
+def test_extra_convs_deepen_the_discriminator():
+    """``extra_convs`` 3x3 stride-1 convs lead every stage but the first,
+    spectrally normalised; the output is unchanged in shape."""
+    shallow = DCGANDiscriminator(base_channels=4, num_classes=3)
+    deep = DCGANDiscriminator(base_channels=4, num_classes=3, extra_convs=2)
+    assert len(shallow.convs) == 2 and len(deep.convs) == 4
+    strides = [conv.stride[0] for conv in deep.convs]
+    assert strides == [2, 1, 1, 2]
+    assert all(has_spectral_norm(conv) for conv in deep.convs)
+    images = torch.rand(3, 1, 28, 28) * 2 - 1
+    assert deep(images, torch.tensor([0, 1, 2])).shape == (3, )
+
+
 def test_discriminator_layers_are_spectrally_normalised():
     discriminator = DCGANDiscriminator(base_channels=4, num_classes=3)
     assert all(has_spectral_norm(conv) for conv in discriminator.convs)
