@@ -1,8 +1,9 @@
 # The KD fine-tune (Hinton et al.), vgg8 -> resnet8: the converged student
 # (resnet8_1xb128_fashion_mnist.py) fine-tuned with KD on its 2,000 real
 # images, with the steps and schedule of every fine-tune of the experiment
-# (resnet8_finetune_1xb128_fashion_mnist.py): the control of KD + cGAN-KD. T =
-# 4 and KL weight 0.9 as in the CIFAR KD config, CE weight 1.0.
+# (resnet8_finetune_1xb128_fashion_mnist.py): the control of KD + cGAN-KD. The
+# official KD weights (cGAN-KD's RepDistiller run_distill.sh: -r 0.1 -a 0.9):
+# CE 0.1, KL 0.9 at T = 4.
 #   python tools/train.py \
 #       configs/fashion_mnist/kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py \
 #       --cfg-options \
@@ -18,7 +19,11 @@ model = dict(
     _scope_='mmrazor',
     # mmrazor's SingleTeacherDistill, with the teacher loaded strictly.
     type='StrictTeacherDistill',
-    architecture=_base_.resnet8_fashion_mnist,
+    architecture=dict(
+        _base_.resnet8_fashion_mnist,
+        head=dict(
+            _base_.resnet8_fashion_mnist.head,
+            loss=dict(type='CrossEntropyLoss', loss_weight=0.1))),
     teacher=_base_.vgg8_fashion_mnist,
     # The vgg8_1xb128_fashion_mnist.py teacher: put its checkpoint here
     # (or pass --cfg-options model.teacher_ckpt=..., as demo/fashion_mnist

@@ -17,8 +17,10 @@ from typing import Dict, List, Optional
 
 from cgankd_plugin.utils.atomic_io import (atomic_write_bytes,
                                            atomic_write_json, read_json)
-from .stages import (BY_NAME, REPO_ROOT, SMOKE_TEST, STAGES, TASKS,
-                     final_checkpoint, load_config, stage_dir, stage_options)
+from .curve import write_curve
+from .stages import (BY_NAME, CURVE_ROWS, REAL_SIZE, REPO_ROOT, SMOKE_TEST, TASKS,
+                     final_checkpoint, load_config, selected_stages,
+                     size_dir, stage_dir, stage_options)
 
 FAILED: list = []  # why a stage failed
 # per task: the scalars.json key, its JSON name, the column, the title
@@ -32,19 +34,22 @@ COMPARISONS = (('cgankd', 'student'), ('cgankd', 'finetune_real'),
                ('real_bank', 'cgankd'))
 
 
-def task_results(runs: Dict[int, Dict], task: str) -> Dict:
+def task_results(runs: Dict[int, Dict], task: str,
+                 real_size: int = REAL_SIZE) -> Dict:
     """One task's figures in the ``docs/results/<task>.json`` format."""
     seeds = sorted(runs)
     return dict(task=task, metric=METRICS[task][1],
                 higher_is_better=task == 'classification', split='test',
-                seeds=seeds, rows={
+                real_size=real_size, seeds=seeds, rows={
                     s.row: [runs[seed][s.name]['value'] for seed in seeds]
-                    for s in STAGES if s.task == task and s.row})
+                    for s in selected_stages((task, ), real_size)
+                    if s.row and s.name in runs[seeds[0]]})
 
 
-def task_tables(runs: Dict[int, Dict], task: str, smoke: bool) -> str:
+def task_tables(runs: Dict[int, Dict], task: str, smoke: bool,
+                real_size: int = REAL_SIZE) -> str:
     """A task's rows and paired per-seed comparisons (gain vs 2 SE)."""
-    results = task_results(runs, task)
+    results = task_results(runs, task, real_size)
     seeds, rows, many = results['seeds'], results['rows'], len(runs) > 1
     over = f', mean +- std over seeds {", ".join(map(str, seeds))}' * many
     lines = [f'### {METRICS[task][3]}', '', f'| Row | {METRICS[task][2]}, '
@@ -101,10 +106,13 @@ def write_report(runs: Dict[int, Dict], args, root: str, results_dir: str,
         f'{k} {v:.3f}' for k, v in sorted(r['gan_quality'].items())
         if isinstance(v, float)) for name, r in runs[first].items()
                if r['gan_quality']]
+    size = args.real_size
     report = '\n\n'.join(
         ['# cGAN-KD on Fashion-MNIST' + ' (SMOKE: numbers mean nothing)' *
-         args.smoke + ' (--quick: shorter schedules and cGANs, no cDR-RS)' *
-         args.quick] + [task_tables(runs, t, args.smoke) for t in TASKS] +
+         args.smoke + ' (--quick: shorter schedules and cGANs)' *
+         args.quick + f' (the student\'s first {size:,} real images)' *
+         (size != REAL_SIZE)] +
+        [task_tables(runs, t, args.smoke, size) for t in args.tasks] +
         [f'Seeds {", ".join(map(str, sorted(runs)))}, teachers and cGANs '
          f'shared; {os.cpu_count()} CPU cores: {wall_time / 60:.1f} min '
          f'(stages found done count 0), {cpu_time / 60:.1f} CPU min of the '
@@ -113,24 +121,29 @@ def write_report(runs: Dict[int, Dict], args, root: str, results_dir: str,
         ['cGAN quality (teacher features; the teacher\'s agreement with the '
          'generating class, or its MAE against the generating angle):\n' +
          '\n'.join(quality)] * bool(quality)) + '\n'
-    plot_errors_against_angle(f'{root}/seed_{first}', runs[first])
-    outputs = {f'{results_dir}/{t}.json': task_results(runs, t)
-               for t in TASKS}
-    outputs[f'{root}/results.json'] = runs
+    run_root = osp.join(root, size_dir(size))
+    if 'rotation' in args.tasks:
+        plot_errors_against_angle(f'{run_root}/seed_{first}', runs[first])
+    suffix = '' if size == REAL_SIZE else f'_real_{size}'
+    outputs = {f'{results_dir}/{t}{suffix}.json': task_results(runs, t, size)
+               for t in args.tasks}
+    outputs[f'{run_root}/results.json'] = runs
     for path, content in outputs.items():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write_bytes(json.dumps(content, indent=2).encode() + b'\n',
                            path)
-    atomic_write_bytes(report.encode(), f'{root}/results.md')
-    print(f'\n{report}\nWritten to {root}/results.md and {results_dir}',
-          flush=True)
+    atomic_write_bytes(report.encode(), f'{run_root}/results.md')
+    if 'classification' in args.tasks:
+        write_curve(results_dir)
+    print(f'\n{report}\nWritten to {run_root}/results.md and '
+          f'{results_dir}', flush=True)
 
 
 def run_stage(stage, seed: int, root: str, args, force: bool,
               slots: threading.Semaphore) -> Dict:
     """Run a stage (in one of ``slots``) unless ``demo_stage.json`` says
     it ran with these options and config; its figures."""
-    work_dir = stage_dir(root, stage, seed)
+    work_dir = stage_dir(root, stage, seed, args.real_size)
     options = stage_options(stage, root, args, seed)
     cfg = load_config(stage.config, options)
     record = dict(options=options, config_sha256=hashlib.sha256(json.dumps(
@@ -184,6 +197,7 @@ def run_all(root: str, args: argparse.Namespace) -> Dict[int, Dict]:
     """Every stage of every seed (a shared one once), each once what it
     needs is done (and again if that ran); each seed's figures."""
     first, slots, runs = args.seeds[0], threading.Semaphore(args.jobs), {}
+    stages = selected_stages(args.tasks, args.real_size)
 
     def key(name: str, seed: int) -> tuple:
         return name, first if BY_NAME[name].shared else seed
@@ -196,12 +210,12 @@ def run_all(root: str, args: argparse.Namespace) -> Dict[int, Dict]:
         return run_stage(stage, seed, root, args, args.force or any(ran),
                          slots)
 
-    with ThreadPoolExecutor(len(STAGES) * len(args.seeds)) as pool:
+    with ThreadPoolExecutor(len(stages) * len(args.seeds)) as pool:
         for seed in args.seeds:
-            for stage in STAGES:
+            for stage in stages:
                 if key(stage.name, seed) not in runs:
                     runs[key(stage.name, seed)] = pool.submit(run, stage, seed)
-    return {seed: {s.name: runs[key(s.name, seed)].result() for s in STAGES}
+    return {seed: {s.name: runs[key(s.name, seed)].result() for s in stages}
             for seed in args.seeds}
 
 
@@ -217,6 +231,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     size.add_argument('--smoke', action='store_true', help='a few '
                       'iterations per stage, to check the plumbing')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--tasks', nargs='+', choices=TASKS, default=TASKS)
+    parser.add_argument('--real-size', type=int, default=REAL_SIZE,
+                        help='the student\'s real images (a point of the '
+                        'curve; rows: ' + ', '.join(CURVE_ROWS) + ')')
     parser.add_argument('--jobs', type=int, default=2)
     args, began = parser.parse_args(argv), time.time()
     root = osp.abspath(osp.join(REPO_ROOT, args.work_dir or (

@@ -17,6 +17,13 @@ TASKS = ('classification', 'rotation')
 # samples were 23.5 degrees off their labels to the teacher)
 QUICK_SCHEDULE, QUICK_GAN_ITERS, QUICK_MIN_GAN_ITERS = 0.4, 1 / 3, 3000
 SMOKE_TEST, SMOKE_TRAIN, SMOKE_GAN = 200, 64, 256  # --smoke's images
+# the student's real images in the configs; --real-size N runs the rows
+# on the first N instead (each fine-tune's epoch and bank scaled alike)
+REAL_SIZE = 2000
+# rows of a --real-size run (the curve): the real bank's pool starts
+# after the configs' 2,000, so it stays out
+CURVE_ROWS = ('student', 'finetune_real', 'finetune_kd', 'cgankd',
+              'kd_cgankd')
 # the option a needed stage's final checkpoint sets, by role ('cgan': the
 # CGANHook's generator_ckpt; 'after': none, it orders the runs)
 NEEDS = dict(teacher='model.teacher_ckpt', init='load_from',
@@ -63,9 +70,28 @@ STAGES = _task('classification', '', 'fashion_mnist',
 BY_NAME = {stage.name: stage for stage in STAGES}
 
 
-def stage_dir(root: str, stage: Stage, seed: int) -> str:
-    """``<root>/<name>`` if shared, else ``<root>/seed_<seed>/<name>``."""
-    return osp.join(root, '' if stage.shared else f'seed_{seed}', stage.name)
+def size_dir(real_size: int = REAL_SIZE) -> str:
+    """The sub-folder of a ``--real-size`` run ('' for the configs')."""
+    return '' if real_size == REAL_SIZE else f'real_{real_size}'
+
+
+def stage_dir(root: str, stage: Stage, seed: int,
+              real_size: int = REAL_SIZE) -> str:
+    """``<root>/<name>`` if shared, else ``<root>[/real_<N>]/seed_<seed>/
+    <name>`` (``real_<N>``: a ``--real-size`` other than the configs')."""
+    if stage.shared:
+        return osp.join(root, stage.name)
+    return osp.join(root, size_dir(real_size), f'seed_{seed}', stage.name)
+
+
+def selected_stages(tasks: Sequence[str] = TASKS,
+                    real_size: int = REAL_SIZE) -> List[Stage]:
+    """The stages of ``tasks`` (a ``--real-size`` run: its curve rows, the
+    teacher and the cGAN), with what they need."""
+    chosen = [s for s in STAGES if s.task in tasks and (
+        real_size == REAL_SIZE or s.row is None or s.row == 'teacher'
+        or s.row in CURVE_ROWS)]
+    return chosen
 
 
 def final_checkpoint(work_dir: str) -> Optional[str]:
@@ -93,6 +119,28 @@ def real_set(cfg: Config) -> str:
                                'VicinalDataset'):
         key, data = key + '.dataset', data.dataset
     return key
+
+
+def real_size_options(stage: Stage, cfg: Config, real_size: int,
+                      share: float) -> List[str]:
+    """A row's real images (``--real-size``) and its bank: an epoch of
+    ``3 N`` samples, the fakes a run draws (``share``: the part of the
+    schedule it runs), so each fake is still seen once."""
+    options, scale = [], real_size / REAL_SIZE
+    if stage.row in (None, 'teacher'):
+        return options
+    if real_size != REAL_SIZE:
+        options.append(f'{real_set(cfg)}.indices={real_size}')
+    sampler = cfg.train_dataloader.get('sampler', {})
+    if sampler.get('num_samples_per_epoch') and scale != 1:
+        options.append('train_dataloader.sampler.num_samples_per_epoch='
+                       f'{round(sampler.num_samples_per_epoch * scale)}')
+    num_fake = cfg.train_dataloader.dataset.get('num_fake')
+    if num_fake and sampler.get('num_samples_per_epoch') and (
+            scale != 1 or share != 1):
+        options.append('train_dataloader.dataset.num_fake='
+                       f'{round(num_fake * scale * share)}')
+    return options
 
 
 def size_options(stage: Stage, cfg: Config, args) -> List[str]:
@@ -137,14 +185,19 @@ def stage_options(stage: Stage, root: str, args: argparse.Namespace,
     """The ``--cfg-options`` of one stage (what it needs must be done),
     its ``CGANHook``'s included."""
     cfg = load_config(stage.config)
+    real_size = getattr(args, 'real_size', REAL_SIZE)
     options = [f'randomness.seed={seed}'] + size_options(stage, cfg, args)
+    if not args.smoke:
+        options += real_size_options(stage, cfg, real_size,
+                                     QUICK_SCHEDULE if args.quick else 1)
     if stage.row and stage.task == 'rotation':
-        options.append('val_evaluator.errors_file=' +
-                       osp.join(stage_dir(root, stage, seed), 'errors.json'))
+        options.append('val_evaluator.errors_file=' + osp.join(
+            stage_dir(root, stage, seed, real_size), 'errors.json'))
     index = cgan_hook_index(cfg.get('custom_hooks'))
     key = f'custom_hooks.{index}'
     for role, dep in stage.needs.items():
-        path = final_checkpoint(stage_dir(root, BY_NAME[dep], seed))
+        path = final_checkpoint(
+            stage_dir(root, BY_NAME[dep], seed, real_size))
         if path is None:
             raise FileNotFoundError(f'stage {dep!r} left no checkpoint')
         if NEEDS[role]:
@@ -155,7 +208,8 @@ def stage_options(stage: Stage, root: str, args: argparse.Namespace,
     options.append(f'{key}.seed=' +
                    str(args.seeds[0] if stage.shared_bank else seed))
     if stage.shared_bank:  # built with the first seed, for all seeds
-        options += [f'train_dataloader.dataset.bank_dir={root}/banks/'
+        banks = osp.join(root, size_dir(real_size), 'banks')
+        options += [f'train_dataloader.dataset.bank_dir={banks}/'
                     f'{stage.name}', f'{key}.density_ratio_cache={root}/'
                     'banks/density_ratio']
     if hook.get('subsample') and (args.quick or args.smoke):

@@ -59,3 +59,31 @@ def test_the_help_prints(capsys):
         demo.main(['--help'])
     assert done.value.code == 0
     assert '--quick' in capsys.readouterr().out
+
+
+def test_the_curve_pairs_each_real_size_s_seeds(tmp_path):
+    """curve.json: per real-set size, the mean paired gain and its SE
+    (none for one seed); curve.png drawn; files of other tools ignored."""
+    import json
+
+    from demo.fashion_mnist.curve import write_curve
+    assert write_curve(str(tmp_path)) is None  # nothing to draw yet
+    runs = fake_runs(cgankd=lambda seed: 51.0 + seed,
+                     kd_cgankd=lambda seed: 49.0)
+    for size in (2000, 500):
+        results = demo.task_results(runs if size == 2000 else {0: runs[0]},
+                                    'classification', size)
+        name = 'classification' + ('' if size == 2000 else f'_real_{size}')
+        (tmp_path / f'{name}.json').write_text(json.dumps(results))
+    (tmp_path / 'classification_old.json').write_text('{"rows": {}}')
+    assert write_curve(str(tmp_path)) == str(tmp_path / 'curve.png')
+    assert (tmp_path / 'curve.png').stat().st_size > 0
+    small, large = json.loads(
+        (tmp_path / 'curve.json').read_text())['points']
+    assert small['real_size'] == 500 and large['real_size'] == 2000
+    big = large['cgankd vs finetune_real']
+    assert big['gain'] == pytest.approx(2.0)  # gains 1, 2, 3
+    assert big['se'] == pytest.approx(1 / 3**0.5)
+    assert large['kd_cgankd vs finetune_kd']['gain'] == -1.0
+    assert small['cgankd vs student'] == dict(
+        gain=1.0, se=None, seeds=1, per_seed=[1.0])

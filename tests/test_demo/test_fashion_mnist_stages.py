@@ -16,16 +16,17 @@ CLASSIFICATION_ROWS = [
 ROTATION_ROWS = ['teacher', 'student', 'finetune_real', 'cgankd', 'real_bank']
 
 
-def args(*seeds, quick=False, smoke=False):
+def args(*seeds, quick=False, smoke=False, real_size=demo.REAL_SIZE):
     return argparse.Namespace(seeds=list(seeds or [0]), quick=quick,
-                              smoke=smoke)
+                              smoke=smoke, real_size=real_size)
 
 
-def finish(root, *names, seed=0, iters=7):
+def finish(root, *names, seed=0, iters=7, real_size=demo.REAL_SIZE):
     """Fake finished stages: a checkpoint and MMEngine's record of it."""
     paths = {}
     for name in names:
-        work_dir = demo.stage_dir(str(root), demo.BY_NAME[name], seed)
+        work_dir = demo.stage_dir(str(root), demo.BY_NAME[name], seed,
+                                  real_size)
         os.makedirs(work_dir, exist_ok=True)
         paths[name] = osp.join(work_dir, f'iter_{iters}.pth')
         open(paths[name], 'w').close()
@@ -108,7 +109,49 @@ def test_shared_banks_are_built_with_the_first_seed(tmp_path):
         tmp_path / 'banks' / 'kd_cgankd')
     assert hook.density_ratio_cache == str(tmp_path / 'banks' /
                                            'density_ratio')
-    assert hook.subsample['epochs'] == 20  # cDR-RS on in the full run
+    # cDR-RS off in the Fashion-MNIST configs (its cost, see the config)
+    assert hook.subsample is None
+    # the full run: fresh fakes, each drawn once over the 16 epochs
+    sampler = cfg.train_dataloader.sampler
+    assert sampler.type == 'RealFakeRatioSampler'
+    assert cfg.train_dataloader.dataset.num_fake == \
+        16 * sampler.num_samples_per_epoch * sampler.fake_fraction
+
+
+def test_a_real_size_run_scales_the_rows_and_keeps_the_shared_stages(
+        tmp_path):
+    """``--real-size 500``: the curve's rows on the first 500 images in
+    ``real_500/``, each epoch 3 x 500 samples, the bank what the run
+    draws; the teacher and the cGAN are the 2,000-image run's."""
+    ckpts = finish(tmp_path, 'teacher', 'cgan')
+    ckpts.update(finish(tmp_path, 'student', 'cgankd', real_size=500))
+    assert demo.stage_dir(str(tmp_path), demo.BY_NAME['cgan'], 0, 500) == \
+        str(tmp_path / 'cgan')
+    assert ckpts['student'] == str(
+        tmp_path / 'real_500' / 'seed_0' / 'student' / 'iter_7.pth')
+    assert [s.row for s in demo.selected_stages(
+        ('classification', ), 500)] == [None, 'teacher', 'student',
+                                        'finetune_real', 'finetune_kd',
+                                        'cgankd', 'kd_cgankd']
+    size = args(real_size=500)
+    student = merged('student', demo.stage_options(
+        demo.BY_NAME['student'], str(tmp_path), size, 0))
+    assert student.train_dataloader.dataset.indices == 500
+    finetune = merged('finetune_real', demo.stage_options(
+        demo.BY_NAME['finetune_real'], str(tmp_path), size, 0))
+    assert finetune.train_dataloader.dataset.times == 3
+    assert finetune.train_dataloader.dataset.dataset.indices == 500
+    assert finetune.load_from == ckpts['student']
+    cfg = merged('kd_cgankd', demo.stage_options(
+        demo.BY_NAME['kd_cgankd'], str(tmp_path), size, 0))
+    mix = cfg.train_dataloader.dataset
+    assert mix.dataset.indices == 500 and mix.num_fake == 16000
+    assert cfg.train_dataloader.sampler.num_samples_per_epoch == 1500
+    assert mix.bank_dir == str(tmp_path / 'real_500' / 'banks' /
+                               'kd_cgankd')
+    assert cfg.custom_hooks[0].generator_ckpt == ckpts['cgan']
+    assert cfg.model.teacher_ckpt == ckpts['teacher']
+    assert cfg.load_from == ckpts['student']
 
 
 def test_quick_shortens_all_but_the_converged_students(tmp_path):
@@ -143,6 +186,8 @@ def test_quick_shortens_all_but_the_converged_students(tmp_path):
     assert cgankd.train_cfg.max_epochs == 6
     assert cgankd.param_scheduler.milestones == [4, 5, 6]
     assert cgankd.custom_hooks[0].subsample is None
+    # a bank as large as the shorter run draws: 40 % of 64,000
+    assert cgankd.train_dataloader.dataset.num_fake == 25600
 
 
 def test_smoke_shrinks_every_stage_and_the_cgans(tmp_path):
