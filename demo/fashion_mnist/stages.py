@@ -123,20 +123,18 @@ def real_set(cfg: Config) -> str:
 
 def real_size_options(stage: Stage, cfg: Config, real_size: int,
                       share: float) -> List[str]:
-    """A row's real images (``--real-size``) and its bank: an epoch of
-    ``3 N`` samples, the fakes a run draws (``share``: the part of the
-    schedule it runs), so each fake is still seen once."""
+    """A row's real images (``--real-size``) and its bank, the fakes a run
+    draws (``share``: the part of the schedule it runs), so each fake is
+    still seen once (an epoch follows the real set's size through the
+    sampler's ``real_set_multiple``)."""
     options, scale = [], real_size / REAL_SIZE
     if stage.row in (None, 'teacher'):
         return options
     if real_size != REAL_SIZE:
         options.append(f'{real_set(cfg)}.indices={real_size}')
     sampler = cfg.train_dataloader.get('sampler', {})
-    if sampler.get('num_samples_per_epoch') and scale != 1:
-        options.append('train_dataloader.sampler.num_samples_per_epoch='
-                       f'{round(sampler.num_samples_per_epoch * scale)}')
     num_fake = cfg.train_dataloader.dataset.get('num_fake')
-    if num_fake and sampler.get('num_samples_per_epoch') and (
+    if num_fake and sampler.get('real_set_multiple') and (
             scale != 1 or share != 1):
         options.append('train_dataloader.dataset.num_fake='
                        f'{round(num_fake * scale * share)}')

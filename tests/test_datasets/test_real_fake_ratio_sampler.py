@@ -103,6 +103,23 @@ def test_fakes_are_fresh_across_epochs(monkeypatch, num_fake):
         assert set(Counter(seen).values()) == {2}
 
 
+def test_an_epoch_of_real_set_multiples(monkeypatch):
+    """``real_set_multiple=3``: an epoch of three real sets, whatever the
+    real set's size; with ``num_samples_per_epoch`` as well: refused."""
+    _on_rank(monkeypatch, 0, 1)
+    for num_real in (40, 200):
+        sampler = RealFakeRatioSampler(
+            _Mix(num_real, 5000), fake_fraction=2 / 3,
+            real_set_multiple=3, seed=0)
+        assert len(sampler) == 3 * num_real
+        assert sampler.num_fake_per_epoch == 2 * num_real
+    with pytest.raises(ValueError, match='not both'):
+        RealFakeRatioSampler(_Mix(4, 4), num_samples_per_epoch=8,
+                             real_set_multiple=2, seed=0)
+    with pytest.raises(ValueError, match='real_set_multiple'):
+        RealFakeRatioSampler(_Mix(4, 4), real_set_multiple=0, seed=0)
+
+
 def test_deterministic_for_seed_and_epoch(monkeypatch):
     _on_rank(monkeypatch, 0, 1)
     mix = _Mix(40, 60)

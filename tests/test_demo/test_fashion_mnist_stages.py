@@ -114,8 +114,8 @@ def test_shared_banks_are_built_with_the_first_seed(tmp_path):
     # the full run: fresh fakes, each drawn once over the 16 epochs
     sampler = cfg.train_dataloader.sampler
     assert sampler.type == 'RealFakeRatioSampler'
-    assert cfg.train_dataloader.dataset.num_fake == \
-        16 * sampler.num_samples_per_epoch * sampler.fake_fraction
+    assert cfg.train_dataloader.dataset.num_fake == round(
+        16 * 3 * 2000 * sampler.fake_fraction)
 
 
 def test_a_real_size_run_scales_the_rows_and_keeps_the_shared_stages(
@@ -146,7 +146,7 @@ def test_a_real_size_run_scales_the_rows_and_keeps_the_shared_stages(
         demo.BY_NAME['kd_cgankd'], str(tmp_path), size, 0))
     mix = cfg.train_dataloader.dataset
     assert mix.dataset.indices == 500 and mix.num_fake == 16000
-    assert cfg.train_dataloader.sampler.num_samples_per_epoch == 1500
+    assert cfg.train_dataloader.sampler.real_set_multiple == 3
     assert mix.bank_dir == str(tmp_path / 'real_500' / 'banks' /
                                'kd_cgankd')
     assert cfg.custom_hooks[0].generator_ckpt == ckpts['cgan']

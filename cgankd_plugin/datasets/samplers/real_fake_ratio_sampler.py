@@ -154,9 +154,15 @@ class RealFakeRatioSampler(Sampler):
             epoch, in ``[0, 1)``. None: uniform over real + fake. Defaults to
             None.
         num_samples_per_epoch (int, optional): Samples per epoch over all
-            ranks. None: ``len(dataset)``, so epoch-based schedules and
-            ``max_iters`` derived from the dataset length are unchanged.
-            Defaults to None.
+            ranks. None: ``len(dataset)`` (or ``real_set_multiple`` real
+            sets), so epoch-based schedules and ``max_iters`` derived from
+            the dataset length are unchanged. Defaults to None.
+        real_set_multiple (float, optional): Instead of
+            ``num_samples_per_epoch``: an epoch as long as this many real
+            sets, ``round(real_set_multiple * num_real)`` samples, so it
+            follows the real set's size (a real-only control repeating its
+            real set that many times takes the same steps). Defaults to
+            None.
         seed (int, optional): Random seed, identical across all processes
             of the distributed group. None: a seed synchronised across ranks
             by ``sync_random_seed``. Defaults to None.
@@ -169,9 +175,21 @@ class RealFakeRatioSampler(Sampler):
                  fake_fraction: Optional[float] = None,
                  num_samples_per_epoch: Optional[int] = None,
                  seed: Optional[int] = None,
-                 round_up: bool = True) -> None:
+                 round_up: bool = True,
+                 real_set_multiple: Optional[float] = None) -> None:
         mix = _find_real_fake_dataset(dataset)
         num_real, num_fake = int(mix.num_real), int(mix.num_fake)
+        if real_set_multiple is not None:
+            if num_samples_per_epoch is not None:
+                raise ValueError(
+                    'RealFakeRatioSampler: give num_samples_per_epoch or '
+                    'real_set_multiple, not both')
+            if not float(real_set_multiple) > 0:
+                raise ValueError(
+                    'RealFakeRatioSampler.real_set_multiple must be '
+                    f'positive, got {real_set_multiple!r}')
+            num_samples_per_epoch = max(
+                1, round(float(real_set_multiple) * num_real))
         if num_samples_per_epoch is None:
             num_samples_per_epoch = len(dataset)
         if (isinstance(num_samples_per_epoch, bool)

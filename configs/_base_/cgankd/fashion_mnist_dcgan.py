@@ -13,7 +13,6 @@
 # real). RealFakeRatioSampler walks the bank across epochs, so a bank of
 # 16 x 4,000 fakes shows each fake once (the old 4,000 were each seen 16
 # times).
-real_per_epoch = 6000
 fake_fraction = 2 / 3
 num_fake = 64000
 
@@ -33,7 +32,8 @@ cgankd_train_pipeline = [
 cgankd_train_sampler = dict(
     type='RealFakeRatioSampler',
     fake_fraction=fake_fraction,
-    num_samples_per_epoch=real_per_epoch)
+    # an epoch as long as three real sets (6,000 samples)
+    real_set_multiple=3)
 
 cgankd_train_dataset = dict(
     type='SyntheticMixDataset',
