@@ -65,13 +65,16 @@ def iteration(path: str) -> int:
 
 def per_class_recall(gan, teacher, real: DatasetImages, num_samples: int,
                      seed: int, k: int = 3) -> dict:
-    """Each class's recall: its real images against fakes of its class."""
+    """Each class's recall: its real images against fakes of its class
+    (classes with at most ``k`` real images left out)."""
     from cgankd_plugin.synthesis.builder.rng import seeded, to_uint8
     rng, result = seeded(seed, 11), {}
     per_class = max(k + 1, num_samples // int(real.labels.max() + 1))
     for c in torch.unique(real.labels).tolist():
         pool = torch.nonzero(real.labels == c).flatten()
         pick = pool[torch.randperm(len(pool), generator=rng)[:per_class]]
+        if len(pick) <= k:  # too few real images of the class to say
+            continue
         labels = torch.full((len(pick), ), c, dtype=torch.long)
         fakes = to_uint8(gan.sample(labels, rng=rng)).cpu()
         real_feats, _ = _features(teacher, real.read(pick), 500)
@@ -83,15 +86,15 @@ def per_class_recall(gan, teacher, real: DatasetImages, num_samples: int,
 def main(argv=None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(1)
+    paths = sorted({p for pattern in args.checkpoints
+                    for p in glob.glob(pattern)}, key=iteration)
+    if not paths:
+        raise SystemExit(f'--checkpoints: nothing matches {args.checkpoints}')
     recipe = load_cgan_recipe(args.cgan_config, args.cfg_options)
     teacher = build_teacher(args.teacher_config, args.teacher_ckpt)
     gan = build_cgan(recipe)
     real = DatasetImages(real_set(recipe), gan.img_size,
                          lambda info: info['gt_label'], torch.long)
-    paths = sorted({p for pattern in args.checkpoints
-                    for p in glob.glob(pattern)}, key=iteration)
-    if not paths:
-        raise SystemExit(f'--checkpoints: nothing matches {args.checkpoints}')
     rows = []
     for path in paths:
         load_weights_strictly(gan, path, '--checkpoints')
