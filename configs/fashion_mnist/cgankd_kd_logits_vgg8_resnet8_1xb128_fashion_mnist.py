@@ -10,7 +10,7 @@
 #       --cfg-options \
 #       model.teacher_ckpt=work_dirs/vgg8_1xb128_fashion_mnist/iter_1290.pth \
 #       load_from=work_dirs/resnet8_1xb128_fashion_mnist/epoch_80.pth \
-#       custom_hooks.0.generator_ckpt=work_dirs/dcgan_1xb64_fashion_mnist/iter_12000.pth
+#       custom_hooks.0.generator_ckpt=work_dirs/dcgan_1xb64_fashion_mnist/iter_16000.pth
 _base_ = [
     './kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py',
     '../_base_/cgankd/fashion_mnist_dcgan.py',

@@ -166,8 +166,8 @@ def test_quick_shortens_all_but_the_converged_students(tmp_path):
                                                str(tmp_path), quick, 0))
 
     cgan = quick_config('cgan')
-    assert cgan.train_cfg.max_iters == 4000  # a third of 12,000
-    assert cgan.default_hooks.checkpoint.interval == 1000
+    assert cgan.train_cfg.max_iters == 5333  # a third of 16,000
+    assert cgan.default_hooks.checkpoint.interval == 2000
     ccgan = quick_config('cgan_rotation')
     assert ccgan.train_cfg.max_iters == 3000  # already at the floor
     assert ccgan.default_hooks.checkpoint.interval == 500

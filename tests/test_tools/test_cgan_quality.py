@@ -37,7 +37,7 @@ def test_each_checkpoint_gets_its_figures(tmp_path):
         [sys.executable, 'tools/analysis/cgan_quality.py', RECIPE, TEACHER,
          str(tmp_path / 't.pth'), '--checkpoints',
          str(tmp_path / 'iter_*.pth'), '--out', str(out), '--num-samples',
-         '100', '--cfg-options', *SMALL],
+         '100', '--real-reference', '--cfg-options', *SMALL],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
@@ -53,6 +53,8 @@ def test_each_checkpoint_gets_its_figures(tmp_path):
     # different weights, different figures
     assert rows[0]['teacher_fd'] != rows[1]['teacher_fd']
     assert 'iter_10.pth: recall' in proc.stdout
+    reference = result['real_reference']
+    assert 0 < reference['teacher_recall'] <= 1
     assert (tmp_path / 'quality.png').stat().st_size > 0
 
 

@@ -52,6 +52,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='OUT.json (+ OUT.png)')
     parser.add_argument('--num-samples', type=int, default=2000)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--real-reference', action='store_true',
+                        help='also the figures of real images against '
+                        'other real images (what a perfect cGAN scores)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, help='overrides of the recipe')
     return parser.parse_args(argv)
@@ -83,6 +86,19 @@ def per_class_recall(gan, teacher, real: DatasetImages, num_samples: int,
     return result
 
 
+def real_reference(teacher, real: DatasetImages, num_samples: int,
+                   seed: int) -> dict:
+    """Precision and recall of ``num_samples`` real images against as many
+    others of the same set: the ceiling a cGAN's figures compare with."""
+    from cgankd_plugin.synthesis.builder.rng import seeded
+    pick = torch.randperm(len(real), generator=seeded(seed, 12))
+    n = min(num_samples, len(real) // 2)
+    first, _ = _features(teacher, real.read(pick[:n]), 500)
+    second, _ = _features(teacher, real.read(pick[n:2 * n]), 500)
+    precision, recall = precision_recall(first, second)
+    return dict(teacher_precision=precision, teacher_recall=recall)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(1)
@@ -95,7 +111,12 @@ def main(argv=None) -> None:
     gan = build_cgan(recipe)
     real = DatasetImages(real_set(recipe), gan.img_size,
                          lambda info: info['gt_label'], torch.long)
-    rows = []
+    rows, reference = [], None
+    if args.real_reference:
+        reference = real_reference(teacher, real, args.num_samples,
+                                   args.seed)
+        print(f'real images: recall {reference["teacher_recall"]:.3f}, '
+              f'precision {reference["teacher_precision"]:.3f}', flush=True)
     for path in paths:
         load_weights_strictly(gan, path, '--checkpoints')
         gan.eval()
@@ -114,7 +135,7 @@ def main(argv=None) -> None:
     atomic_write_json(out + '.json', dict(
         cgan_config=args.cgan_config, cfg_options=args.cfg_options,
         teacher_ckpt=args.teacher_ckpt, num_samples=args.num_samples,
-        rows=rows))
+        real_reference=reference, rows=rows))
     plot(rows, out + '.png')
 
 
