@@ -30,6 +30,7 @@ cgankd_train_pipeline = [
 ]
 
 cgankd_train_sampler = dict(
+    _delete_=True,
     type='RealFakeRatioSampler',
     fake_fraction=fake_fraction,
     # an epoch as long as three real sets (6,000 samples)
