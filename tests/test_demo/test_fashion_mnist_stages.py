@@ -145,7 +145,7 @@ def test_a_real_size_run_scales_the_rows_and_keeps_the_shared_stages(
     cfg = merged('kd_cgankd', demo.stage_options(
         demo.BY_NAME['kd_cgankd'], str(tmp_path), size, 0))
     mix = cfg.train_dataloader.dataset
-    assert mix.dataset.indices == 500 and mix.num_fake == 16000
+    assert mix.dataset.indices == 500 and mix.num_fake == 12000
     assert cfg.train_dataloader.sampler.real_set_multiple == 3
     assert mix.bank_dir == str(tmp_path / 'real_500' / 'banks' /
                                'kd_cgankd')
@@ -186,8 +186,8 @@ def test_quick_shortens_all_but_the_converged_students(tmp_path):
     assert cgankd.train_cfg.max_epochs == 6
     assert cgankd.param_scheduler.milestones == [4, 5, 6]
     assert cgankd.custom_hooks[0].subsample is None
-    # a bank as large as the shorter run draws: 40 % of 64,000
-    assert cgankd.train_dataloader.dataset.num_fake == 25600
+    # a bank as large as the shorter run draws: 40 % of 48,000
+    assert cgankd.train_dataloader.dataset.num_fake == 19200
 
 
 def test_smoke_shrinks_every_stage_and_the_cgans(tmp_path):

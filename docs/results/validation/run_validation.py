@@ -29,11 +29,18 @@ VAL = ['val_dataloader.dataset.split=val']
 # name: (row, extra options); banks of a setting in a folder of their own
 RUNS = {
     'finetune_real': ('finetune_real', []),
-    'cgankd_share_2of3': ('cgankd', []),
+    'cgankd_share_2of3': ('cgankd', [
+        'train_dataloader.sampler.fake_fraction=0.6666666666666666',
+        'train_dataloader.dataset.num_fake=64000']),
     'cgankd_share_1of2': ('cgankd', [
         'train_dataloader.sampler.fake_fraction=0.5',
         'train_dataloader.dataset.num_fake=48000']),
+    'cgankd_share_1of3': ('cgankd', [
+        'train_dataloader.sampler.fake_fraction=0.3333333333333333',
+        'train_dataloader.dataset.num_fake=32000']),
+    # the former bank: 4,000 fakes, each seen 16 times
     'cgankd_4000_fakes': ('cgankd', [
+        'train_dataloader.sampler.fake_fraction=0.6666666666666666',
         'train_dataloader.dataset.num_fake=4000']),
 }
 
