@@ -2,8 +2,8 @@
 # (resnet8_1xb128_fashion_mnist.py) fine-tuned with cross-entropy on its 2,000
 # real images plus cGAN samples that the vgg8 teacher filtered (q 0.9) and
 # relabelled (hard), for the steps of every fine-tune of the experiment (16
-# epochs of 6,000 samples, two thirds of each fake, each fake seen once: a
-# bank of 64,000). The cGAN learns from the teacher's 55,000 training
+# epochs of 6,000 samples, half of each fake, each fake seen once: a bank
+# of 48,000). The cGAN learns from the teacher's 55,000 training
 # images.
 #   python tools/train.py \
 #       configs/fashion_mnist/cgankd_vgg8_resnet8_1xb128_fashion_mnist.py \
