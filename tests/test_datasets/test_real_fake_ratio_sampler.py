@@ -101,6 +101,11 @@ def test_fakes_are_fresh_across_epochs(monkeypatch, num_fake):
     else:  # two epochs of fresh fakes, then each fake exactly twice
         assert len(set(seen[:200])) == 200
         assert set(Counter(seen).values()) == {2}
+    # an epoch read again (a resumed run) is the same; few cycles are kept
+    sampler.set_epoch(1)
+    again = [i - 50 for i in sampler if i >= 50]
+    assert sorted(again) == sorted(seen[100:200])
+    assert len(sampler._fakes.cycles) <= 2
 
 
 def test_an_epoch_of_real_set_multiples(monkeypatch):

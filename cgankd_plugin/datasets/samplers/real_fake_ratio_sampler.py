@@ -73,7 +73,8 @@ class _FreshStream:
     slice already took from cycle ``c - 1`` are moved to its end: a slice
     (``slice_size`` <= ``pool_size``) never repeats an index, consecutive
     slices repeat none until every index has come, and every index comes
-    once a cycle. Cycles are built once, in order, and kept.
+    once a cycle. Cycles are built in order; those behind the last slice
+    read are dropped (a slice of an earlier epoch builds them again).
 
     Args:
         pool_size (int): Size of the pool.
@@ -86,11 +87,14 @@ class _FreshStream:
         self.pool_size = pool_size
         self.slice_size = slice_size
         self.seed = seed
-        self.cycles = []
+        self.cycles = {}  # cycle number -> permutation
+        self.built = 0  # cycles built so far
 
     def _cycle(self, c: int) -> torch.Tensor:
-        while len(self.cycles) <= c:
-            n = len(self.cycles)
+        if c not in self.cycles and c < self.built:  # dropped: start over
+            self.cycles, self.built = {}, 0
+        while self.built <= c:
+            n = self.built
             g = torch.Generator()
             # another draw than the epochs' (seed + epoch) generators
             g.manual_seed((self.seed * 1_000_003 + n) % 2**63 + 1)
@@ -98,9 +102,10 @@ class _FreshStream:
             taken = (n * self.pool_size) % self.slice_size
             if n and taken:  # a slice began in the previous cycle
                 seen = torch.zeros(self.pool_size, dtype=torch.bool)
-                seen[self.cycles[-1][-taken:]] = True
+                seen[self.cycles[n - 1][-taken:]] = True
                 perm = torch.cat([perm[~seen[perm]], perm[seen[perm]]])
-            self.cycles.append(perm)
+            self.cycles[n] = perm
+            self.built += 1
         return self.cycles[c]
 
     def take(self, index: int) -> torch.Tensor:
@@ -111,6 +116,8 @@ class _FreshStream:
             return torch.zeros(0, dtype=torch.int64)
         first, last = begin // self.pool_size, (end - 1) // self.pool_size
         stream = torch.cat([self._cycle(c) for c in range(first, last + 1)])
+        for old in [c for c in self.cycles if c < first]:
+            del self.cycles[old]
         offset = begin - first * self.pool_size
         return stream[offset:offset + self.slice_size]
 
@@ -132,8 +139,7 @@ class RealFakeRatioSampler(Sampler):
     across epochs: epoch ``e`` takes the next slice of one seeded stream
     of permutations of the pool, so a bank larger than the fakes a whole
     run draws shows no fake twice (fresh fakes), and a smaller one shows
-    each equally often. The two draws are
-    then shuffled together. The order depends only on ``seed`` and the
+    each equally often. The two draws are then shuffled together. The order depends only on ``seed`` and the
     epoch (:meth:`set_epoch`); ranks split it as MMEngine's
     ``DefaultSampler`` does (``mmengine/dataset/sampler.py``, on which this
     sampler is modelled, ``round_up`` included).
