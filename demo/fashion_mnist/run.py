@@ -237,6 +237,9 @@ def main(argv: Optional[List[str]] = None) -> None:
                         'curve; rows: ' + ', '.join(CURVE_ROWS) + ')')
     parser.add_argument('--jobs', type=int, default=2)
     args, began = parser.parse_args(argv), time.time()
+    if not 0 < args.real_size <= 55000:
+        parser.error('--real-size: between 1 and the 55,000 training images,'
+                     f' got {args.real_size}')
     root = osp.abspath(osp.join(REPO_ROOT, args.work_dir or (
         'work_dirs/demo_fashion_mnist' + '_smoke' * args.smoke +
         '_quick' * args.quick)))

@@ -61,6 +61,13 @@ def test_the_help_prints(capsys):
     assert '--quick' in capsys.readouterr().out
 
 
+def test_a_real_size_beyond_the_training_set_is_refused(capsys):
+    with pytest.raises(SystemExit) as done:
+        demo.main(['--real-size', '60000'])
+    assert done.value.code == 2
+    assert '--real-size: between 1 and the 55,000' in capsys.readouterr().err
+
+
 def test_the_curve_pairs_each_real_size_s_seeds(tmp_path):
     """curve.json: per real-set size, the mean paired gain and its SE
     (none for one seed); curve.png drawn; files of other tools ignored."""
