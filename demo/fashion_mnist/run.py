@@ -20,7 +20,7 @@ from cgankd_plugin.utils.atomic_io import (atomic_write_bytes,
 from .curve import write_curve
 from .stages import (BY_NAME, CURVE_ROWS, REAL_SIZE, REPO_ROOT, SMOKE_TEST, TASKS,
                      final_checkpoint, load_config, selected_stages,
-                     size_dir, stage_dir, stage_options)
+                     shared_bank_dir, size_dir, stage_dir, stage_options)
 
 FAILED: list = []  # why a stage failed
 # per task: the scalars.json key, its JSON name, the column, the title
@@ -160,6 +160,11 @@ def run_stage(stage, seed: int, root: str, args, force: bool,
             print(f'== {stage.name} (seed {seed}): tools/train.py '
                   f'{stage.config}', flush=True)
             shutil.rmtree(work_dir, ignore_errors=True)  # nothing stale
+            if stage.shared_bank and seed == args.seeds[0]:
+                # the bank this stage builds for every seed: a stale one
+                # (another config's) is the demo's own, not a user's
+                shutil.rmtree(shared_bank_dir(root, stage, args.real_size),
+                              ignore_errors=True)
             os.makedirs(work_dir)
             # one torch thread, waiting passively (on 2 busy cores spinning
             # threads made a student 2.8x slower)

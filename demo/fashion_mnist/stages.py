@@ -84,6 +84,13 @@ def stage_dir(root: str, stage: Stage, seed: int,
     return osp.join(root, size_dir(real_size), f'seed_{seed}', stage.name)
 
 
+def shared_bank_dir(root: str, stage: Stage,
+                    real_size: int = REAL_SIZE) -> str:
+    """Where a ``shared_bank`` stage's bank is built (first seed) and read
+    (all seeds): ``<root>[/real_<N>]/banks/<name>``."""
+    return osp.join(root, size_dir(real_size), 'banks', stage.name)
+
+
 def selected_stages(tasks: Sequence[str] = TASKS,
                     real_size: int = REAL_SIZE) -> List[Stage]:
     """The stages of ``tasks`` (a ``--real-size`` run: its curve rows, the
@@ -206,10 +213,11 @@ def stage_options(stage: Stage, root: str, args: argparse.Namespace,
     options.append(f'{key}.seed=' +
                    str(args.seeds[0] if stage.shared_bank else seed))
     if stage.shared_bank:  # built with the first seed, for all seeds
-        banks = osp.join(root, size_dir(real_size), 'banks')
-        options += [f'train_dataloader.dataset.bank_dir={banks}/'
-                    f'{stage.name}', f'{key}.density_ratio_cache={root}/'
-                    'banks/density_ratio']
+        options += [
+            'train_dataloader.dataset.bank_dir=' +
+            shared_bank_dir(root, stage, real_size),
+            f'{key}.density_ratio_cache={root}/banks/density_ratio'
+        ]
     if hook.get('subsample') and (args.quick or args.smoke):
         options.append(f'{key}.subsample=None')
     if args.smoke:
