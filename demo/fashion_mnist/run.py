@@ -116,8 +116,9 @@ def write_report(runs: Dict[int, Dict], args, root: str, results_dir: str,
         [f'Seeds {", ".join(map(str, sorted(runs)))}, teachers and cGANs '
          f'shared; {os.cpu_count()} CPU cores: {wall_time / 60:.1f} min '
          f'(stages found done count 0), {cpu_time / 60:.1f} CPU min of the '
-         f'stages run. Pictures: seed_{first}/<stage>/cgankd_vis/*.png, '
-         f'seed_{first}/error_vs_angle.png.'] +
+         f'stages run. Pictures: seed_{first}/<stage>/cgankd_vis/*.png' +
+         f', seed_{first}/error_vs_angle.png' * ('rotation' in args.tasks) +
+         '.'] +
         ['cGAN quality (teacher features; the teacher\'s agreement with the '
          'generating class, or its MAE against the generating angle):\n' +
          '\n'.join(quality)] * bool(quality)) + '\n'
