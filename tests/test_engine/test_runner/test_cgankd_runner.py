@@ -58,7 +58,9 @@ def _config(work_dir: str) -> Config:
         'train_dataloader.batch_size': 32,
         'train_dataloader.num_workers': 2,
         'train_dataloader.persistent_workers': True,
-        'train_dataloader.sampler': dict(type='InfiniteSampler'),
+        # replaces the config's RealFakeRatioSampler, not merged into it
+        'train_dataloader.sampler': dict(_delete_=True,
+                                         type='InfiniteSampler'),
         'default_hooks.checkpoint.interval': 100,
         'default_hooks.checkpoint.by_epoch': False,
         'log_processor.by_epoch': False,
