@@ -1,8 +1,9 @@
 # KD + cGAN-KD, vgg8 -> resnet8: the KD fine-tune
 # (kd_logits_vgg8_resnet8_1xb128_fashion_mnist.py) on the 2,000 real images
 # plus cGAN samples, in the steps and shares of the cGAN-KD fine-tune
-# (cgankd_vgg8_resnet8_1xb128_fashion_mnist.py). As in the official cGAN-KD + KD runs, this bank is
-# filtered at q 0.8 and not relabelled: the KD term carries the teacher's view.
+# (cgankd_vgg8_resnet8_1xb128_fashion_mnist.py). As in the official cGAN-KD +
+# KD runs, this bank is filtered at q 0.8 and not relabelled: the KD term
+# carries the teacher's view.
 # The demo passes the cGAN its cGAN-KD stage trained, so both students see
 # samples of the same generator:
 #   python tools/train.py \

@@ -18,8 +18,8 @@ from typing import Dict, List, Optional
 from cgankd_plugin.utils.atomic_io import (atomic_write_bytes,
                                            atomic_write_json, read_json)
 from .curve import write_curve
-from .stages import (BY_NAME, CURVE_ROWS, REAL_SIZE, REPO_ROOT, SMOKE_TEST, TASKS,
-                     final_checkpoint, load_config, selected_stages,
+from .stages import (BY_NAME, CURVE_ROWS, REAL_SIZE, REPO_ROOT, SMOKE_TEST,
+                     TASKS, final_checkpoint, load_config, selected_stages,
                      shared_bank_dir, size_dir, stage_dir, stage_options)
 
 FAILED: list = []  # why a stage failed

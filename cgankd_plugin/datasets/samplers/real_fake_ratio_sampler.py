@@ -139,7 +139,8 @@ class RealFakeRatioSampler(Sampler):
     across epochs: epoch ``e`` takes the next slice of one seeded stream
     of permutations of the pool, so a bank larger than the fakes a whole
     run draws shows no fake twice (fresh fakes), and a smaller one shows
-    each equally often. The two draws are then shuffled together. The order depends only on ``seed`` and the
+    each equally often. The two draws are then shuffled together. The
+    order depends only on ``seed`` and the
     epoch (:meth:`set_epoch`); ranks split it as MMEngine's
     ``DefaultSampler`` does (``mmengine/dataset/sampler.py``, on which this
     sampler is modelled, ``round_up`` included).

@@ -145,7 +145,8 @@ class DCGANDiscriminator(BaseModule):
     ``k`` stride-2 4x4 convolutions (each followed by LeakyReLU 0.2)
     double the width from ``base_channels`` while halving the image to the
     base map, each stage led by ``extra_convs`` 3x3 stride-1 convolutions
-    at its input width (a deeper D at the same resolution); its flattened features ``phi(x)`` are scored as
+    at its input width (a deeper D at the same resolution); its flattened
+    features ``phi(x)`` are scored as
     ``w^T phi(x) + e(y)^T phi(x)``, ``e(y)`` a class's row of an
     embedding table, or for a continuous label ``V h(y)`` with ``h`` CcGAN's
     label MLP. All layers but the MLP's are spectrally normalised.
