@@ -93,8 +93,10 @@ def precision_recall(real_feats: np.ndarray,
     return float(precision), float(recall)
 
 
-def _features(teacher: TeacherAdapter, images: torch.Tensor,
-              batch_size: int):
+def teacher_features(teacher: TeacherAdapter, images: torch.Tensor,
+                     batch_size: int):
+    """The teacher's penultimate features (float64, NumPy) and outputs
+    (CPU) of uint8 ``images``, ``batch_size`` at a time."""
     feats, outs = [], []
     for i in range(0, len(images), batch_size):
         f, o = teacher(images[i:i + batch_size])
@@ -143,8 +145,8 @@ def teacher_gan_quality(gan,
             gan.sample(labels[i:i + batch_size].to(gan.device),
                        rng=rng)).cpu() for i in range(0, n, batch_size)
     ])
-    real_feats, _ = _features(teacher, real.read(pick), batch_size)
-    fake_feats, fake_out = _features(teacher, fakes, batch_size)
+    real_feats, _ = teacher_features(teacher, real.read(pick), batch_size)
+    fake_feats, fake_out = teacher_features(teacher, fakes, batch_size)
     precision, recall = precision_recall(real_feats, fake_feats)
     result = dict(
         version=QUALITY_VERSION,

@@ -15,13 +15,15 @@ CURVE_PAIRS = (('cgankd', 'finetune_real'), ('kd_cgankd', 'finetune_kd'),
                ('cgankd', 'student'))
 
 
-def paired_gain(rows: Dict[str, List[float]], row: str,
-                control: str) -> Optional[Dict]:
-    """Mean per-seed gain of ``row`` over ``control``, its SE (None for
-    one seed), or None when either row is missing."""
+def paired_gain(rows: Dict[str, List[float]], row: str, control: str,
+                higher_is_better: bool = True) -> Optional[Dict]:
+    """Mean per-seed gain of ``row`` over ``control`` (a lower value is
+    the gain when not ``higher_is_better``), its SE (None for one seed),
+    or None when either row is missing."""
     if row not in rows or control not in rows:
         return None
-    gains = [a - b for a, b in zip(rows[row], rows[control])]
+    sign = 1 if higher_is_better else -1
+    gains = [sign * (a - b) for a, b in zip(rows[row], rows[control])]
     se = stdev(gains) / len(gains)**0.5 if len(gains) > 1 else None
     return dict(gain=mean(gains), se=se, seeds=len(gains), per_seed=gains)
 

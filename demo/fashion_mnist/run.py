@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 
 from cgankd_plugin.utils.atomic_io import (atomic_write_bytes,
                                            atomic_write_json, read_json)
-from .curve import write_curve
+from .curve import paired_gain, write_curve
 from .stages import (BY_NAME, CURVE_ROWS, REAL_SIZE, REPO_ROOT, SMOKE_TEST,
                      TASKS, final_checkpoint, load_config, selected_stages,
                      shared_bank_dir, size_dir, stage_dir, stage_options)
@@ -65,13 +65,12 @@ def task_tables(runs: Dict[int, Dict], task: str, smoke: bool,
               '(mean) | SE of the paired difference | Gain > 2 SE |',
               '| --- | ---: | ---: | :---: |']
     for better, control in COMPARISONS:
-        if better in rows and control in rows:
-            gains = [(b - c) * (1 if task == 'classification' else -1)
-                     for b, c in zip(rows[better], rows[control])]
-            se = stdev(gains) / len(gains)**0.5 if many else None
+        gain = paired_gain(rows, better, control, task == 'classification')
+        if gain:
+            se = gain['se']
             verdict = '- | -' if se is None else f'{se:.2f} | ' + (
-                'yes' if mean(gains) > 2 * se else 'no')
-            lines.append(f'| {better} vs {control} | {mean(gains):+.2f} | '
+                'yes' if gain['gain'] > 2 * se else 'no')
+            lines.append(f'| {better} vs {control} | {gain["gain"]:+.2f} | '
                          f'{verdict} |')
     return '\n'.join(lines)
 

@@ -35,7 +35,7 @@ from cgankd_plugin.engine.cgan_training import (build_cgan,  # noqa: E402
                                                 load_cgan_recipe)
 from cgankd_plugin.structures import DatasetImages  # noqa: E402
 from cgankd_plugin.synthesis.gan_quality import (  # noqa: E402
-    _features, precision_recall, teacher_gan_quality)
+    precision_recall, teacher_features, teacher_gan_quality)
 from cgankd_plugin.utils.atomic_io import atomic_write_json  # noqa: E402
 from cgankd_plugin.utils.checkpoint import \
     load_weights_strictly  # noqa: E402
@@ -80,8 +80,8 @@ def per_class_recall(gan, teacher, real: DatasetImages, num_samples: int,
             continue
         labels = torch.full((len(pick), ), c, dtype=torch.long)
         fakes = to_uint8(gan.sample(labels, rng=rng)).cpu()
-        real_feats, _ = _features(teacher, real.read(pick), 500)
-        fake_feats, _ = _features(teacher, fakes, 500)
+        real_feats, _ = teacher_features(teacher, real.read(pick), 500)
+        fake_feats, _ = teacher_features(teacher, fakes, 500)
         result[int(c)] = precision_recall(real_feats, fake_feats, k)[1]
     return result
 
@@ -93,8 +93,8 @@ def real_reference(teacher, real: DatasetImages, num_samples: int,
     from cgankd_plugin.synthesis.builder.rng import seeded
     pick = torch.randperm(len(real), generator=seeded(seed, 12))
     n = min(num_samples, len(real) // 2)
-    first, _ = _features(teacher, real.read(pick[:n]), 500)
-    second, _ = _features(teacher, real.read(pick[n:2 * n]), 500)
+    first, _ = teacher_features(teacher, real.read(pick[:n]), 500)
+    second, _ = teacher_features(teacher, real.read(pick[n:2 * n]), 500)
     precision, recall = precision_recall(first, second)
     return dict(teacher_precision=precision, teacher_recall=recall)
 
